@@ -1,0 +1,69 @@
+// Package llm defines the provider contract Holdfast streams answers from,
+// and the providers themselves (the offline demo, OpenAI-compatible,
+// Anthropic).
+package llm
+
+import (
+	"context"
+	"errors"
+)
+
+// Message is one turn of the conversation sent to a provider.
+type Message struct {
+	Role    string // "user" | "assistant" | "system"
+	Content string
+}
+
+// Request asks a provider for one answer.
+type Request struct {
+	Model    string
+	System   string
+	Messages []Message
+	// Prefix is assistant text already shown to the user. When non-empty
+	// the provider must continue exactly after it (only providers whose
+	// CanContinue reports true are asked to).
+	Prefix string
+	// MaxTokens, Temperature: zero means the provider's default.
+	MaxTokens   int
+	Temperature float64
+}
+
+// Chunk is one piece of streamed text.
+type Chunk struct {
+	Text string
+}
+
+// Usage is the token accounting reported at the end of a stream.
+type Usage struct {
+	InputTokens  int
+	OutputTokens int
+}
+
+// Result is what a finished stream reports.
+type Result struct {
+	Usage        *Usage
+	FinishReason string
+}
+
+// Model describes one model a provider offers.
+type Model struct {
+	ID       string `json:"id"`       // the model name the provider knows
+	Provider string `json:"provider"` // provider name
+	Label    string `json:"label"`
+}
+
+// Provider streams answers. Stream calls emit for every chunk in order and
+// returns when the answer is complete (nil error), the context is cancelled
+// (ctx.Err()), or the upstream fails. A stream that ends without the
+// upstream's terminator is an error (ErrTruncated), never a silent success.
+// If emit returns an error, Stream stops and returns it.
+type Provider interface {
+	Name() string
+	Stream(ctx context.Context, req Request, emit func(Chunk) error) (Result, error)
+	// CanContinue reports whether Request.Prefix is honoured.
+	CanContinue() bool
+	Models(ctx context.Context) ([]Model, error)
+}
+
+// ErrTruncated means the upstream stream ended without its terminator.
+var ErrTruncated = errors.New("stream ended before the provider finished the answer")

@@ -1,0 +1,56 @@
+package store
+
+import "time"
+
+// Message roles.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleSystem    = "system"
+)
+
+// Message statuses. A user message is always StatusComplete; an assistant
+// message starts StatusStreaming and ends in one of the other states.
+const (
+	StatusStreaming   = "streaming"
+	StatusComplete    = "complete"
+	StatusFailed      = "failed"
+	StatusStopped     = "stopped"
+	StatusInterrupted = "interrupted"
+)
+
+// Session is one chat.
+type Session struct {
+	ID           string    `json:"id"`
+	Title        string    `json:"title"`
+	Model        string    `json:"model"`
+	SystemPrompt string    `json:"system_prompt,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	// MessageCount is filled by list/get reads; it is not stored.
+	MessageCount int `json:"message_count"`
+}
+
+// Usage is the token accounting a provider reported for one answer.
+type Usage struct {
+	InputTokens  int `json:"input_tokens"`
+	OutputTokens int `json:"output_tokens"`
+}
+
+// Message is one turn of a chat. Content of an assistant message grows
+// while it streams; Chunks counts the deltas folded into Content so a
+// continuation numbers its deltas after them.
+type Message struct {
+	ID        string    `json:"id"`
+	SessionID string    `json:"session_id"`
+	Role      string    `json:"role"`
+	Content   string    `json:"content"`
+	Status    string    `json:"status"`
+	Error     string    `json:"error,omitempty"`
+	Model     string    `json:"model,omitempty"`
+	ClientID  string    `json:"client_id,omitempty"`
+	Chunks    int       `json:"chunks"`
+	Usage     *Usage    `json:"usage,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
