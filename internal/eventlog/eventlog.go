@@ -1,0 +1,377 @@
+// Package eventlog is Holdfast's durable event log: appends are committed
+// to SQLite (group-committed, many appends per transaction) before anyone
+// can see them, and subscribers are cursors that replay strictly after a
+// position and then follow live events with no gap and no duplicate.
+//
+// Memory only caches recent events in a ring; the database is the truth. A
+// subscriber that falls behind the ring reads from the database instead of
+// being dropped or making writers wait.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/store"
+)
+
+// ErrClosed is returned by operations on a closed log.
+var ErrClosed = errors.New("event log closed")
+
+// Reset reasons.
+const (
+	ReasonEpochMismatch  = "epoch_mismatch"
+	ReasonHistoryTrimmed = "history_trimmed"
+	ReasonBadID          = "bad_id"
+)
+
+// ResetError tells a subscriber its position cannot be resumed: it must
+// resync from a snapshot instead of replaying a partial history.
+type ResetError struct{ Reason string }
+
+func (e *ResetError) Error() string { return "event log reset: " + e.Reason }
+
+// IsReset reports whether err asks the subscriber to resync.
+func IsReset(err error) bool {
+	var r *ResetError
+	return errors.As(err, &r)
+}
+
+// Event is what callers append.
+type Event struct {
+	SessionID string
+	Type      string
+	Data      []byte // JSON, one line
+}
+
+// Record is a committed event.
+type Record struct {
+	Seq       int64
+	SessionID string
+	Type      string
+	Data      []byte
+	Time      time.Time
+
+	wire atomic.Pointer[[]byte]
+}
+
+// Options configure a Log.
+type Options struct {
+	// RingSize is how many recent events stay in memory (rounded up to a
+	// power of two; default 131072).
+	RingSize int
+	// MaxBatch caps how many append requests share one transaction
+	// (default 4096).
+	MaxBatch int
+	Logger   *slog.Logger
+}
+
+// Log is the durable event log over one store.
+type Log struct {
+	st     *store.Store
+	epoch  string
+	log    *slog.Logger
+	reqs   chan *request
+	stop   chan struct{}
+	done   chan struct{}
+	closed chan struct{}
+	once   sync.Once
+
+	mu      sync.RWMutex
+	ring    []*Record
+	mask    int64
+	ringLow int64 // lowest seq ever placed in the ring
+	notify  chan struct{}
+
+	head     atomic.Int64
+	trimmed  atomic.Int64
+	maxBatch int
+}
+
+type request struct {
+	ctx    context.Context
+	events []Event                          // plain append
+	fn     func(*store.Tx) ([]Event, error) // transactional append
+	recs   []*Record
+	err    error
+	done   chan struct{}
+}
+
+// Open loads the head and retention mark from the store (never assuming 0)
+// and starts the writer.
+func Open(ctx context.Context, st *store.Store, opts Options) (*Log, error) {
+	if opts.RingSize <= 0 {
+		opts.RingSize = 1 << 17
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 4096
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	size := 1
+	for size < opts.RingSize {
+		size <<= 1
+	}
+	b, err := st.Bounds(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open event log: %w", err)
+	}
+	l := &Log{
+		st:       st,
+		epoch:    st.Epoch(),
+		log:      opts.Logger,
+		reqs:     make(chan *request, opts.MaxBatch),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		closed:   make(chan struct{}),
+		ring:     make([]*Record, size),
+		mask:     int64(size - 1),
+		ringLow:  b.Head + 1,
+		notify:   make(chan struct{}),
+		maxBatch: opts.MaxBatch,
+	}
+	l.head.Store(b.Head)
+	l.trimmed.Store(b.TrimmedThrough)
+	go l.writer()
+	return l, nil
+}
+
+// Epoch is the database's epoch.
+func (l *Log) Epoch() string { return l.epoch }
+
+// Head is the newest committed seq.
+func (l *Log) Head() int64 { return l.head.Load() }
+
+// TrimmedThrough is the newest seq removed by retention (0 if none).
+func (l *Log) TrimmedThrough() int64 { return l.trimmed.Load() }
+
+// ID formats a seq as a wire event id.
+func (l *Log) ID(seq int64) string { return FormatID(l.epoch, seq) }
+
+// FormatID formats an event id: "<epoch>:<seq>".
+func FormatID(epoch string, seq int64) string {
+	return epoch + ":" + strconv.FormatInt(seq, 10)
+}
+
+// ParseID splits "<epoch>:<seq>".
+func ParseID(id string) (epoch string, seq int64, err error) {
+	epoch, s, ok := strings.Cut(id, ":")
+	if !ok || epoch == "" {
+		return "", 0, fmt.Errorf("event id %q: want <epoch>:<seq>", id)
+	}
+	seq, err = strconv.ParseInt(s, 10, 64)
+	if err != nil || seq < 0 {
+		return "", 0, fmt.Errorf("event id %q: bad seq", id)
+	}
+	return epoch, seq, nil
+}
+
+// Append commits events and returns them as records once they are durable
+// and visible to subscribers. If ctx ends first the outcome is unknown to
+// the caller (the append may still commit).
+func (l *Log) Append(ctx context.Context, events ...Event) ([]*Record, error) {
+	return l.submit(ctx, &request{ctx: ctx, events: events})
+}
+
+// Do runs fn inside the writer's transaction and appends the events it
+// returns, so state changes and the events describing them commit together.
+// fn runs under a savepoint: if it fails, only its changes are undone and
+// its error is returned. fn must not block.
+func (l *Log) Do(ctx context.Context, fn func(*store.Tx) ([]Event, error)) ([]*Record, error) {
+	return l.submit(ctx, &request{ctx: ctx, fn: fn})
+}
+
+func (l *Log) submit(ctx context.Context, r *request) ([]*Record, error) {
+	r.done = make(chan struct{})
+	select {
+	case <-l.stop:
+		return nil, ErrClosed
+	default:
+	}
+	select {
+	case l.reqs <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-l.stop:
+		return nil, ErrClosed
+	}
+	select {
+	case <-r.done:
+		return r.recs, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (l *Log) writer() {
+	defer close(l.done)
+	batch := make([]*request, 0, l.maxBatch)
+	for {
+		select {
+		case r := <-l.reqs:
+			batch = append(batch[:0], r)
+		case <-l.stop:
+			// Finish what was already queued, then stop.
+			for {
+				select {
+				case r := <-l.reqs:
+					l.commit([]*request{r})
+				default:
+					return
+				}
+			}
+		}
+	drain:
+		for len(batch) < l.maxBatch {
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+// commit writes a batch in one transaction, then publishes and answers.
+func (l *Log) commit(batch []*request) {
+	start := l.head.Load()
+	next := start
+	now := time.Now().UTC()
+	var all []*Record
+	err := l.st.Write(context.Background(), func(tx *store.Tx) error {
+		all = all[:0]
+		next = start
+		for _, r := range batch {
+			r.recs, r.err = nil, nil
+			if r.ctx.Err() != nil {
+				r.err = r.ctx.Err()
+				continue
+			}
+			if r.fn == nil {
+				for _, ev := range r.events {
+					next++
+					if err := tx.InsertEvent(next, ev.SessionID, ev.Type, ev.Data, now); err != nil {
+						return err
+					}
+					r.recs = append(r.recs, &Record{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data, Time: now})
+				}
+				all = append(all, r.recs...)
+				continue
+			}
+			before := next
+			err := tx.Savepoint(func() error {
+				evs, err := r.fn(tx)
+				if err != nil {
+					return err
+				}
+				for _, ev := range evs {
+					next++
+					if err := tx.InsertEvent(next, ev.SessionID, ev.Type, ev.Data, now); err != nil {
+						return err
+					}
+					r.recs = append(r.recs, &Record{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data, Time: now})
+				}
+				return nil
+			})
+			if err != nil {
+				next, r.recs, r.err = before, nil, err
+				continue
+			}
+			all = append(all, r.recs...)
+		}
+		return nil
+	})
+	if err != nil {
+		l.log.Error("event log commit failed", "err", err, "requests", len(batch))
+		for _, r := range batch {
+			r.recs, r.err = nil, fmt.Errorf("append event: %w", err)
+		}
+	} else if next > start {
+		l.publish(all, next)
+	}
+	for _, r := range batch {
+		close(r.done)
+	}
+}
+
+// publish makes committed records visible: ring first, then the head,
+// then wake every waiting subscriber.
+func (l *Log) publish(recs []*Record, head int64) {
+	l.mu.Lock()
+	for _, r := range recs {
+		l.ring[r.Seq&l.mask] = r
+	}
+	l.head.Store(head)
+	close(l.notify)
+	l.notify = make(chan struct{})
+	l.mu.Unlock()
+}
+
+// Close stops the writer after it has committed what was queued; waiting
+// subscribers return ErrClosed.
+func (l *Log) Close() error {
+	l.once.Do(func() {
+		close(l.stop)
+		<-l.done
+		close(l.closed)
+	})
+	return nil
+}
+
+// Trim removes the prefix of the log with seq <= through (clamped to the
+// head). Subscribers positioned before the kept part get a reset.
+func (l *Log) Trim(ctx context.Context, through int64) (int64, error) {
+	if h := l.head.Load(); through > h {
+		through = h
+	}
+	if through <= l.trimmed.Load() {
+		return 0, nil
+	}
+	var n int64
+	_, err := l.Do(ctx, func(tx *store.Tx) ([]Event, error) {
+		var err error
+		n, err = tx.TrimEvents(through)
+		return nil, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("trim event log: %w", err)
+	}
+	l.trimmed.Store(through)
+	return n, nil
+}
+
+// Retention is the policy for trimming old events.
+type Retention struct {
+	MaxAge    time.Duration // 0 = keep regardless of age
+	MaxEvents int64         // 0 = keep regardless of count
+}
+
+// ApplyRetention trims events beyond the policy. Only a prefix is removed,
+// so the kept log has no hole.
+func (l *Log) ApplyRetention(ctx context.Context, p Retention) (int64, error) {
+	var through int64
+	if p.MaxEvents > 0 {
+		through = l.head.Load() - p.MaxEvents
+	}
+	if p.MaxAge > 0 {
+		seq, err := l.st.EventSeqBefore(ctx, time.Now().Add(-p.MaxAge))
+		if err != nil {
+			return 0, err
+		}
+		through = max(through, seq)
+	}
+	if through <= 0 {
+		return 0, nil
+	}
+	return l.Trim(ctx, through)
+}
