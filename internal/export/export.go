@@ -1,0 +1,143 @@
+// Package export writes Holdfast chats to files people keep: Markdown,
+// JSON (full fidelity, versioned, readable back with Decode), a
+// self-contained HTML page, JSON Lines for every chat at once, and a folder
+// of Markdown files. Every writer is deterministic: the same chat always
+// gives the same bytes.
+package export
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/holdfast-chat/holdfast/internal/store"
+)
+
+// Format is an export file format.
+type Format string
+
+// The formats Write understands.
+const (
+	Markdown  Format = "md"
+	JSON      Format = "json"
+	HTML      Format = "html"
+	JSONLines Format = "jsonl"
+)
+
+// Formats lists every format in menu order.
+func Formats() []Format { return []Format{Markdown, JSON, HTML, JSONLines} }
+
+// ParseFormat reads a format name as a user types it: md, markdown, json,
+// html, htm, jsonl or ndjson, in any case, with or without a leading dot.
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), ".")) {
+	case "md", "markdown":
+		return Markdown, nil
+	case "json":
+		return JSON, nil
+	case "html", "htm":
+		return HTML, nil
+	case "jsonl", "ndjson":
+		return JSONLines, nil
+	}
+	return "", fmt.Errorf("unknown export format %q (want md, json, html or jsonl)", s)
+}
+
+// Ext is the file name extension for the format, with its dot.
+func (f Format) Ext() string { return "." + string(f) }
+
+// Label is the human name of the format, for menus and dialogs.
+func (f Format) Label() string {
+	switch f {
+	case Markdown:
+		return "Markdown"
+	case JSON:
+		return "JSON"
+	case HTML:
+		return "HTML"
+	case JSONLines:
+		return "JSON Lines"
+	}
+	return string(f)
+}
+
+// ContentType is the MIME type of the format.
+func (f Format) ContentType() string {
+	switch f {
+	case Markdown:
+		return "text/markdown; charset=utf-8"
+	case JSON:
+		return "application/json"
+	case HTML:
+		return "text/html; charset=utf-8"
+	case JSONLines:
+		return "application/jsonl"
+	}
+	return "application/octet-stream"
+}
+
+// Chat is one session with all of its messages, oldest first.
+type Chat struct {
+	Session  store.Session
+	Messages []store.Message
+}
+
+// Write writes one chat to w in format f. JSONLines writes the chat as a
+// single line, the same line WriteAllJSONL would write for it.
+func Write(w io.Writer, f Format, c Chat) error {
+	switch f {
+	case Markdown:
+		return writeMarkdown(w, c)
+	case JSON:
+		return writeJSON(w, c, true)
+	case HTML:
+		return writeHTML(w, c)
+	case JSONLines:
+		return writeJSON(w, c, false)
+	}
+	return fmt.Errorf("unknown export format %q", string(f))
+}
+
+// Source reads chats. *store.Store satisfies it; unknown ids give
+// store.ErrNotFound.
+type Source interface {
+	GetSession(ctx context.Context, id string) (store.Session, error)
+	ListSessions(ctx context.Context, query string) ([]store.Session, error)
+	ListAllMessages(ctx context.Context, sessionID string) ([]store.Message, error)
+}
+
+// Load reads one chat from src.
+func Load(ctx context.Context, src Source, id string) (Chat, error) {
+	s, err := src.GetSession(ctx, id)
+	if err != nil {
+		return Chat{}, fmt.Errorf("read session %s: %w", id, err)
+	}
+	msgs, err := src.ListAllMessages(ctx, id)
+	if err != nil {
+		return Chat{}, fmt.Errorf("read messages of session %s: %w", id, err)
+	}
+	return Chat{Session: s, Messages: msgs}, nil
+}
+
+// eachChat calls fn for every chat in src, one chat in memory at a time,
+// in the order ListSessions returns them.
+func eachChat(ctx context.Context, src Source, fn func(Chat) error) error {
+	sessions, err := src.ListSessions(ctx, "")
+	if err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	for _, s := range sessions {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		msgs, err := src.ListAllMessages(ctx, s.ID)
+		if err != nil {
+			return fmt.Errorf("read messages of session %s: %w", s.ID, err)
+		}
+		if err := fn(Chat{Session: s, Messages: msgs}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/store"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
+
+func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+
+// sampleChat is an ordinary chat: system prompt, code, a stopped answer
+// with an error, usage.
+func sampleChat() Chat {
+	return Chat{
+		Session: store.Session{
+			ID: "s_01", Title: "Sorting in Go", Model: "demo/demo",
+			SystemPrompt: "You are terse.", CreatedAt: at(0), UpdatedAt: at(30), MessageCount: 4,
+		},
+		Messages: []store.Message{
+			{ID: "m_01", SessionID: "s_01", Role: store.RoleUser, Content: "How do I sort a slice of ints?",
+				Status: store.StatusComplete, ClientID: "c_1", CreatedAt: at(1), UpdatedAt: at(1)},
+			{ID: "m_02", SessionID: "s_01", Role: store.RoleAssistant, Model: "demo/demo",
+				Content: "Use `slices.Sort`:\n\n```go\nxs := []int{3, 1, 2}\nslices.Sort(xs)\n```\n\nThat sorts in place.",
+				Status:  store.StatusComplete, Chunks: 9, Usage: &store.Usage{InputTokens: 12, OutputTokens: 30},
+				CreatedAt: at(2), UpdatedAt: at(5)},
+			{ID: "m_03", SessionID: "s_01", Role: store.RoleUser, Content: "And descending?",
+				Status: store.StatusComplete, ClientID: "c_2", CreatedAt: at(10), UpdatedAt: at(10)},
+			{ID: "m_04", SessionID: "s_01", Role: store.RoleAssistant, Model: "openai/gpt-4o-mini",
+				Content: "Use `slices.SortFunc` with", Status: store.StatusFailed,
+				Error: "upstream closed the connection", Chunks: 3, CreatedAt: at(11), UpdatedAt: at(12)},
+		},
+	}
+}
+
+// Hostile pieces, reused by the assertions.
+const (
+	hostileTitle  = "</title><script>alert('t')</script> # Notes | *bold* [x](javascript:alert(1))\nline two"
+	hostileScript = `<script>alert("pwned")</script><img src=x onerror=alert(1)> & "q" 'q'`
+	chinese       = "你好，世界！这是一个关于排序的问题。"
+	emoji         = "👋🏽 👨‍👩‍👧 🚀 ✅"
+)
+
+// hostileChat holds text built to break each format: markup, script,
+// Markdown that forges a role heading (with every line ending), an
+// unclosed fence, an unclosed HTML comment, a very long line, Chinese and
+// emoji.
+func hostileChat() Chat {
+	long := strings.Repeat("0123456789abcdef<>&\"'", 200) // 4,200 bytes, one line
+	return Chat{
+		Session: store.Session{
+			ID: "s_hostile", Title: hostileTitle, Model: "evil/<b>model</b>",
+			SystemPrompt: "Be nice.\n---\n# Not a heading of ours\n<!-- open comment",
+			CreatedAt:    at(0), UpdatedAt: at(60), MessageCount: 5,
+		},
+		Messages: []store.Message{
+			{ID: "m_h1", SessionID: "s_hostile", Role: store.RoleUser, Status: store.StatusComplete,
+				Content:   hostileScript + "\n## Assistant\nforged answer\r## Assistant\rvia CR\r\n# Title\r\n<!-- never closed\n",
+				CreatedAt: at(1), UpdatedAt: at(1)},
+			{ID: `m_h2"><script>alert(2)</script>`, SessionID: "s_hostile", Role: store.RoleAssistant, Model: "evil/<b>model</b>",
+				Status:    store.StatusStopped,
+				Content:   "Here:\n\n```go\nfunc main() {\n\tfmt.Println(\"</code></pre><script>evil()</script>\")\n",
+				CreatedAt: at(2), UpdatedAt: at(3)},
+			{ID: "m_h3", SessionID: "s_hostile", Role: store.RoleUser, Status: store.StatusComplete,
+				Content:   chinese + " " + emoji + "\n\n````md\n```js\nalert(1)\n```\n````\n" + long,
+				CreatedAt: at(4), UpdatedAt: at(4)},
+			{ID: "m_h4", SessionID: "s_hostile", Role: store.RoleAssistant, Model: "evil/<b>model</b>",
+				Status: store.StatusFailed, Content: "",
+				Error:     "upstream: <script>alert(3)</script>\n## User\n**bold**",
+				CreatedAt: at(5), UpdatedAt: at(6)},
+			{ID: "m_h5", SessionID: "s_hostile", Role: store.RoleAssistant, Model: "demo/demo",
+				Status: store.StatusComplete, Content: "trailing spaces are a hard break  \nend ~~~\n~~~\n",
+				CreatedAt: at(7), UpdatedAt: at(8)},
+		},
+	}
+}
+
+// memSource is an in-memory Source.
+type memSource struct {
+	chats   []Chat
+	failOn  string // ListAllMessages of this session fails
+	listErr error
+}
+
+func (m *memSource) GetSession(_ context.Context, id string) (store.Session, error) {
+	for _, c := range m.chats {
+		if c.Session.ID == id {
+			return c.Session, nil
+		}
+	}
+	return store.Session{}, fmt.Errorf("session %s: %w", id, errNotFound)
+}
+
+func (m *memSource) ListSessions(_ context.Context, query string) ([]store.Session, error) {
+	if m.listErr != nil {
+		return nil, m.listErr
+	}
+	var out []store.Session
+	for _, c := range m.chats {
+		if strings.Contains(c.Session.Title, query) {
+			out = append(out, c.Session)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
+}
+
+func (m *memSource) ListAllMessages(_ context.Context, id string) ([]store.Message, error) {
+	if id == m.failOn {
+		return nil, errDiskGone
+	}
+	for _, c := range m.chats {
+		if c.Session.ID == id {
+			return c.Messages, nil
+		}
+	}
+	return nil, fmt.Errorf("session %s: %w", id, errNotFound)
+}
+
+type testErr string
+
+func (e testErr) Error() string { return string(e) }
+
+const (
+	errNotFound = testErr("not found")
+	errDiskGone = testErr("disk gone")
+)
