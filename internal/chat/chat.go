@@ -1,0 +1,255 @@
+// Package chat owns conversations: sessions, messages and the generation
+// jobs that stream a provider's answer into the event log.
+//
+// A generation is a job owned by the Service, not by the HTTP request that
+// started it: a client that disconnects never cancels one, only Stop (or
+// shutdown) does. Every state change is committed together with the event
+// that describes it, through the event log's transactional Do.
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/llm"
+	"github.com/holdfast-chat/holdfast/internal/store"
+)
+
+// Event types this package appends.
+const (
+	EventSessionCreated     = "session.created"
+	EventSessionUpdated     = "session.updated"
+	EventSessionDeleted     = "session.deleted"
+	EventMessageCreated     = "message.created"
+	EventMessageDelta       = "message.delta"
+	EventMessageCompleted   = "message.completed"
+	EventMessageFailed      = "message.failed"
+	EventMessageStopped     = "message.stopped"
+	EventMessageInterrupted = "message.interrupted"
+	EventMessageContinued   = "message.continued"
+	EventMessageDeleted     = "message.deleted"
+)
+
+// DefaultTitle is a new session's title until its first message names it.
+const DefaultTitle = "New chat"
+
+// MaxContentBytes bounds one message's text.
+const MaxContentBytes = 256 << 10
+
+// Errors callers map to statuses.
+var (
+	ErrNotFound       = store.ErrNotFound
+	ErrInvalid        = errors.New("invalid request")
+	ErrTooLarge       = errors.New("message too large")
+	ErrConflict       = errors.New("conflict")
+	ErrCannotContinue = errors.New("this model cannot continue an answer; regenerate it instead")
+	ErrUnknownModel   = errors.New("unknown model")
+)
+
+// causes of a job's end other than the provider finishing.
+var (
+	errStopped  = errors.New("stopped by the user")
+	errShutdown = errors.New("holdfast shut down")
+)
+
+// Log is the slice of the event log this package needs.
+type Log interface {
+	Do(ctx context.Context, fn func(*store.Tx) ([]eventlog.Event, error)) ([]*eventlog.Record, error)
+}
+
+// Reader is the slice of the store this package reads from.
+type Reader interface {
+	GetSession(ctx context.Context, id string) (store.Session, error)
+	GetMessage(ctx context.Context, id string) (store.Message, error)
+	ListAllMessages(ctx context.Context, sessionID string) ([]store.Message, error)
+	StreamingMessages(ctx context.Context) ([]store.Message, error)
+}
+
+// Providers resolves a model reference ("<provider>/<model>") to the
+// provider that serves it and the provider's own model name.
+type Providers interface {
+	Resolve(ref string) (llm.Provider, string, error)
+	DefaultModel() string
+}
+
+// Service runs conversations.
+type Service struct {
+	log       Log
+	store     Reader
+	providers Providers
+	logger    *slog.Logger
+
+	base   context.Context // jobs outlive requests; Close ends them
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	jobs   map[string]*job // by assistant message id
+	closed bool
+	wg     sync.WaitGroup
+}
+
+type job struct {
+	msgID     string
+	sessionID string
+	cancel    context.CancelCauseFunc
+	done      chan struct{}
+}
+
+// New makes a Service. Call Recover once at start-up and Close at the end.
+func New(log Log, st Reader, providers Providers, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	base, cancel := context.WithCancel(context.Background())
+	return &Service{log: log, store: st, providers: providers, logger: logger, base: base, cancel: cancel, jobs: map[string]*job{}}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own plain structs are marshalled here.
+		panic(fmt.Sprintf("marshal event: %v", err))
+	}
+	return b
+}
+
+func event(sessionID, typ string, v any) eventlog.Event {
+	return eventlog.Event{SessionID: sessionID, Type: typ, Data: mustJSON(v)}
+}
+
+// SessionPatch holds the fields an update may change; nil means unchanged.
+type SessionPatch struct {
+	Title        *string `json:"title"`
+	Model        *string `json:"model"`
+	SystemPrompt *string `json:"system_prompt"`
+}
+
+// CreateSession starts an empty chat.
+func (s *Service) CreateSession(ctx context.Context, title, model, system string) (store.Session, error) {
+	title = strings.TrimSpace(title)
+	if title == "" {
+		title = DefaultTitle
+	}
+	if model == "" {
+		model = s.providers.DefaultModel()
+	}
+	if err := s.checkModel(model); err != nil {
+		return store.Session{}, err
+	}
+	if err := checkText("title", title, 500); err != nil {
+		return store.Session{}, err
+	}
+	var out store.Session
+	_, err := s.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+		now := tx.Now()
+		out = store.Session{ID: tx.NewID("s_"), Title: title, Model: model, SystemPrompt: system, CreatedAt: now, UpdatedAt: now}
+		if err := tx.InsertSession(out); err != nil {
+			return nil, err
+		}
+		return []eventlog.Event{event(out.ID, EventSessionCreated, out)}, nil
+	})
+	if err != nil {
+		return store.Session{}, fmt.Errorf("create session: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateSession changes a session's title, model or system prompt.
+func (s *Service) UpdateSession(ctx context.Context, id string, p SessionPatch) (store.Session, error) {
+	if p.Model != nil {
+		if err := s.checkModel(*p.Model); err != nil {
+			return store.Session{}, err
+		}
+	}
+	if p.Title != nil {
+		t := strings.TrimSpace(*p.Title)
+		if t == "" {
+			return store.Session{}, fmt.Errorf("%w: title must not be empty", ErrInvalid)
+		}
+		if err := checkText("title", t, 500); err != nil {
+			return store.Session{}, err
+		}
+		p.Title = &t
+	}
+	var out store.Session
+	_, err := s.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+		sess, err := tx.GetSession(id)
+		if err != nil {
+			return nil, err
+		}
+		if p.Title != nil {
+			sess.Title = *p.Title
+		}
+		if p.Model != nil {
+			sess.Model = *p.Model
+		}
+		if p.SystemPrompt != nil {
+			sess.SystemPrompt = *p.SystemPrompt
+		}
+		sess.UpdatedAt = tx.Now()
+		if err := tx.UpdateSession(sess); err != nil {
+			return nil, err
+		}
+		out = sess
+		return []eventlog.Event{event(id, EventSessionUpdated, sess)}, nil
+	})
+	if err != nil {
+		return store.Session{}, fmt.Errorf("update session %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteSession stops the session's generations and deletes it.
+func (s *Service) DeleteSession(ctx context.Context, id string) error {
+	s.stopJobs(ctx, func(j *job) bool { return j.sessionID == id }, errStopped)
+	_, err := s.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+		if err := tx.DeleteSession(id); err != nil {
+			return nil, err
+		}
+		return []eventlog.Event{event(id, EventSessionDeleted, map[string]string{"id": id, "session_id": id})}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Service) checkModel(ref string) error {
+	if _, _, err := s.providers.Resolve(ref); err != nil {
+		return fmt.Errorf("%w %q: %v", ErrUnknownModel, ref, err)
+	}
+	return nil
+}
+
+func checkText(what, text string, limit int) error {
+	if len(text) > limit {
+		return fmt.Errorf("%w: %s is %d bytes, the limit is %d", ErrTooLarge, what, len(text), limit)
+	}
+	if !utf8.ValidString(text) {
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, what)
+	}
+	return nil
+}
+
+// titleFrom makes a session title from a first message.
+func titleFrom(content string) string {
+	line := strings.TrimSpace(content)
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = strings.TrimSpace(line[:i])
+	}
+	line = strings.TrimPrefix(line, llm.EchoPrefix)
+	if r := []rune(line); len(r) > 60 {
+		line = strings.TrimSpace(string(r[:60])) + "…"
+	}
+	if line == "" {
+		return DefaultTitle
+	}
+	return line
+}

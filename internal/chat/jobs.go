@@ -1,0 +1,248 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/llm"
+	"github.com/holdfast-chat/holdfast/internal/store"
+)
+
+// Delta is the data of a message.delta event.
+type Delta struct {
+	MessageID string `json:"message_id"`
+	SessionID string `json:"session_id"`
+	Index     int    `json:"index"`
+	Text      string `json:"text"`
+}
+
+// start runs a generation job for an assistant message in status
+// streaming. With cont, the provider continues after the message's text.
+func (s *Service) start(m store.Message, cont bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return // Recover settles it on the next start
+	}
+	if _, busy := s.jobs[m.ID]; busy {
+		return
+	}
+	ctx, cancel := context.WithCancelCause(s.base)
+	j := &job{msgID: m.ID, sessionID: m.SessionID, cancel: cancel, done: make(chan struct{})}
+	s.jobs[m.ID] = j
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(j.done)
+		defer func() {
+			s.mu.Lock()
+			delete(s.jobs, m.ID)
+			s.mu.Unlock()
+		}()
+		s.run(ctx, m, cont)
+	}()
+}
+
+func (s *Service) run(ctx context.Context, m store.Message, cont bool) {
+	provider, model, err := s.providers.Resolve(m.Model)
+	if err != nil {
+		s.settle(m, nil, fmt.Errorf("%w %q: %v", ErrUnknownModel, m.Model, err))
+		return
+	}
+	req, err := s.request(ctx, m, model)
+	if err != nil {
+		s.settle(m, nil, err)
+		return
+	}
+	if cont {
+		req.Prefix = m.Content
+	}
+	next := m.Chunks
+	emit := func(c llm.Chunk) error {
+		if c.Text == "" {
+			return nil
+		}
+		idx := next
+		d := event(m.SessionID, EventMessageDelta, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: idx, Text: c.Text})
+		// s.base, not ctx: a Stop arriving now must not lose a chunk the
+		// user may already have been shown by a faster path.
+		_, err := s.log.Do(s.base, func(tx *store.Tx) ([]eventlog.Event, error) {
+			if err := tx.AppendContent(m.ID, c.Text, idx+1, tx.Now()); err != nil {
+				return nil, err
+			}
+			return []eventlog.Event{d}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("store chunk: %w", err)
+		}
+		next++
+		return nil
+	}
+	res, err := provider.Stream(ctx, req, emit)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && errors.Is(err, context.Canceled) {
+			err = cause
+		}
+		s.settle(m, nil, err)
+		return
+	}
+	var usage *store.Usage
+	if res.Usage != nil {
+		usage = &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}
+	}
+	s.settle(m, usage, nil)
+}
+
+// request builds the provider request from the messages before m.
+func (s *Service) request(ctx context.Context, m store.Message, model string) (llm.Request, error) {
+	msgs, err := s.store.ListAllMessages(ctx, m.SessionID)
+	if err != nil {
+		return llm.Request{}, fmt.Errorf("load history: %w", err)
+	}
+	req := llm.Request{Model: model}
+	for _, h := range msgs {
+		if h.ID >= m.ID {
+			break
+		}
+		if h.Content == "" {
+			continue
+		}
+		req.Messages = append(req.Messages, llm.Message{Role: h.Role, Content: h.Content})
+	}
+	sess, err := s.store.GetSession(ctx, m.SessionID)
+	if err != nil {
+		return llm.Request{}, fmt.Errorf("load session: %w", err)
+	}
+	req.System = sess.SystemPrompt
+	return req, nil
+}
+
+// settle records how a job ended; the job's own error picks the status.
+func (s *Service) settle(m store.Message, usage *store.Usage, cause error) {
+	if err := s.finish(m, usage, cause); err != nil {
+		s.logger.Error("could not record the end of a generation", "message", m.ID, "err", err)
+	}
+}
+
+// finish moves a streaming message to its end state with its event.
+func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error {
+	status, typ, errText := store.StatusComplete, EventMessageCompleted, ""
+	switch {
+	case cause == nil:
+	case errors.Is(cause, errStopped):
+		status, typ = store.StatusStopped, EventMessageStopped
+	case errors.Is(cause, errShutdown):
+		status, typ = store.StatusInterrupted, EventMessageInterrupted
+	default:
+		status, typ, errText = store.StatusFailed, EventMessageFailed, cause.Error()
+	}
+	_, err := s.log.Do(context.Background(), func(tx *store.Tx) ([]eventlog.Event, error) {
+		cur, err := tx.GetMessage(m.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil // deleted while it streamed
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cur.Status != store.StatusStreaming {
+			return nil, nil // already settled
+		}
+		now := tx.Now()
+		if err := tx.SetStatus(m.ID, status, errText, usage, now); err != nil {
+			return nil, err
+		}
+		if err := tx.TouchSession(m.SessionID, now); err != nil {
+			return nil, err
+		}
+		done, err := tx.GetMessage(m.ID)
+		if err != nil {
+			return nil, err
+		}
+		return []eventlog.Event{event(m.SessionID, typ, done)}, nil
+	})
+	return err
+}
+
+// stopJobs cancels the matching jobs with cause and waits for them to
+// record their end. It returns how many it stopped.
+func (s *Service) stopJobs(ctx context.Context, match func(*job) bool, cause error) int {
+	s.mu.Lock()
+	var stopped []*job
+	for _, j := range s.jobs {
+		if match(j) {
+			j.cancel(cause)
+			stopped = append(stopped, j)
+		}
+	}
+	s.mu.Unlock()
+	for _, j := range stopped {
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return len(stopped)
+		}
+	}
+	return len(stopped)
+}
+
+// Running reports whether a job is generating the message.
+func (s *Service) Running(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.jobs[id]
+	return ok
+}
+
+// Recover settles answers a crash left streaming: their text is already
+// what the log committed; answers whose provider can continue carry on,
+// the rest become interrupted (the user can Continue or Regenerate).
+func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err error) {
+	msgs, err := s.store.StreamingMessages(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("recover generations: %w", err)
+	}
+	for _, m := range msgs {
+		if s.Running(m.ID) {
+			continue
+		}
+		p, _, rerr := s.providers.Resolve(m.Model)
+		if rerr == nil && p.CanContinue() {
+			s.logger.Info("continuing an answer interrupted by a crash", "message", m.ID, "chars", len(m.Content))
+			s.start(m, true)
+			continued++
+			continue
+		}
+		if err := s.finish(m, nil, errShutdown); err != nil {
+			return continued, interrupted, fmt.Errorf("recover message %s: %w", m.ID, err)
+		}
+		interrupted++
+	}
+	return continued, interrupted, nil
+}
+
+// Close stops every job (their text is kept; they end interrupted) and
+// waits for them, bounded by ctx.
+func (s *Service) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.stopJobs(ctx, func(*job) bool { return true }, errShutdown)
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		return fmt.Errorf("stop generations: %w", ctx.Err())
+	}
+}
