@@ -1,0 +1,74 @@
+import type { Credentials, Resolver } from './types';
+
+const tokenKey = 'holdfast.token';
+
+/** The parts of `window` the browser resolver touches; injectable for tests. */
+export interface BrowserLike {
+  location: { hash: string; origin: string; pathname: string; search: string };
+  history: { replaceState(data: unknown, unused: string, url?: string): void; state: unknown };
+  sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
+}
+
+/** Thrown when no token can be found; the UI explains how to open the app. */
+export class MissingTokenError extends Error {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  constructor() {
+    super('no access token: open the address printed by `holdfast serve` (it ends in #token=…)');
+    this.name = 'MissingTokenError';
+  }
+}
+
+/**
+ * Takes `#token=` out of the address bar (so it is not bookmarked, shared or
+ * kept in history) and into sessionStorage, which survives reloads of this tab
+ * only. Call once at start-up, before anything else reads the hash.
+ */
+export function captureTokenFromHash(w: BrowserLike): void {
+  const hash = w.location.hash.replace(/^#/, '');
+  if (!hash) return;
+  const params = new URLSearchParams(hash);
+  const token = params.get('token');
+  if (!token) return;
+  w.sessionStorage.setItem(tokenKey, token);
+  params.delete('token');
+  const rest = params.toString();
+  w.history.replaceState(w.history.state, '', w.location.pathname + w.location.search + (rest ? `#${rest}` : ''));
+}
+
+/** Credentials for a page served by `holdfast serve`: same origin, token from the tab. */
+export function browserResolver(w: BrowserLike): Resolver {
+  return async () => {
+    captureTokenFromHash(w);
+    const token = w.sessionStorage.getItem(tokenKey);
+    if (!token) throw new MissingTokenError();
+    return { baseUrl: w.location.origin, token };
+  };
+}
+
+/** The Wails binding the desktop app exposes. */
+export interface WailsApp {
+  ConnectionInfo(): Promise<{ baseUrl?: string; base_url?: string; token: string }>;
+}
+
+/** Credentials from the desktop app; asked every time since the backend may have moved ports. */
+export function wailsResolver(app: WailsApp): Resolver {
+  return async () => {
+    const info = await app.ConnectionInfo();
+    const baseUrl = info.baseUrl ?? info.base_url;
+    if (!baseUrl || !info.token) throw new Error('desktop app returned no connection info');
+    return { baseUrl, token: info.token } satisfies Credentials;
+  };
+}
+
+/** The Wails binding when running inside the desktop window, else null. */
+export function findWailsApp(w: unknown): WailsApp | null {
+  const app = (w as { go?: { app?: { App?: Partial<WailsApp> } } })?.go?.app?.App;
+  return typeof app?.ConnectionInfo === 'function' ? (app as WailsApp) : null;
+}
+
+/** Picks the desktop binding when present, else the browser's URL-fragment token. */
+export function defaultResolver(w: Window & typeof globalThis): Resolver {
+  const app = findWailsApp(w);
+  return app ? wailsResolver(app) : browserResolver(w);
+}
