@@ -28,7 +28,9 @@ func newIDGen(clock func() time.Time) *idGen {
 	return &idGen{clock: clock}
 }
 
-func (g *idGen) now() time.Time { return g.clock() }
+// now is millisecond-precise UTC, what the database keeps, so values read
+// back equal the ones written.
+func (g *idGen) now() time.Time { return g.clock().UTC().Truncate(time.Millisecond) }
 
 func (g *idGen) next(prefix string) string {
 	g.mu.Lock()

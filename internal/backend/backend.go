@@ -1,0 +1,315 @@
+// Package backend constructs Holdfast's parts in one place (store, event
+// log, providers, chat service, HTTP server) and owns their lifecycle, so
+// `holdfast serve` and the desktop app run exactly the same thing.
+package backend
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/chat"
+	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/server"
+	"github.com/holdfast-chat/holdfast/internal/store"
+)
+
+// Options configure a Backend.
+type Options struct {
+	Home      string        // data folder
+	Addr      string        // listen address; "127.0.0.1:0" picks a free port
+	Token     string        // "" = load or create <Home>/token
+	DemoTPS   float64       // demo provider tokens per second (0 = default)
+	Heartbeat time.Duration // SSE heartbeat (0 = 15s)
+	Version   string
+	Static    fs.FS // the web front end served at "/" (nil = none)
+	Logger    *slog.Logger
+	Retention eventlog.Retention // zero = defaults
+}
+
+// DefaultHome is $HOLDFAST_HOME, else the OS user config dir + "holdfast".
+func DefaultHome() (string, error) {
+	if h := os.Getenv("HOLDFAST_HOME"); h != "" {
+		return filepath.Abs(h)
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the user config folder (set HOLDFAST_HOME): %w", err)
+	}
+	return filepath.Join(dir, "holdfast"), nil
+}
+
+// OptionsFromEnv reads HOLDFAST_TOKEN, HOLDFAST_DEMO_TPS and
+// HOLDFAST_HEARTBEAT on top of defaults for home.
+func OptionsFromEnv(home string) (Options, error) {
+	o := Options{Home: home, Addr: "127.0.0.1:0", Token: os.Getenv("HOLDFAST_TOKEN")}
+	if v := os.Getenv("HOLDFAST_DEMO_TPS"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return o, fmt.Errorf("HOLDFAST_DEMO_TPS=%q: want a positive number of tokens per second", v)
+		}
+		o.DemoTPS = f
+	}
+	if v := os.Getenv("HOLDFAST_HEARTBEAT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			return o, fmt.Errorf("HOLDFAST_HEARTBEAT=%q: want a duration of at least 100ms, like 15s", v)
+		}
+		o.Heartbeat = d
+	}
+	return o, nil
+}
+
+// Backend is a running Holdfast core.
+type Backend struct {
+	opts      Options
+	log       *slog.Logger
+	store     *store.Store
+	events    *eventlog.Log
+	chat      *chat.Service
+	providers *Providers
+	token     string
+
+	mu       sync.Mutex
+	srv      *server.Server
+	httpSrv  *http.Server
+	listener net.Listener
+	serveErr chan error
+
+	stopRetention context.CancelFunc
+	retentionDone chan struct{}
+}
+
+// Open opens the data folder and the database, and recovers generations a
+// crash interrupted. It does not listen yet: call Start.
+func Open(ctx context.Context, opts Options) (*Backend, error) {
+	if opts.Home == "" {
+		return nil, errors.New("open backend: no data folder")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Retention == (eventlog.Retention{}) {
+		opts.Retention = eventlog.Retention{MaxAge: 30 * 24 * time.Hour, MaxEvents: 2_000_000}
+	}
+	if err := checkLoopback(opts.Addr); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(opts.Home, "logs"), 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder %s: %w", opts.Home, err)
+	}
+	token, err := loadToken(opts.Home, opts.Token)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, filepath.Join(opts.Home, "holdfast.db"), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	ev, err := eventlog.Open(ctx, st, eventlog.Options{Logger: opts.Logger})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	b := &Backend{opts: opts, log: opts.Logger, store: st, events: ev, token: token}
+	b.providers = NewProviders(opts.DemoTPS)
+	b.chat = chat.New(ev, st, b.providers, opts.Logger)
+	cont, intr, err := b.chat.Recover(ctx)
+	if err != nil {
+		b.closeCore(ctx)
+		return nil, err
+	}
+	if cont+intr > 0 {
+		opts.Logger.Info("recovered interrupted answers", "continued", cont, "interrupted", intr)
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	b.stopRetention, b.retentionDone = cancel, make(chan struct{})
+	go b.retentionLoop(rctx)
+	return b, nil
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("listen address %q: Holdfast only listens on loopback (127.0.0.1)", addr)
+	}
+	return nil
+}
+
+// loadToken returns the explicit token, else the stored one, else a new
+// one written with mode 0600.
+func loadToken(home, explicit string) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	path := filepath.Join(home, "token")
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); len(t) >= 16 {
+			return t, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read token %s: %w", path, err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("make token: %w", err)
+	}
+	t := hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write token %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Start listens on the configured loopback address and serves.
+func (b *Backend) Start(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.startLocked(ctx, b.opts.Addr)
+}
+
+func (b *Backend) startLocked(ctx context.Context, addr string) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	b.srv = server.New(server.Config{
+		Token:     b.token,
+		Version:   b.opts.Version,
+		Heartbeat: b.opts.Heartbeat,
+		Static:    b.opts.Static,
+		Logger:    b.log,
+		Events:    b.events,
+		Chats:     b.chat,
+		Snapshots: b.store,
+		Models:    b.providers,
+	})
+	b.httpSrv = &http.Server{
+		Handler:           b.srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
+	}
+	b.listener = ln
+	b.serveErr = make(chan error, 1)
+	go func(hs *http.Server, errc chan error) {
+		err := hs.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		errc <- err
+	}(b.httpSrv, b.serveErr)
+	b.log.Info("listening", "url", "http://"+ln.Addr().String())
+	return nil
+}
+
+// stopLocked sends `shutdown` on every stream and stops the HTTP server.
+func (b *Backend) stopLocked(ctx context.Context, reason string, retry time.Duration) error {
+	if b.httpSrv == nil {
+		return nil
+	}
+	b.srv.Close(ctx, reason, retry)
+	err := b.httpSrv.Shutdown(ctx)
+	if err != nil {
+		err = errors.Join(err, b.httpSrv.Close())
+	}
+	<-b.serveErr
+	b.httpSrv, b.srv, b.listener = nil, nil, nil
+	if err != nil {
+		return fmt.Errorf("stop http server: %w", err)
+	}
+	return nil
+}
+
+// RestartServer stops the HTTP server and listens again — on the same
+// port when it was fixed, else on a new free one. Generations keep
+// running; windows reconnect through their resolver.
+func (b *Backend) RestartServer(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	addr := b.opts.Addr
+	if err := b.stopLocked(ctx, "restart", 500*time.Millisecond); err != nil {
+		return err
+	}
+	return b.startLocked(ctx, addr)
+}
+
+// BaseURL is "http://127.0.0.1:PORT", or "" before Start.
+func (b *Backend) BaseURL() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.listener == nil {
+		return ""
+	}
+	return "http://" + b.listener.Addr().String()
+}
+
+// Token is the API token.
+func (b *Backend) Token() string { return b.token }
+
+// Home is the data folder.
+func (b *Backend) Home() string { return b.opts.Home }
+
+// Store is the database (for exports).
+func (b *Backend) Store() *store.Store { return b.store }
+
+// Close sends `shutdown` to streams, stops generations (their text is kept,
+// they end interrupted), and closes the database.
+func (b *Backend) Close(ctx context.Context) error {
+	b.mu.Lock()
+	err := b.stopLocked(ctx, "server shutting down", 2*time.Second)
+	b.mu.Unlock()
+	return errors.Join(err, b.closeCore(ctx))
+}
+
+func (b *Backend) closeCore(ctx context.Context) error {
+	var errs []error
+	if b.stopRetention != nil {
+		b.stopRetention()
+		<-b.retentionDone
+	}
+	errs = append(errs, b.chat.Close(ctx))
+	errs = append(errs, b.events.Close())
+	errs = append(errs, b.store.Close())
+	return errors.Join(errs...)
+}
+
+// retentionLoop trims the event log's prefix now and then.
+func (b *Backend) retentionLoop(ctx context.Context) {
+	defer close(b.retentionDone)
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := b.events.ApplyRetention(ctx, b.opts.Retention); err != nil && ctx.Err() == nil {
+			b.log.Warn("event retention failed", "err", err)
+		} else if n > 0 {
+			b.log.Info("trimmed old events", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

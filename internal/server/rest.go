@@ -1,0 +1,283 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/chat"
+	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/store"
+)
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message = code, msg
+	writeJSON(w, status, b)
+}
+
+// fail maps a domain error to a status and a JSON error.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is over the %d byte limit", tooBig.Limit))
+	case errors.Is(err, chat.ErrTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, chat.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, chat.ErrUnknownModel):
+		writeError(w, http.StatusBadRequest, "unknown_model", err.Error())
+	case errors.Is(err, chat.ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, chat.ErrCannotContinue):
+		writeError(w, http.StatusUnprocessableEntity, "cannot_continue", err.Error())
+	case errors.Is(err, eventlog.ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down")
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error; see the log")
+	}
+}
+
+// decode reads a JSON body into v; an empty body is allowed when optional.
+func decode(r *http.Request, v any, optional bool) error {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if len(b) == 0 && optional {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: malformed JSON body: %v", chat.ErrInvalid, err)
+	}
+	return nil
+}
+
+func (s *Server) head(w http.ResponseWriter, seq int64) {
+	w.Header().Set("X-Event-Head", eventlog.FormatID(s.cfg.Events.Epoch(), seq))
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ev := s.cfg.Events
+	writeJSON(w, http.StatusOK, map[string]any{
+		"ok": true, "version": s.cfg.Version, "epoch": ev.Epoch(),
+		"head": eventlog.FormatID(ev.Epoch(), ev.Head()), "time": time.Now().UTC(),
+	})
+}
+
+func (s *Server) models(w http.ResponseWriter, r *http.Request) {
+	list, def, err := s.cfg.Models.Models(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []ModelInfo{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"models": list, "default": def})
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	list, head, err := s.cfg.Snapshots.SessionsSnapshot(r.Context(), r.URL.Query().Get("q"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.head(w, head)
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
+}
+
+type sessionBody struct {
+	Title        string `json:"title"`
+	Model        string `json:"model"`
+	SystemPrompt string `json:"system_prompt"`
+}
+
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
+	var body sessionBody
+	if err := decode(r, &body, true); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sess, err := s.cfg.Chats.CreateSession(r.Context(), body.Title, body.Model, body.SystemPrompt)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, sess)
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	sess, err := s.cfg.Snapshots.GetSession(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sess)
+}
+
+func (s *Server) updateSession(w http.ResponseWriter, r *http.Request) {
+	var p chat.SessionPatch
+	if err := decode(r, &p, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sess, err := s.cfg.Chats.UpdateSession(r.Context(), r.PathValue("id"), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sess)
+}
+
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Chats.DeleteSession(r.Context(), r.PathValue("id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+const maxPage = 500
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := maxPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			writeError(w, http.StatusBadRequest, "bad_request", "limit must be a positive number")
+			return
+		}
+		limit = min(n, maxPage)
+	}
+	page, err := s.cfg.Snapshots.MessagesSnapshot(r.Context(), r.PathValue("id"), q.Get("before"), limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.head(w, page.Head)
+	writeJSON(w, http.StatusOK, map[string]any{"messages": page.Messages, "has_more": page.HasMore})
+}
+
+type sendBody struct {
+	Content  *string `json:"content"`
+	ClientID string  `json:"client_id"`
+	Model    string  `json:"model"`
+}
+
+func (b sendBody) content() (string, error) {
+	if b.Content == nil {
+		return "", fmt.Errorf("%w: content is required", chat.ErrInvalid)
+	}
+	return *b.Content, nil
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
+	var body sendBody
+	if err := decode(r, &body, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	content, err := body.content()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sent, err := s.cfg.Chats.Send(r.Context(), chat.SendRequest{SessionID: r.PathValue("id"), Content: content, ClientID: body.ClientID, Model: body.Model})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if !sent.Created {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, sent)
+}
+
+func (s *Server) messageAction(w http.ResponseWriter, r *http.Request) {
+	id, action := r.PathValue("id"), r.PathValue("action")
+	ctx := r.Context()
+	var body sendBody
+	if err := decode(r, &body, true); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var (
+		out    any
+		err    error
+		status = http.StatusOK
+	)
+	switch action {
+	case "stop":
+		out, err = s.cfg.Chats.Stop(ctx, id)
+	case "continue":
+		out, err = s.cfg.Chats.Continue(ctx, id)
+	case "regenerate":
+		out, err = s.cfg.Chats.Regenerate(ctx, id, body.Model)
+		status = http.StatusCreated
+	case "edit":
+		var content string
+		if content, err = body.content(); err == nil {
+			out, err = s.cfg.Chats.Edit(ctx, id, content, body.ClientID)
+		}
+		status = http.StatusCreated
+	default:
+		writeError(w, http.StatusNotFound, "not_found", "unknown message action "+quoteShort(action))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, status, out)
+}
+
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Exporter == nil {
+		writeError(w, http.StatusNotFound, "not_found", "export is not available in this build")
+		return
+	}
+	id, format := r.PathValue("id"), r.URL.Query().Get("format")
+	if format == "" {
+		format = "md"
+	}
+	ctype, ext, err := s.cfg.Exporter.ContentType(format)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	sess, err := s.cfg.Snapshots.GetSession(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="holdfast-%s.%s"`, sess.ID, ext))
+	if err := s.cfg.Exporter.Export(r.Context(), w, id, format); err != nil {
+		s.log.Error("export failed", "session", id, "err", err)
+	}
+}

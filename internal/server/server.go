@@ -1,0 +1,293 @@
+// Package server is Holdfast's HTTP API on loopback: REST for sessions and
+// messages, and the one SSE stream per window (GET /api/events) that
+// replays from a Last-Event-ID and then follows the event log live.
+//
+// Every /api/ request needs the token; requests whose Host is not a
+// loopback name are refused (DNS rebinding) and CORS answers only the
+// allowed origins. Errors are JSON: {"error":{"code":..., "message":...}}.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/chat"
+	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/store"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+// Events is the slice of the event log the stream needs.
+type Events interface {
+	Epoch() string
+	Head() int64
+	Subscribe(epoch string, after int64) (*eventlog.Subscription, error)
+	SubscribeLive() *eventlog.Subscription
+}
+
+// Chats performs the mutations.
+type Chats interface {
+	CreateSession(ctx context.Context, title, model, system string) (store.Session, error)
+	UpdateSession(ctx context.Context, id string, p chat.SessionPatch) (store.Session, error)
+	DeleteSession(ctx context.Context, id string) error
+	Send(ctx context.Context, req chat.SendRequest) (chat.Sent, error)
+	Stop(ctx context.Context, id string) (store.Message, error)
+	Continue(ctx context.Context, id string) (store.Message, error)
+	Regenerate(ctx context.Context, id, model string) (store.Message, error)
+	Edit(ctx context.Context, id, content, clientID string) (chat.Sent, error)
+}
+
+// Snapshots are the consistent reads (data plus the event head).
+type Snapshots interface {
+	SessionsSnapshot(ctx context.Context, query string) ([]store.Session, int64, error)
+	GetSession(ctx context.Context, id string) (store.Session, error)
+	MessagesSnapshot(ctx context.Context, sessionID, before string, limit int) (store.MessagePage, error)
+}
+
+// ModelInfo is one entry of GET /api/models.
+type ModelInfo struct {
+	ID       string `json:"id"` // model reference "<provider>/<model>"
+	Provider string `json:"provider"`
+	Model    string `json:"model"`
+	Label    string `json:"label"`
+	Demo     bool   `json:"demo,omitempty"`
+}
+
+// Models lists the models the user can pick.
+type Models interface {
+	Models(ctx context.Context) ([]ModelInfo, string, error)
+}
+
+// Exporter writes one chat as a file.
+type Exporter interface {
+	// Export writes the session in format (md, json, html) to w and returns
+	// the content type and file extension.
+	Export(ctx context.Context, w io.Writer, sessionID, format string) error
+	ContentType(format string) (ctype, ext string, err error)
+}
+
+// Config is everything a Server needs.
+type Config struct {
+	Token     string
+	Version   string
+	Heartbeat time.Duration // default 15s
+	Retry     time.Duration // the SSE retry: hint (default 1s)
+	Static    fs.FS         // the web front end, nil for none
+	Logger    *slog.Logger
+
+	Events    Events
+	Chats     Chats
+	Snapshots Snapshots
+	Models    Models
+	Exporter  Exporter // optional
+	// Extra mounts more API routes (pattern -> handler) behind the same
+	// auth, e.g. settings; optional.
+	Extra map[string]http.Handler
+}
+
+// Server serves the API. Make a new one for each listener: Close ends its
+// streams for good.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	handler http.Handler
+
+	mu      sync.Mutex
+	conns   map[string]*stream
+	closing chan struct{}
+	reason  shutdownInfo
+	once    sync.Once
+	wg      sync.WaitGroup
+}
+
+type shutdownInfo struct {
+	Reason  string `json:"reason"`
+	RetryMS int    `json:"retry_ms"`
+}
+
+// New builds a Server.
+func New(cfg Config) *Server {
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 15 * time.Second
+	}
+	if cfg.Retry <= 0 {
+		cfg.Retry = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*stream{}, closing: make(chan struct{})}
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Close sends `shutdown` on every stream (reason, suggested retry) and
+// waits for the stream handlers to return, bounded by ctx. Call it before
+// http.Server.Shutdown, which would otherwise wait on open streams.
+func (s *Server) Close(ctx context.Context, reason string, retry time.Duration) {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.reason = shutdownInfo{Reason: reason, RetryMS: int(retry / time.Millisecond)}
+		close(s.closing)
+		s.mu.Unlock()
+	})
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	api := func(pattern string, methods map[string]http.HandlerFunc) {
+		mux.Handle(pattern, s.auth(byMethod(methods)))
+	}
+	api("/api/health", map[string]http.HandlerFunc{"GET": s.health})
+	api("/api/events", map[string]http.HandlerFunc{"GET": s.events})
+	api("/api/models", map[string]http.HandlerFunc{"GET": s.models})
+	api("/api/sessions", map[string]http.HandlerFunc{"GET": s.listSessions, "POST": s.createSession})
+	api("/api/sessions/{id}", map[string]http.HandlerFunc{"GET": s.getSession, "PATCH": s.updateSession, "DELETE": s.deleteSession})
+	api("/api/sessions/{id}/messages", map[string]http.HandlerFunc{"GET": s.listMessages, "POST": s.sendMessage})
+	api("/api/sessions/{id}/export", map[string]http.HandlerFunc{"GET": s.export})
+	api("/api/messages/{id}/{action}", map[string]http.HandlerFunc{"POST": s.messageAction})
+	api("/api/streams/{conn}/{action}", map[string]http.HandlerFunc{"POST": s.streamAction})
+	for pattern, h := range s.cfg.Extra {
+		mux.Handle(pattern, s.auth(h))
+	}
+	mux.Handle("/api/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
+	})))
+	mux.Handle("/", staticHandler(s.cfg.Static))
+	return s.guard(mux)
+}
+
+// byMethod dispatches on the method and answers others with a JSON 405.
+func byMethod(m map[string]http.HandlerFunc) http.Handler {
+	allow := make([]string, 0, len(m))
+	for k := range m {
+		allow = append(allow, k)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := m[r.Method]; ok {
+			h(w, r)
+			return
+		}
+		if r.Method == http.MethodHead {
+			if h, ok := m["GET"]; ok {
+				h(w, r)
+				return
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
+	})
+}
+
+// guard refuses foreign Hosts and Origins, answers CORS, and bounds bodies.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackHost(r.Host) {
+			writeError(w, http.StatusForbidden, "bad_host", "Host "+quoteShort(r.Host)+" is not a loopback address")
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" {
+			if !allowedOrigin(origin, r.Host) {
+				writeError(w, http.StatusForbidden, "bad_origin", "Origin "+quoteShort(origin)+" is not allowed")
+				return
+			}
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Expose-Headers", "X-Event-Head, Content-Disposition")
+			if r.Method == http.MethodOptions {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, PUT, DELETE, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID, Cache-Control")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// auth requires the token on every API request.
+func (s *Server) auth(next http.Handler) http.Handler {
+	want := []byte(s.cfg.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := r.URL.Query().Get("token")
+		if h := r.Header.Get("Authorization"); h != "" {
+			got, _ = strings.CutPrefix(h, "Bearer ")
+		}
+		if len(want) == 0 || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="holdfast"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong token")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	switch strings.ToLower(host) {
+	case "localhost", "wails.localhost":
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+var fixedOrigins = map[string]bool{
+	"wails://wails":                true,
+	"wails://wails:34115":          true,
+	"http://wails.localhost":       true,
+	"http://wails.localhost:34115": true,
+	"http://localhost:34115":       true,
+	"http://127.0.0.1:34115":       true,
+}
+
+// allowedOrigin admits the Wails origins and the server's own origin.
+func allowedOrigin(origin, host string) bool {
+	return fixedOrigins[origin] || origin == "http://"+host
+}
+
+func quoteShort(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return `"` + strings.ToValidUTF8(s, "?") + `"`
+}
+
+func newConnID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "c_" + hex.EncodeToString(b)
+}
