@@ -41,11 +41,8 @@ func parse(file string, src []byte) (Config, []Problem, error) {
 		if !errors.As(err, &pe) {
 			return fail([]Problem{{Message: err.Error()}})
 		}
-		return fail([]Problem{{
-			Line:    pe.Position.Line,
-			Column:  column(text, pe.Position),
-			Message: pe.Message,
-		}})
+		line, col := syntaxPosition(text, pe.Position)
+		return fail([]Problem{{Line: line, Column: col, Message: pe.Message}})
 	}
 
 	d := decoder{}
@@ -72,20 +69,20 @@ func parse(file string, src []byte) (Config, []Problem, error) {
 	return cfg, scrub(text, warns), nil
 }
 
-// column recomputes the column in characters (the library counts bytes).
-func column(text string, p toml.Position) int {
-	start := 0
-	for line := 1; line < p.Line; line++ {
-		i := strings.IndexByte(text[start:], '\n')
-		if i < 0 {
-			return p.Col
-		}
-		start += i + 1
+// syntaxPosition returns the line and column (in characters) of a syntax
+// error. It counts from the byte offset, which the library gets right even
+// where its line is one too far (an error on a line's newline).
+func syntaxPosition(text string, p toml.Position) (line, col int) {
+	if p.Start < 0 || p.Start > len(text) || (p.Start == 0 && p.Line > 1) {
+		return p.Line, p.Col
 	}
-	if p.Start < start || p.Start > len(text) {
-		return p.Col
+	// The reported span can start with the blanks before the culprit.
+	for n := 1; n < p.Len && p.Start < len(text) && (text[p.Start] == ' ' || text[p.Start] == '\t'); n++ {
+		p.Start++
 	}
-	return utf8.RuneCountInString(text[start:p.Start]) + 1
+	before := text[:p.Start]
+	lineStart := strings.LastIndexByte(before, '\n') + 1
+	return strings.Count(before, "\n") + 1, utf8.RuneCountInString(before[lineStart:]) + 1
 }
 
 // dropCovered removes problems about a key that already has a type error.
