@@ -211,7 +211,7 @@ func (c Config) Redacted() Config {
 // Redacted returns a copy of p with the API key replaced by its Mask.
 func (p Provider) Redacted() Provider {
 	out := p.clone()
-	if out.APIKey != "" {
+	if out.APIKey != "" && !strings.Contains(out.APIKey, "…") { // masked already
 		out.APIKey = Mask(out.APIKey)
 	}
 	return out

@@ -340,6 +340,9 @@ func TestKeysNeverLeak(t *testing.T) {
 	if r := cfg.Redacted(); !strings.Contains(fmt.Sprint(r.Providers[0].APIKey), "…ghij") || r.Providers[0].APIKey == fileKey {
 		t.Errorf("redacted key = %q, want a hint", r.Providers[0].APIKey)
 	}
+	if b, _ := json.Marshal(cfg.Redacted()); !bytes.Contains(b, []byte(`"api_key":"sk-…ghij"`)) {
+		t.Errorf("JSON of the redacted config lost the hint: %s", b)
+	}
 	// Redacted returns a copy: the configuration in force keeps the key.
 	if got, _ := keys.Get(ctx, a); got != fileKey {
 		t.Errorf("Get after Redacted = %q", got)

@@ -53,7 +53,7 @@ type locator struct {
 	i         int
 	line      int
 	lineStart int
-	table     string         // path of the current [table]
+	table     string // path of the current [table]
 	at        map[string]position
 	arrays    map[string]int // [[array]] path -> tables seen so far
 }

@@ -205,7 +205,7 @@ func TestReload(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := nextChange(t, ch)
-			if c.Err == nil || !strings.Contains(c.Err.Error(), "config.toml was removed; using the last good configuration") {
+			if c.Err == nil || !strings.HasPrefix(c.Err.Error(), "config.toml was removed; using the last good configuration") {
 				t.Fatalf("after delete: err = %v", c.Err)
 			}
 			if c.Config.UI.Theme != ThemeSystem || m.Current().UI.Theme != ThemeSystem {

@@ -29,10 +29,10 @@ func parse(file string, src []byte) (Config, []Problem, error) {
 		return Config{}, nil, &Error{File: file, Problems: scrub(text, ps)}
 	}
 	if len(src) > maxFileSize {
-		return fail([]Problem{{Message: fmt.Sprintf("the file is larger than %d KiB", maxFileSize>>10)}})
+		return fail([]Problem{{Message: fmt.Sprintf("config.toml is larger than %d KiB", maxFileSize>>10)}})
 	}
 	if !utf8.ValidString(text) {
-		return fail([]Problem{{Message: "the file is not valid UTF-8 text"}})
+		return fail([]Problem{{Message: "config.toml is not valid UTF-8 text"}})
 	}
 
 	var raw map[string]any

@@ -51,14 +51,15 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(FileName + ": ")
-	}
 	for i, p := range e.Problems {
-		if i > 0 {
+		s := p.String()
+		switch {
+		case i > 0:
 			b.WriteString("; ")
+		case e.File != "" && !strings.HasPrefix(s, FileName):
+			b.WriteString(FileName + ": ")
 		}
-		b.WriteString(p.String())
+		b.WriteString(s)
 	}
 	return b.String()
 }
