@@ -5,6 +5,17 @@
 // replaces a good configuration: the last good one stays in force and the
 // problem is reported with its line and column. API keys never leave the
 // package in logs or in Redacted copies.
+//
+// Choices where a file could mean several things:
+//   - Unknown keys are warnings, not errors: the rest of the file applies
+//     (a typo is shown with its position; a newer version's keys do not
+//     break an older one).
+//   - A missing or empty file at start-up is replaced by the commented
+//     default file. While running, a removed or empty file is an error
+//     state: the last good configuration stays in force until the file is
+//     back (an empty file is most often a save caught half-way).
+//   - Update refuses to run while the file on disk is invalid, so a hand
+//     edit in progress is never overwritten.
 package config
 
 import (
