@@ -1,0 +1,482 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/backend"
+)
+
+const token = "test-token-0123456789"
+
+type harness struct {
+	t    *testing.T
+	b    *backend.Backend
+	base string
+}
+
+func start(t *testing.T, heartbeat time.Duration, tps float64) *harness {
+	t.Helper()
+	b, err := backend.Open(context.Background(), backend.Options{
+		Home: t.TempDir(), Token: token, Heartbeat: heartbeat, DemoTPS: tps, Version: "test",
+		Static: fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>ui</title>")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, b: b, base: b.BaseURL()}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b.Close(ctx)
+	})
+	return h
+}
+
+// do sends a request with the token unless headers say otherwise.
+func (h *harness) do(method, path, body string, headers ...string) (*http.Response, []byte) {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.base+path, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1]
+			continue
+		}
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+			continue
+		}
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func (h *harness) jsonDo(method, path, body string, want int, out any) http.Header {
+	h.t.Helper()
+	resp, b := h.do(method, path, body)
+	if resp.StatusCode != want {
+		h.t.Fatalf("%s %s: %d %s; want %d", method, path, resp.StatusCode, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			h.t.Fatalf("%s %s: %v in %s", method, path, err, b)
+		}
+	}
+	return resp.Header
+}
+
+type session struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+type message struct {
+	ID      string `json:"id"`
+	Content string `json:"content"`
+	Status  string `json:"status"`
+}
+type sent struct {
+	User      message `json:"user"`
+	Assistant message `json:"assistant"`
+}
+
+func (h *harness) newSession() session {
+	var s session
+	h.jsonDo("POST", "/api/sessions", `{}`, 201, &s)
+	return s
+}
+
+func (h *harness) send(sid, content, clientID string) sent {
+	var out sent
+	body, _ := json.Marshal(map[string]string{"content": content, "client_id": clientID})
+	h.jsonDo("POST", "/api/sessions/"+sid+"/messages", string(body), 201, &out)
+	return out
+}
+
+// sseEvent is one parsed block of the stream.
+type sseEvent struct {
+	ID, Event, Data string
+	HasID           bool
+	Retry           string
+}
+
+type sseStream struct {
+	resp   *http.Response
+	r      *bufio.Reader
+	cancel context.CancelFunc
+}
+
+func (h *harness) stream(query string, headers ...string) *sseStream {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", h.base+"/api/events"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		h.t.Fatal(err)
+	}
+	s := &sseStream{resp: resp, r: bufio.NewReader(resp.Body), cancel: cancel}
+	h.t.Cleanup(s.close)
+	return s
+}
+
+func (s *sseStream) close() { s.cancel(); s.resp.Body.Close() }
+
+// next reads one block; io.EOF when the server closed the stream.
+func (s *sseStream) next(t *testing.T, timeout time.Duration) (sseEvent, error) {
+	t.Helper()
+	type res struct {
+		ev  sseEvent
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		var ev sseEvent
+		for {
+			line, err := s.r.ReadString('\n')
+			if err != nil {
+				ch <- res{ev, err}
+				return
+			}
+			line = strings.TrimSuffix(line, "\n")
+			if line == "" {
+				ch <- res{ev, nil}
+				return
+			}
+			k, v, _ := strings.Cut(line, ": ")
+			switch k {
+			case "id":
+				ev.ID, ev.HasID = v, true
+			case "event":
+				ev.Event = v
+			case "data":
+				ev.Data = v
+			case "retry":
+				ev.Retry = v
+			}
+		}
+	}()
+	select {
+	case r := <-ch:
+		return r.ev, r.err
+	case <-time.After(timeout):
+		t.Fatalf("no event within %v", timeout)
+		return sseEvent{}, nil
+	}
+}
+
+// until reads events until pred is true, returning all read.
+func (s *sseStream) until(t *testing.T, pred func(sseEvent) bool) []sseEvent {
+	t.Helper()
+	var out []sseEvent
+	for {
+		ev, err := s.next(t, 10*time.Second)
+		if err != nil {
+			t.Fatalf("stream ended: %v after %d events", err, len(out))
+		}
+		out = append(out, ev)
+		if pred(ev) {
+			return out
+		}
+	}
+}
+
+func TestSSEFraming(t *testing.T) {
+	h := start(t, 150*time.Millisecond, 5000)
+	sess := h.newSession()
+	var health struct{ Epoch string }
+	h.jsonDo("GET", "/api/health", "", 200, &health)
+	s := h.stream("?last_event_id=" + health.Epoch + ":0")
+	if ct := s.resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	if cc := s.resp.Header.Get("Cache-Control"); cc != "no-cache, no-transform" || s.resp.Header.Get("X-Accel-Buffering") != "no" {
+		t.Fatalf("cache headers %q %q", cc, s.resp.Header.Get("X-Accel-Buffering"))
+	}
+	first, _ := s.next(t, 5*time.Second)
+	if first.Retry != "1000" || first.Event != "" {
+		t.Fatalf("first block %+v; want retry: 1000", first)
+	}
+	hello, _ := s.next(t, 5*time.Second)
+	var hd struct {
+		Epoch, Head, ConnectionID string `json:"epoch"`
+		HeartbeatMS               int    `json:"heartbeat_ms"`
+	}
+	json.Unmarshal([]byte(hello.Data), &hd)
+	if hello.Event != "hello" || !hello.HasID || hello.ID != health.Epoch+":0" || hd.HeartbeatMS != 150 {
+		t.Fatalf("hello = %+v", hello)
+	}
+	snd := h.send(sess.ID, "/echo framing works", "c1")
+	var text strings.Builder
+	sawHeartbeat := false
+	evs := s.until(t, func(e sseEvent) bool {
+		return e.Event == "message.completed" && strings.Contains(e.Data, snd.Assistant.ID)
+	})
+	// Keep reading until a heartbeat arrives too.
+	for !sawHeartbeat {
+		e, err := s.next(t, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+		sawHeartbeat = e.Event == "heartbeat"
+	}
+	lastSeq := int64(0)
+	for _, e := range evs {
+		if e.Event == "heartbeat" {
+			if e.HasID || !strings.Contains(e.Data, `"head"`) {
+				t.Fatalf("heartbeat %+v: want no id and a head", e)
+			}
+			continue
+		}
+		if !e.HasID || e.Data == "" {
+			t.Fatalf("data event without id: %+v", e)
+		}
+		var seq int64
+		fmt.Sscanf(strings.TrimPrefix(e.ID, health.Epoch+":"), "%d", &seq)
+		if seq != lastSeq+1 {
+			t.Fatalf("event %s after seq %d: gap or repeat", e.ID, lastSeq)
+		}
+		lastSeq = seq
+		if e.Event == "message.delta" {
+			var d struct{ Text string }
+			json.Unmarshal([]byte(e.Data), &d)
+			text.WriteString(d.Text)
+		}
+	}
+	if text.String() != "framing works" {
+		t.Fatalf("deltas = %q", text.String())
+	}
+}
+
+func TestAuthHostOrigin(t *testing.T) {
+	h := start(t, time.Second, 1000)
+	cases := []struct {
+		name    string
+		method  string
+		path    string
+		headers []string
+		status  int
+		code    string
+		acao    string
+	}{
+		{"token in header", "GET", "/api/health", nil, 200, "", ""},
+		{"token in query", "GET", "/api/health?token=" + token, []string{"Authorization", ""}, 200, "", ""},
+		{"no token", "GET", "/api/health", []string{"Authorization", ""}, 401, "unauthorized", ""},
+		{"wrong token", "GET", "/api/sessions", []string{"Authorization", "Bearer nope"}, 401, "unauthorized", ""},
+		{"wrong query token", "GET", "/api/events?token=nope", []string{"Authorization", ""}, 401, "unauthorized", ""},
+		{"evil host", "GET", "/api/health", []string{"Host", "evil.example:80"}, 403, "bad_host", ""},
+		{"evil host on the UI", "GET", "/", []string{"Host", "attacker.test"}, 403, "bad_host", ""},
+		{"rebinding host with loopback port", "GET", "/api/health", []string{"Host", "127.0.0.1.nip.io"}, 403, "bad_host", ""},
+		{"localhost host", "GET", "/api/health", []string{"Host", "localhost:1234"}, 200, "", ""},
+		{"evil origin", "GET", "/api/health", []string{"Origin", "https://evil.example"}, 403, "bad_origin", ""},
+		{"wails origin", "GET", "/api/health", []string{"Origin", "wails://wails"}, 200, "", "wails://wails"},
+		{"dev origin", "GET", "/api/health", []string{"Origin", "http://localhost:34115"}, 200, "", "http://localhost:34115"},
+		{"own origin", "GET", "/api/health", []string{"Origin", h.base}, 200, "", h.base},
+		{"preflight allowed without token", "OPTIONS", "/api/sessions", []string{"Origin", "http://wails.localhost", "Authorization", ""}, 204, "", "http://wails.localhost"},
+		{"preflight from evil", "OPTIONS", "/api/sessions", []string{"Origin", "http://evil.example", "Authorization", ""}, 403, "bad_origin", ""},
+		{"UI needs no token", "GET", "/", []string{"Authorization", ""}, 200, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := h.do(tc.method, tc.path, "", tc.headers...)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d (%s); want %d", resp.StatusCode, body, tc.status)
+			}
+			if tc.code != "" {
+				var e struct{ Error struct{ Code, Message string } }
+				if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != tc.code || e.Error.Message == "" {
+					t.Fatalf("body %s; want JSON error %q", body, tc.code)
+				}
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != tc.acao {
+				t.Fatalf("ACAO %q; want %q", got, tc.acao)
+			}
+		})
+	}
+}
+
+func TestBadInputKeepsServing(t *testing.T) {
+	h := start(t, time.Second, 1000)
+	sess := h.newSession()
+	big := `{"content":"` + strings.Repeat("x", 2<<20) + `"}`
+	long := `{"content":"` + strings.Repeat("y", 300<<10) + `"}`
+	cases := []struct {
+		name, method, path, body string
+		status                   int
+		code                     string
+	}{
+		{"malformed JSON", "POST", "/api/sessions/" + sess.ID + "/messages", `{"content":`, 400, "bad_request"},
+		{"missing content", "POST", "/api/sessions/" + sess.ID + "/messages", `{"client_id":"x"}`, 400, "bad_request"},
+		{"wrong type", "POST", "/api/sessions/" + sess.ID + "/messages", `{"content":5}`, 400, "bad_request"},
+		{"unknown session", "POST", "/api/sessions/s_nope/messages", `{"content":"hi"}`, 404, "not_found"},
+		{"unknown session get", "GET", "/api/sessions/s_nope", ``, 404, "not_found"},
+		{"unknown session messages", "GET", "/api/sessions/s_nope/messages", ``, 404, "not_found"},
+		{"unknown message", "POST", "/api/messages/m_nope/stop", ``, 404, "not_found"},
+		{"unknown action", "POST", "/api/messages/m_nope/explode", ``, 404, "not_found"},
+		{"unknown stream", "POST", "/api/streams/c_nope/pause", ``, 404, "not_found"},
+		{"unknown endpoint", "GET", "/api/nothing", ``, 404, "not_found"},
+		{"body over 1 MiB", "POST", "/api/sessions/" + sess.ID + "/messages", big, 413, "too_large"},
+		{"message over 256 KiB", "POST", "/api/sessions/" + sess.ID + "/messages", long, 413, "too_large"},
+		{"wrong method", "PUT", "/api/sessions", `{}`, 405, "method_not_allowed"},
+		{"bad limit", "GET", "/api/sessions/" + sess.ID + "/messages?limit=-3", ``, 400, "bad_request"},
+		{"unknown model", "POST", "/api/sessions", `{"model":"nope/x"}`, 400, "unknown_model"},
+		{"empty title", "PATCH", "/api/sessions/" + sess.ID, `{"title":"  "}`, 400, "bad_request"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := h.do(tc.method, tc.path, tc.body)
+			var e struct{ Error struct{ Code, Message string } }
+			if resp.StatusCode != tc.status || json.Unmarshal(body, &e) != nil || e.Error.Code != tc.code {
+				t.Fatalf("%d %s; want %d %s", resp.StatusCode, body, tc.status, tc.code)
+			}
+		})
+	}
+	// Nothing was half-written, and the server still works.
+	var page struct{ Messages []message }
+	h.jsonDo("GET", "/api/sessions/"+sess.ID+"/messages", "", 200, &page)
+	if len(page.Messages) != 0 {
+		t.Fatalf("bad input stored %d messages", len(page.Messages))
+	}
+	h.send(sess.ID, "still fine", "")
+}
+
+func TestIdempotentSendAndSnapshotHead(t *testing.T) {
+	h := start(t, time.Second, 5000)
+	sess := h.newSession()
+	first := h.send(sess.ID, "/echo once", "client-1")
+	var again sent
+	h.jsonDo("POST", "/api/sessions/"+sess.ID+"/messages", `{"content":"/echo once","client_id":"client-1"}`, 200, &again)
+	if again.User.ID != first.User.ID || again.Assistant.ID != first.Assistant.ID {
+		t.Fatalf("resend made a new pair: %+v vs %+v", again, first)
+	}
+	var page struct{ Messages []message }
+	hdr := h.jsonDo("GET", "/api/sessions/"+sess.ID+"/messages", "", 200, &page)
+	if len(page.Messages) != 2 {
+		t.Fatalf("%d messages after a resend; want 2", len(page.Messages))
+	}
+	head := hdr.Get("X-Event-Head")
+	if !strings.Contains(head, ":") {
+		t.Fatalf("X-Event-Head = %q", head)
+	}
+	// Resuming from the snapshot head never repeats what the snapshot had.
+	s := h.stream("", "Last-Event-ID", head)
+	s.next(t, 5*time.Second) // retry
+	s.next(t, 5*time.Second) // hello
+	h.send(sess.ID, "/echo after", "client-2")
+	evs := s.until(t, func(e sseEvent) bool { return e.Event == "message.created" })
+	if strings.Contains(evs[len(evs)-1].Data, first.User.ID) {
+		t.Fatal("stream from the snapshot head replayed a message the snapshot had")
+	}
+}
+
+func TestPauseHoldsAndResumeFlushes(t *testing.T) {
+	h := start(t, 100*time.Millisecond, 5000)
+	sess := h.newSession()
+	s := h.stream("")
+	s.next(t, 5*time.Second)
+	hello, _ := s.next(t, 5*time.Second)
+	var hd struct {
+		ConnectionID string `json:"connection_id"`
+	}
+	json.Unmarshal([]byte(hello.Data), &hd)
+	h.jsonDo("POST", "/api/streams/"+hd.ConnectionID+"/pause", "", 204, nil)
+	snd := h.send(sess.ID, "/echo held back while paused", "p1")
+	// The answer completes on the server while the stream only gets heartbeats.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var m message
+		h.jsonDo("GET", "/api/sessions/"+sess.ID+"/messages", "", 200, &struct{ Messages *[]message }{&[]message{}})
+		var page struct{ Messages []message }
+		h.jsonDo("GET", "/api/sessions/"+sess.ID+"/messages", "", 200, &page)
+		if len(page.Messages) == 2 {
+			m = page.Messages[1]
+		}
+		if m.Status == "complete" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("answer did not complete while paused")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for i := 0; i < 3; i++ {
+		e, _ := s.next(t, 5*time.Second)
+		if e.Event != "heartbeat" {
+			t.Fatalf("paused stream delivered %q", e.Event)
+		}
+	}
+	h.jsonDo("POST", "/api/streams/"+hd.ConnectionID+"/resume", "", 204, nil)
+	evs := s.until(t, func(e sseEvent) bool {
+		return e.Event == "message.completed" && strings.Contains(e.Data, snd.Assistant.ID)
+	})
+	var text strings.Builder
+	for _, e := range evs {
+		if e.Event == "message.delta" {
+			var d struct{ Text string }
+			json.Unmarshal([]byte(e.Data), &d)
+			text.WriteString(d.Text)
+		}
+	}
+	if text.String() != "held back while paused" {
+		t.Fatalf("flushed deltas = %q", text.String())
+	}
+}
+
+func TestResetAndShutdown(t *testing.T) {
+	h := start(t, time.Second, 1000)
+	var health struct{ Epoch, Head string }
+	h.jsonDo("GET", "/api/health", "", 200, &health)
+	for _, id := range []string{"0123456789ab:5", "garbage", health.Epoch + ":999"} {
+		s := h.stream("?last_event_id=" + id)
+		s.next(t, 5*time.Second)
+		if hello, _ := s.next(t, 5*time.Second); hello.Event != "hello" {
+			t.Fatalf("%s: first event %q", id, hello.Event)
+		}
+		reset, _ := s.next(t, 5*time.Second)
+		if reset.Event != "reset" || !strings.Contains(reset.Data, health.Epoch) {
+			t.Fatalf("%s: got %+v; want reset naming the epoch", id, reset)
+		}
+		if _, err := s.next(t, 5*time.Second); err != io.EOF {
+			t.Fatalf("%s: stream stayed open after reset: %v", id, err)
+		}
+	}
+	s := h.stream("?session=s_filter")
+	s.next(t, 5*time.Second)
+	s.next(t, 5*time.Second)
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		h.b.RestartServer(context.Background())
+	}()
+	ev, _ := s.next(t, 5*time.Second)
+	if ev.Event != "shutdown" || !strings.Contains(ev.Data, "retry_ms") || !ev.HasID {
+		t.Fatalf("got %+v; want shutdown", ev)
+	}
+	// The restarted server answers on its (new) address.
+	h.base = h.b.BaseURL()
+	h.jsonDo("GET", "/api/health", "", 200, nil)
+}
