@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/backend"
+	"github.com/holdfast-chat/holdfast/internal/sse"
 )
 
 const token = "test-token-0123456789"
@@ -114,15 +114,11 @@ func (h *harness) send(sid, content, clientID string) sent {
 }
 
 // sseEvent is one parsed block of the stream.
-type sseEvent struct {
-	ID, Event, Data string
-	HasID           bool
-	Retry           string
-}
+type sseEvent = sse.Event
 
 type sseStream struct {
 	resp   *http.Response
-	r      *bufio.Reader
+	r      *sse.Reader
 	cancel context.CancelFunc
 }
 
@@ -139,7 +135,7 @@ func (h *harness) stream(query string, headers ...string) *sseStream {
 		cancel()
 		h.t.Fatal(err)
 	}
-	s := &sseStream{resp: resp, r: bufio.NewReader(resp.Body), cancel: cancel}
+	s := &sseStream{resp: resp, r: sse.NewReader(resp.Body), cancel: cancel}
 	h.t.Cleanup(s.close)
 	return s
 }
@@ -155,30 +151,8 @@ func (s *sseStream) next(t *testing.T, timeout time.Duration) (sseEvent, error) 
 	}
 	ch := make(chan res, 1)
 	go func() {
-		var ev sseEvent
-		for {
-			line, err := s.r.ReadString('\n')
-			if err != nil {
-				ch <- res{ev, err}
-				return
-			}
-			line = strings.TrimSuffix(line, "\n")
-			if line == "" {
-				ch <- res{ev, nil}
-				return
-			}
-			k, v, _ := strings.Cut(line, ": ")
-			switch k {
-			case "id":
-				ev.ID, ev.HasID = v, true
-			case "event":
-				ev.Event = v
-			case "data":
-				ev.Data = v
-			case "retry":
-				ev.Retry = v
-			}
-		}
+		ev, err := s.r.Next()
+		ch <- res{ev, err}
 	}()
 	select {
 	case r := <-ch:
@@ -308,7 +282,9 @@ func TestAuthHostOrigin(t *testing.T) {
 				t.Fatalf("status %d (%s); want %d", resp.StatusCode, body, tc.status)
 			}
 			if tc.code != "" {
-				var e struct{ Error struct{ Code, Message string } }
+				var e struct {
+					Error struct{ Code, Message string }
+				}
 				if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != tc.code || e.Error.Message == "" {
 					t.Fatalf("body %s; want JSON error %q", body, tc.code)
 				}
@@ -350,7 +326,9 @@ func TestBadInputKeepsServing(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := h.do(tc.method, tc.path, tc.body)
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			if resp.StatusCode != tc.status || json.Unmarshal(body, &e) != nil || e.Error.Code != tc.code {
 				t.Fatalf("%d %s; want %d %s", resp.StatusCode, body, tc.status, tc.code)
 			}
