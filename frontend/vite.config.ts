@@ -1,9 +1,9 @@
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 // base './' keeps every asset URL relative, so the same build loads from
 // `holdfast serve` at any port and from the Wails asset server.
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   base: './',
   plugins: [svelte()],
   server: { port: 5173, strictPort: true },
@@ -12,12 +12,12 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: false,
-    chunkSizeWarningLimit: 600,
   },
+  // Unit tests run the client (browser) build of Svelte, as the app does.
+  resolve: mode === 'test' ? { conditions: ['browser'] } : undefined,
   test: {
     include: ['src/**/*.test.ts'],
     environment: 'node',
     restoreMocks: true,
   },
-  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
-});
+}));

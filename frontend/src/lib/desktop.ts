@@ -1,0 +1,67 @@
+// The bridge to the desktop (Wails) shell. In a plain browser there is no
+// `window.runtime` and every function here does nothing.
+
+import type { StreamStatus } from './stream/types';
+
+/** The part of the Wails JS runtime this page uses. */
+export interface WailsRuntime {
+  EventsEmit(name: string, ...data: unknown[]): void;
+  EventsOn(name: string, cb: (...data: unknown[]) => void): (() => void) | void;
+  BrowserOpenURL?(url: string): void;
+}
+
+export interface DesktopHandlers {
+  newChat(): void;
+  toggleTheme(): void;
+  openSession(id: string): void;
+}
+
+/** What the app calls to talk to the desktop shell. */
+export interface Desktop {
+  /** True inside the Wails window. */
+  readonly present: boolean;
+  activeSession(id: string | null): void;
+  streamStatus(status: StreamStatus): void;
+  /** Opens a link in the system browser; false when the page should handle it itself. */
+  openExternal(url: string): boolean;
+  dispose(): void;
+}
+
+export function findRuntime(w: unknown): WailsRuntime | null {
+  const rt = (w as { runtime?: Partial<WailsRuntime> } | null)?.runtime;
+  return rt && typeof rt.EventsEmit === 'function' && typeof rt.EventsOn === 'function' ? (rt as WailsRuntime) : null;
+}
+
+/** Wires menu events to `handlers` and returns the emitters; a no-op outside Wails. */
+export function connectDesktop(w: unknown, handlers: DesktopHandlers): Desktop {
+  const rt = findRuntime(w);
+  if (!rt) {
+    return {
+      present: false,
+      activeSession: () => {},
+      streamStatus: () => {},
+      openExternal: () => false,
+      dispose: () => {},
+    };
+  }
+  const offs = [
+    rt.EventsOn('menu:new-chat', () => handlers.newChat()),
+    rt.EventsOn('menu:toggle-theme', () => handlers.toggleTheme()),
+    rt.EventsOn('menu:open-session', (id) => {
+      if (typeof id === 'string' && id) handlers.openSession(id);
+    }),
+  ];
+  return {
+    present: true,
+    activeSession: (id) => rt.EventsEmit('active-session', id ?? ''),
+    streamStatus: (status) => rt.EventsEmit('stream-status', status),
+    openExternal: (url) => {
+      if (!rt.BrowserOpenURL) return false;
+      rt.BrowserOpenURL(url);
+      return true;
+    },
+    dispose: () => {
+      for (const off of offs) if (typeof off === 'function') off();
+    },
+  };
+}

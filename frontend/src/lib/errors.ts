@@ -1,0 +1,31 @@
+import { HttpError, isNetworkError } from './api';
+import type { I18n, MessageKey } from './i18n.svelte';
+
+const actionKeys: Record<string, MessageKey> = {
+  send: 'action.send',
+  stop: 'action.stop',
+  continue: 'action.continue',
+  regenerate: 'action.regenerate',
+  edit: 'action.edit',
+  rename: 'action.rename',
+  delete: 'action.delete',
+  create: 'action.create',
+  model: 'action.model',
+  load: 'action.load',
+  export: 'action.export',
+  pause: 'action.pause',
+  save: 'action.save',
+  search: 'sidebar.search',
+  models: 'chat.model',
+};
+
+/** One sentence for a toast: what failed and why, in the UI language. */
+export function describeError(i18n: I18n, what: string, err: unknown): string {
+  if (what === 'send' && err instanceof Error && err.name === 'PermanentSendError') {
+    return i18n.t('error.rejected', { reason: err.message });
+  }
+  if (isNetworkError(err)) return i18n.t('error.network');
+  const reason = err instanceof HttpError ? err.message : String(err);
+  const key = actionKeys[what];
+  return i18n.t('error.generic', { what: key ? i18n.t(key) : what, reason });
+}

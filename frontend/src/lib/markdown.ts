@@ -1,0 +1,166 @@
+import { Marked, type Token, type Tokens, type TokensList } from 'marked';
+import DOMPurify, { type DOMPurify as Purifier } from 'dompurify';
+import hljs from 'highlight.js/lib/core';
+import bash from 'highlight.js/lib/languages/bash';
+import c from 'highlight.js/lib/languages/c';
+import cpp from 'highlight.js/lib/languages/cpp';
+import csharp from 'highlight.js/lib/languages/csharp';
+import css from 'highlight.js/lib/languages/css';
+import diff from 'highlight.js/lib/languages/diff';
+import dockerfile from 'highlight.js/lib/languages/dockerfile';
+import go from 'highlight.js/lib/languages/go';
+import ini from 'highlight.js/lib/languages/ini';
+import java from 'highlight.js/lib/languages/java';
+import javascript from 'highlight.js/lib/languages/javascript';
+import json from 'highlight.js/lib/languages/json';
+import kotlin from 'highlight.js/lib/languages/kotlin';
+import markdown from 'highlight.js/lib/languages/markdown';
+import php from 'highlight.js/lib/languages/php';
+import plaintext from 'highlight.js/lib/languages/plaintext';
+import python from 'highlight.js/lib/languages/python';
+import ruby from 'highlight.js/lib/languages/ruby';
+import rust from 'highlight.js/lib/languages/rust';
+import shell from 'highlight.js/lib/languages/shell';
+import sql from 'highlight.js/lib/languages/sql';
+import swift from 'highlight.js/lib/languages/swift';
+import typescript from 'highlight.js/lib/languages/typescript';
+import xml from 'highlight.js/lib/languages/xml';
+import yaml from 'highlight.js/lib/languages/yaml';
+
+const languages = {
+  bash, c, cpp, csharp, css, diff, dockerfile, go, ini, java, javascript, json, kotlin,
+  markdown, php, plaintext, python, ruby, rust, shell, sql, swift, typescript, xml, yaml,
+};
+for (const [name, lang] of Object.entries(languages)) {
+  if (!hljs.getLanguage(name)) hljs.registerLanguage(name, lang);
+}
+
+/** Languages tried when a fence names none; a short list keeps guessing cheap. */
+const guessable = ['python', 'javascript', 'typescript', 'go', 'rust', 'bash', 'json', 'sql', 'java', 'cpp', 'xml', 'css', 'yaml'];
+
+/** One top-level markdown block, already sanitised. */
+export interface Block {
+  key: string;
+  html: string;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/** Only http(s) and mailto links leave the page; everything else (javascript:, data:, file:) is dropped. */
+const safeLink = /^(?:https?:|mailto:)/i;
+
+/**
+ * Turns untrusted model output into safe HTML: marked for the markdown,
+ * highlight.js for code, then DOMPurify over the result, so whatever the
+ * model writes (raw HTML included) cannot run script, submit forms, or style
+ * itself over the app. Rendering works block by block with a cache, so a
+ * streaming answer re-renders only its growing tail.
+ */
+export class MarkdownRenderer {
+  readonly #marked: Marked;
+  readonly #purify: Purifier;
+  readonly #cache = new Map<string, string>();
+  readonly #cacheLimit: number;
+  #copyLabel: string;
+
+  constructor(opts: { window?: Window; copyLabel?: string; cacheLimit?: number } = {}) {
+    const win = (opts.window ?? window) as unknown as Parameters<typeof DOMPurify>[0];
+    this.#copyLabel = opts.copyLabel ?? 'Copy';
+    this.#cacheLimit = opts.cacheLimit ?? 4000;
+    this.#purify = DOMPurify(win);
+    this.#purify.setConfig({
+      FORBID_TAGS: ['style', 'form', 'input', 'textarea', 'select', 'option', 'iframe', 'frame', 'object', 'embed', 'link', 'meta', 'base'],
+      FORBID_ATTR: ['style', 'formaction', 'action'],
+      ALLOW_DATA_ATTR: false,
+    });
+    this.#purify.addHook('afterSanitizeAttributes', (node) => {
+      if (node.tagName === 'A') {
+        const href = node.getAttribute('href') ?? '';
+        if (href && !href.startsWith('#') && !safeLink.test(href)) node.removeAttribute('href');
+        if (node.hasAttribute('href') && !href.startsWith('#')) {
+          node.setAttribute('target', '_blank');
+          node.setAttribute('rel', 'noopener noreferrer');
+        }
+      } else if (node.tagName === 'IMG') {
+        node.setAttribute('loading', 'lazy');
+        node.setAttribute('referrerpolicy', 'no-referrer');
+      }
+    });
+    const renderer = {
+      code: (token: Tokens.Code) => this.#code(token.text, token.lang ?? ''),
+    };
+    this.#marked = new Marked({ gfm: true, breaks: false, renderer });
+  }
+
+  /** Label of the copy button on code blocks (follows the UI language). */
+  setCopyLabel(label: string): void {
+    if (label === this.#copyLabel) return;
+    this.#copyLabel = label;
+    this.#cache.clear();
+  }
+
+  /** The whole document as one sanitised string. */
+  render(src: string): string {
+    return this.blocks(src)
+      .map((b) => b.html)
+      .join('');
+  }
+
+  /** Sanitised HTML per top-level block. Unchanged blocks come from the cache. */
+  blocks(src: string): Block[] {
+    const tokens = this.#marked.lexer(src);
+    const links = tokens.links ?? {};
+    const cacheable = Object.keys(links).length === 0; // reference links make a block depend on others
+    const out: Block[] = [];
+    let i = 0;
+    for (const token of tokens) {
+      if (token.type === 'space') continue;
+      let html = cacheable ? this.#cache.get(token.raw) : undefined;
+      if (html === undefined) {
+        html = this.#renderToken(token, links);
+        if (cacheable) this.#remember(token.raw, html);
+      }
+      out.push({ key: `${i++}`, html });
+    }
+    return out;
+  }
+
+  /** Sanitises an HTML string with the same policy (exposed for tests and exports). */
+  sanitize(html: string): string {
+    return this.#purify.sanitize(html);
+  }
+
+  #renderToken(token: Token, links: TokensList['links']): string {
+    const list = Object.assign([token], { links }) as Token[];
+    const raw = this.#marked.parser(list);
+    return this.sanitize(raw);
+  }
+
+  #remember(key: string, html: string): void {
+    if (this.#cache.size >= this.#cacheLimit) this.#cache.clear();
+    this.#cache.set(key, html);
+  }
+
+  #code(text: string, info: string): string {
+    const lang = (info.match(/^\S*/)?.[0] ?? '').toLowerCase();
+    let body: string;
+    let shown = lang;
+    if (lang && hljs.getLanguage(lang)) {
+      body = hljs.highlight(text, { language: lang, ignoreIllegals: true }).value;
+    } else if (!lang && text.length < 3000) {
+      const guess = hljs.highlightAuto(text, guessable);
+      body = guess.relevance >= 6 ? guess.value : escapeHtml(text);
+      if (guess.relevance >= 6) shown = guess.language ?? '';
+    } else {
+      body = escapeHtml(text);
+    }
+    const cls = lang ? ` language-${escapeHtml(lang)}` : '';
+    return (
+      `<div class="code-block"><div class="code-head"><span class="code-lang">${escapeHtml(shown)}</span>` +
+      `<button type="button" class="copy-code">${escapeHtml(this.#copyLabel)}</button></div>` +
+      `<pre><code class="hljs${cls}">${body}</code></pre></div>`
+    );
+  }
+}

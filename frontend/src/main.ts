@@ -1,0 +1,44 @@
+import { mount } from 'svelte';
+import App from './App.svelte';
+import './app.css';
+import { ChatStore } from './lib/chat.svelte';
+import { connectDesktop } from './lib/desktop';
+import { describeError } from './lib/errors';
+import { I18n } from './lib/i18n.svelte';
+import { MarkdownRenderer } from './lib/markdown';
+import { captureTokenFromHash, defaultResolver } from './lib/stream/resolver';
+import { Theme } from './lib/theme.svelte';
+import { Toasts } from './lib/toasts.svelte';
+
+// Take the token out of the address bar before anything else runs.
+captureTokenFromHash(window);
+
+const i18n = new I18n();
+const theme = new Theme();
+const toasts = new Toasts();
+const markdown = new MarkdownRenderer({ window, copyLabel: i18n.t('chat.copyCode') });
+
+let store: ChatStore;
+const desktop = connectDesktop(window, {
+  newChat: () => void store.newChat(),
+  toggleTheme: () => theme.toggle(),
+  openSession: (id) => void store.open(id),
+});
+
+store = new ChatStore({
+  resolve: defaultResolver(window),
+  storage: localStorage,
+  onError: (what, err) => toasts.error(describeError(i18n, what, err)),
+  onStatus: (status) => desktop.streamStatus(status),
+  onActive: (id) => desktop.activeSession(id),
+});
+
+mount(App, {
+  target: document.getElementById('app')!,
+  props: { ctx: { store, i18n, theme, toasts, markdown, desktop } },
+});
+
+store.start();
+if (store.activeId) desktop.activeSession(store.activeId);
+// For the end-to-end and speed tests, which read the client's state from the page.
+(window as unknown as { holdfast: unknown }).holdfast = { store, client: store.client };
