@@ -22,6 +22,7 @@ import (
 
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/export"
 	"github.com/holdfast-chat/holdfast/internal/server"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
@@ -205,6 +206,7 @@ func (b *Backend) startLocked(ctx context.Context, addr string) error {
 		Chats:     b.chat,
 		Snapshots: b.store,
 		Models:    b.providers,
+		Exporter:  export.Service{Src: b.store},
 	})
 	b.httpSrv = &http.Server{
 		Handler:           b.srv,

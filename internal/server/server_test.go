@@ -458,3 +458,32 @@ func TestResetAndShutdown(t *testing.T) {
 	h.base = h.b.BaseURL()
 	h.jsonDo("GET", "/api/health", "", 200, nil)
 }
+
+func TestExportEndpoint(t *testing.T) {
+	h := start(t, time.Second, 5000)
+	sess := h.newSession()
+	h.send(sess.ID, "/echo <script>alert(1)</script>", "x1")
+	cases := []struct{ format, ctype, must, mustNot string }{
+		{"md", "text/markdown", "alert(1)", ""},
+		{"json", "application/json", `"format_version"`, ""},
+		{"html", "text/html", "&lt;script&gt;", "<script>alert"},
+	}
+	for _, tc := range cases {
+		resp, body := h.do("GET", "/api/sessions/"+sess.ID+"/export?format="+tc.format, "")
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.ctype) {
+			t.Fatalf("%s: %d %q", tc.format, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(string(body), tc.must) {
+			t.Fatalf("%s: disposition %q, body lacks %q", tc.format, resp.Header.Get("Content-Disposition"), tc.must)
+		}
+		if tc.mustNot != "" && strings.Contains(string(body), tc.mustNot) {
+			t.Fatalf("%s export contains %q unescaped", tc.format, tc.mustNot)
+		}
+	}
+	if resp, _ := h.do("GET", "/api/sessions/"+sess.ID+"/export?format=exe", ""); resp.StatusCode != 400 {
+		t.Fatalf("bad format: %d", resp.StatusCode)
+	}
+	if resp, _ := h.do("GET", "/api/sessions/s_nope/export?format=md", ""); resp.StatusCode != 404 {
+		t.Fatalf("unknown session: %d", resp.StatusCode)
+	}
+}
