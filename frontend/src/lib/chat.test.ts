@@ -1,0 +1,335 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChatStore } from './chat.svelte';
+import type { Message, Session } from './api';
+import { FakeServer, type SseHandle } from './stream/fake-server.test-helper';
+
+class MemoryStorage {
+  readonly data = new Map<string, string>();
+  getItem(k: string) {
+    return this.data.get(k) ?? null;
+  }
+  setItem(k: string, v: string) {
+    this.data.set(k, v);
+  }
+  removeItem(k: string) {
+    this.data.delete(k);
+  }
+}
+
+const T = '2026-11-22T10:00:00.000Z';
+const session = (id: string, over: Partial<Session> = {}): Session => ({
+  id,
+  title: `chat ${id}`,
+  model: 'demo/demo',
+  created_at: T,
+  updated_at: T,
+  message_count: 0,
+  ...over,
+});
+const msg = (id: string, over: Partial<Message> = {}): Message => ({
+  id,
+  session_id: 's1',
+  role: 'assistant',
+  content: '',
+  status: 'streaming',
+  chunks: 0,
+  created_at: T,
+  updated_at: T,
+  ...over,
+});
+const delta = (index: number, text: string, message_id = 'm2', session_id = 's1') => ({ message_id, session_id, index, text });
+
+/**
+ * REST answers from an in-memory model; the event stream from FakeServer.
+ * Every call is logged so tests can assert what was (not) requested.
+ */
+class Backend {
+  readonly sse = new FakeServer();
+  sessions: Session[] = [];
+  messages: Record<string, Message[]> = {};
+  head = 'E1:10';
+  messagesHead = 'E1:10';
+  up = true;
+  readonly calls: string[] = [];
+  readonly posted: { sessionId: string; body: { content: string; client_id: string } }[] = [];
+  /** When set, GET messages waits for this promise (to test events arriving mid-load). */
+  gate: Promise<void> | null = null;
+
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = new URL(String(input));
+    const method = init?.method ?? 'GET';
+    if (url.pathname === '/api/events') return this.sse.fetch(input, init);
+    this.calls.push(`${method} ${url.pathname}${url.search}`);
+    if (!this.up) throw new TypeError('Failed to fetch');
+    const json = (data: unknown, status = 200, head?: string) =>
+      new Response(JSON.stringify(data), {
+        status,
+        headers: { 'content-type': 'application/json', ...(head ? { 'X-Event-Head': head } : {}) },
+      });
+    let m: RegExpMatchArray | null;
+    if (url.pathname === '/api/sessions' && method === 'GET') return json({ sessions: this.sessions }, 200, this.head);
+    if (url.pathname === '/api/models') return json({ models: [{ id: 'demo/demo', provider: 'demo', model: 'demo', label: 'Demo', demo: true }], default: 'demo/demo' });
+    if (url.pathname === '/api/health') return json({ ok: true, version: 'test', epoch: 'E1', head: this.head });
+    if ((m = url.pathname.match(/^\/api\/sessions\/([^/]+)\/messages$/))) {
+      const id = m[1];
+      if (method === 'GET') {
+        if (this.gate) await this.gate;
+        const all = this.messages[id];
+        if (!all) return json({ error: { code: 'not_found', message: 'no such session' } }, 404);
+        return json({ messages: all, has_more: false }, 200, this.messagesHead);
+      }
+      const body = JSON.parse(String(init?.body));
+      this.posted.push({ sessionId: id, body });
+      const user = msg(`m_${body.client_id}_1`, { session_id: id, role: 'user', content: body.content, status: 'complete', client_id: body.client_id });
+      const assistant = msg(`m_${body.client_id}_2`, { session_id: id });
+      return json({ user, assistant }, 201);
+    }
+    return json({ error: { code: 'not_found', message: url.pathname } }, 404);
+  };
+}
+
+async function settle() {
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 20; j++) await Promise.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+  }
+}
+
+interface Harness {
+  store: ChatStore;
+  backend: Backend;
+  frames: (() => void)[];
+  storage: MemoryStorage;
+  runFrame(): void;
+  live(): Promise<SseHandle>;
+}
+
+let stores: ChatStore[] = [];
+
+function setup(prep: (b: Backend, s: MemoryStorage) => void = () => {}): Harness {
+  const backend = new Backend();
+  const storage = new MemoryStorage();
+  prep(backend, storage);
+  const frames: (() => void)[] = [];
+  let n = 0;
+  const store = new ChatStore({
+    resolve: async () => ({ baseUrl: 'http://127.0.0.1:9', token: 't' }),
+    storage,
+    fetch: backend.fetch,
+    frame: (cb) => frames.push(cb),
+    newId: () => `cid${++n}`,
+    stream: { env: { window: new EventTarget(), document: null, navigator: { onLine: true } }, random: () => 0.5 },
+  });
+  stores.push(store);
+  return {
+    store,
+    backend,
+    frames,
+    storage,
+    runFrame() {
+      const fs = frames.splice(0);
+      for (const f of fs) f();
+    },
+    async live() {
+      await settle();
+      const sse = backend.sse.streams.at(-1)!.openStream();
+      sse.hello({ epoch: 'E1', seq: 10 });
+      await settle();
+      expect(store.status.state).toBe('live');
+      return sse;
+    },
+  };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  stores = [];
+});
+afterEach(() => {
+  for (const s of stores) s.close();
+  vi.useRealTimers();
+});
+
+describe('ChatStore', () => {
+  it('loads the snapshot before streaming and resumes from the earlier of its heads', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1'), session('s2', { updated_at: '2026-11-22T11:00:00Z' })];
+      b.messages.s1 = [msg('m1', { role: 'user', content: 'hi', status: 'complete' })];
+      b.head = 'E1:12';
+      b.messagesHead = 'E1:9';
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    await settle();
+    expect(h.store.sessions.map((s) => s.id)).toEqual(['s2', 's1']); // newest first
+    expect(h.store.messages.map((m) => m.id)).toEqual(['m1']);
+    expect(h.backend.sse.streams[0].headers['Last-Event-ID']).toBe('E1:9');
+  });
+
+  it('coalesces streamed text into one update per frame and skips what the snapshot already has', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [msg('m1', { role: 'user', content: 'q', status: 'complete' }), msg('m2', { content: 'abc', chunks: 3 })];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    const sse = await h.live();
+    // Replayed deltas 1 and 2 are already folded into the snapshot's "abc".
+    sse.event('message.delta', delta(1, 'b'), 'E1:11');
+    sse.event('message.delta', delta(2, 'c'), 'E1:12');
+    for (let i = 3; i < 13; i++) sse.event('message.delta', delta(i, String.fromCharCode(97 + i)), `E1:${10 + i}`);
+    await settle();
+    expect(h.frames).toHaveLength(1);
+    expect(h.store.messages[1].content).toBe('abc'); // nothing rendered before the frame
+    h.runFrame();
+    expect(h.store.messages[1].content).toBe('abcdefghijklm');
+    expect(h.store.messages[1].chunks).toBe(13);
+  });
+
+  it('keeps streamed text when a creation is replayed, and ignores stale final states', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [msg('m2', { content: 'partial', chunks: 5, status: 'interrupted' })];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    const sse = await h.live();
+    sse.event('message.continued', msg('m2', { content: 'partial', chunks: 5, status: 'streaming', updated_at: '2026-11-22T10:01:00Z' }), 'E1:11');
+    sse.event('message.delta', delta(5, ' more'), 'E1:12');
+    sse.event('message.created', msg('m2', { content: '', chunks: 0 }), 'E1:13');
+    await settle();
+    h.runFrame();
+    expect(h.store.messages[0]).toMatchObject({ content: 'partial more', chunks: 6, status: 'streaming' });
+    // An older "interrupted" (fewer chunks) must not roll the message back.
+    sse.event('message.interrupted', msg('m2', { content: 'partial', chunks: 5, status: 'interrupted' }), 'E1:14');
+    await settle();
+    expect(h.store.messages[0]).toMatchObject({ content: 'partial more', status: 'streaming' });
+    sse.event('message.completed', msg('m2', { content: 'partial more!', chunks: 7, status: 'complete', updated_at: '2026-11-22T10:02:00Z' }), 'E1:15');
+    await settle();
+    expect(h.store.messages[0]).toMatchObject({ content: 'partial more!', status: 'complete' });
+    expect(h.store.streamingMessage).toBeNull();
+  });
+
+  it('reloads the chat instead of guessing when a delta skips an index', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [msg('m2', { content: 'ab', chunks: 2 })];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    const sse = await h.live();
+    const before = h.backend.calls.filter((c) => c.startsWith('GET /api/sessions/s1/messages')).length;
+    h.backend.messages.s1 = [msg('m2', { content: 'abcde', chunks: 5 })];
+    sse.event('message.delta', delta(4, 'e'), 'E1:11'); // 2 and 3 are missing
+    await settle();
+    h.runFrame();
+    expect(h.backend.calls.filter((c) => c.startsWith('GET /api/sessions/s1/messages')).length).toBe(before + 1);
+    expect(h.store.messages[0].content).toBe('abcde');
+  });
+
+  it('holds back a chat’s events while its snapshot loads, then applies them once', async () => {
+    const h = setup((b) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [];
+    });
+    h.store.start();
+    const sse = await h.live();
+    let release!: () => void;
+    h.backend.gate = new Promise((r) => (release = r));
+    // The snapshot will already contain delta 0 ("x").
+    h.backend.messages.s1 = [msg('m2', { content: 'x', chunks: 1 })];
+    const opening = h.store.open('s1');
+    await settle();
+    sse.event('message.delta', delta(0, 'x'), 'E1:11');
+    sse.event('message.delta', delta(1, 'y'), 'E1:12');
+    await settle();
+    release();
+    h.backend.gate = null;
+    await opening;
+    await settle();
+    h.runFrame();
+    expect(h.store.messages.map((m) => m.content)).toEqual(['xy']);
+  });
+
+  it('resyncs everything on reset and resumes from the new snapshot', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [msg('m1', { content: 'old', status: 'complete' })];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    const sse = await h.live();
+    h.backend.sessions = [session('s1', { title: 'renamed' }), session('s3')];
+    h.backend.messages.s1 = [msg('m1', { content: 'old', status: 'complete' }), msg('m9', { content: 'new', status: 'complete' })];
+    h.backend.head = 'E2:40';
+    h.backend.messagesHead = 'E2:40';
+    sse.event('reset', { reason: 'epoch_mismatch', epoch: 'E2', head: 'E2:40' }, 'E1:10');
+    await settle();
+    expect(h.store.sessions.map((s) => s.title).sort()).toEqual(['chat s3', 'renamed']);
+    expect(h.store.messages.map((m) => m.id)).toEqual(['m1', 'm9']);
+    expect(h.backend.sse.streams.at(-1)!.headers['Last-Event-ID']).toBe('E2:40');
+  });
+
+  it('shows a message sent while offline as pending and posts it exactly once when live', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    const sse = await h.live();
+    h.backend.up = false;
+    sse.drop();
+    await settle();
+    expect(h.store.status.state).toBe('reconnecting');
+    await h.store.send('hello offline');
+    await settle();
+    expect(h.store.pendingHere.map((p) => p.content)).toEqual(['hello offline']);
+    expect(JSON.parse(h.storage.getItem('holdfast.outbox')!)).toHaveLength(1);
+    expect(h.backend.posted).toHaveLength(0);
+
+    h.backend.up = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    const sse2 = await h.live();
+    await settle();
+    expect(h.backend.posted).toHaveLength(1);
+    expect(h.backend.posted[0].body).toEqual({ content: 'hello offline', client_id: 'cid1', model: 'demo/demo' });
+    expect(h.store.pendingHere).toEqual([]);
+    expect(h.store.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    // The stream's own copy of the creation does not duplicate anything.
+    sse2.event('message.created', msg('m_cid1_1', { role: 'user', content: 'hello offline', status: 'complete', client_id: 'cid1' }), 'E1:11');
+    await settle();
+    expect(h.store.messages).toHaveLength(2);
+    expect(h.backend.posted).toHaveLength(1);
+  });
+
+  it('follows session events: newest first, and a deleted open chat closes', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    const sse = await h.live();
+    sse.event('session.created', session('s2', { updated_at: '2026-11-22T12:00:00Z' }), 'E1:11');
+    sse.event('session.updated', session('s1', { title: 'Renamed', updated_at: '2026-11-22T13:00:00Z' }), 'E1:12');
+    await settle();
+    expect(h.store.sessions.map((s) => `${s.id}:${s.title}`)).toEqual(['s1:Renamed', 's2:chat s2']);
+    sse.event('session.deleted', { id: 's1' }, 'E1:13');
+    await settle();
+    expect(h.store.sessions.map((s) => s.id)).toEqual(['s2']);
+    expect(h.store.activeId).toBeNull();
+    expect(h.storage.getItem('holdfast.active')).toBeNull();
+  });
+
+  it('forgets an open chat that no longer exists on the server', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s2')];
+      s.setItem('holdfast.active', 'gone');
+    });
+    h.store.start();
+    await h.live();
+    expect(h.store.activeId).toBeNull();
+    expect(h.store.sessions.map((s) => s.id)).toEqual(['s2']);
+  });
+});
