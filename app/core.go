@@ -1,0 +1,321 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/store"
+)
+
+// Events between the app and the page.
+const (
+	// From the page.
+	EventActiveSession = "active-session" // data: session id ("" = none)
+	EventStreamStatus  = "stream-status"  // data: connecting|live|reconnecting|offline|failed|closed
+	// To the page.
+	EventNewChat     = "menu:new-chat"
+	EventToggleTheme = "menu:toggle-theme"
+	EventOpenSession = "menu:open-session" // data: session id
+)
+
+// Backend is what the app needs from the in-process server
+// (*backend.Backend).
+type Backend interface {
+	BaseURL() string
+	Token() string
+	Home() string
+	Store() *store.Store
+	// RestartServer closes the HTTP listener (streams get `shutdown`) and
+	// listens again; generations keep running.
+	RestartServer(ctx context.Context) error
+	// Close stops everything: streams, generations (partial text kept),
+	// the database.
+	Close(ctx context.Context) error
+}
+
+// OpenBackend opens the data folder and starts serving on loopback.
+type OpenBackend func(ctx context.Context, log *slog.Logger) (Backend, error)
+
+// Core is the app's logic: lifecycle, menu actions, what the page reports.
+// It reaches the window only through UI, so tests drive it with a fake.
+type Core struct {
+	version string
+	home    string
+	ui      UI
+	open    OpenBackend
+	log     *slog.Logger
+	hooks   *testHooks // nil unless HOLDFAST_TEST_HOOKS=1
+	now     func() time.Time
+
+	ready chan struct{} // closed when startup has finished, either way
+
+	mu       sync.Mutex
+	ctx      context.Context // the Wails context from startup
+	be       Backend
+	startErr error
+	active   string    // session open in the page
+	status   string    // the page's stream status
+	lastDir  string    // folder of the last export
+	geometry *Geometry // saved window state (nil = none)
+
+	restarting sync.Mutex
+}
+
+// CoreConfig configures NewCore.
+type CoreConfig struct {
+	Version string
+	Home    string
+	UI      UI
+	Open    OpenBackend
+	Log     *slog.Logger
+	// Geometry is the window state loaded before the window opened (nil
+	// if none); startup restores its position.
+	Geometry *Geometry
+	// TestHooks turns on the files the desktop smoke test drives the app
+	// with (see hooks.go).
+	TestHooks bool
+	Now       func() time.Time
+}
+
+// NewCore makes a Core. It does nothing else: side effects wait for
+// startup.
+func NewCore(cfg CoreConfig) *Core {
+	c := &Core{
+		version:  cfg.Version,
+		home:     cfg.Home,
+		ui:       cfg.UI,
+		open:     cfg.Open,
+		log:      cfg.Log,
+		now:      cfg.Now,
+		geometry: cfg.Geometry,
+		ready:    make(chan struct{}),
+		ctx:      context.Background(),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if cfg.TestHooks {
+		c.hooks = &testHooks{dir: filepath.Join(cfg.Home, "test-hooks"), log: c.log}
+	}
+	return c
+}
+
+// startup runs in Wails' OnStartup: it restores the window, listens to the
+// page, then opens the backend. The window is already loading the page;
+// ConnectionInfo waits for this to finish.
+func (c *Core) startup(ctx context.Context) {
+	c.mu.Lock()
+	c.ctx = ctx
+	c.mu.Unlock()
+	if g := c.geometry; g != nil {
+		c.ui.SetGeometry(ctx, *g)
+	}
+	c.ui.On(ctx, EventActiveSession, func(data ...any) { c.setActive(firstString(data)) })
+	c.ui.On(ctx, EventStreamStatus, func(data ...any) { c.setStatus(streamState(data)) })
+
+	be, err := c.open(ctx, c.log)
+	c.mu.Lock()
+	c.be, c.startErr = be, err
+	c.mu.Unlock()
+	close(c.ready)
+	if err != nil {
+		c.log.Error("backend did not start", "err", err)
+		// Not from this goroutine: on some platforms OnStartup must return
+		// before a dialog can show.
+		go c.ui.Message(ctx, ErrorMessage, "Holdfast could not start",
+			fmt.Sprintf("%v\n\nData folder: %s", err, c.home))
+		return
+	}
+	c.log.Info("backend started", "url", be.BaseURL(), "home", c.home, "version", c.version)
+	if c.hooks != nil {
+		c.hooks.start(ctx, c)
+	}
+}
+
+// beforeClose runs when the window is about to close (close button or
+// Quit): it remembers the window's size and place. It never vetoes.
+func (c *Core) beforeClose(ctx context.Context) bool {
+	g := c.ui.Geometry(ctx)
+	if g.Maximised && c.geometry != nil {
+		// A maximised window reports the screen's size; keep the size to
+		// return to.
+		prev := *c.geometry
+		g = Geometry{X: prev.X, Y: prev.Y, Width: prev.Width, Height: prev.Height, Maximised: true}
+	}
+	if g.Width >= minWidth && g.Height >= minHeight {
+		if err := saveWindowState(windowStatePath(c.home), g); err != nil {
+			c.log.Warn("window state not saved", "err", err)
+		}
+	}
+	return false
+}
+
+// shutdown runs in Wails' OnShutdown: streams get `shutdown`, generations
+// stop keeping their text, SQLite closes.
+func (c *Core) shutdown(ctx context.Context) {
+	c.hooks.stopPolling()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	be, err := c.backend(ctx)
+	if err != nil {
+		return
+	}
+	if err := be.Close(ctx); err != nil {
+		c.log.Error("backend did not close cleanly", "err", err)
+		return
+	}
+	c.log.Info("backend closed")
+}
+
+// backend waits for startup and returns the backend or why it failed.
+func (c *Core) backend(ctx context.Context) (Backend, error) {
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for the backend to start: %w", ctx.Err())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.startErr != nil {
+		return nil, c.startErr
+	}
+	return c.be, nil
+}
+
+// wailsCtx is the context the Wails runtime needs for UI calls.
+func (c *Core) wailsCtx() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ctx
+}
+
+// ConnectionInfo is how the page reaches the server.
+type ConnectionInfo struct {
+	BaseURL string `json:"baseUrl"`
+	Token   string `json:"token"`
+}
+
+// connectionInfo waits (up to wait) for the backend and reports where it
+// listens now; after a restart that may be a new port.
+func (c *Core) connectionInfo(wait time.Duration) (ConnectionInfo, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	be, err := c.backend(ctx)
+	if err != nil {
+		return ConnectionInfo{}, err
+	}
+	return ConnectionInfo{BaseURL: be.BaseURL(), Token: be.Token()}, nil
+}
+
+func (c *Core) setActive(id string) {
+	c.mu.Lock()
+	c.active = id
+	c.mu.Unlock()
+	c.log.Debug("active session", "id", id)
+}
+
+// Active is the session the page has open ("" = none).
+func (c *Core) Active() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.active
+}
+
+func (c *Core) setStatus(s string) {
+	c.mu.Lock()
+	prev := c.status
+	c.status = s
+	c.mu.Unlock()
+	if s != prev {
+		c.log.Info("page stream status", "status", s)
+	}
+	c.hooks.record("status " + s)
+}
+
+// restartBackend restarts the HTTP server. Generations keep running; the
+// page gets `shutdown`, asks ConnectionInfo again and resumes its stream.
+func (c *Core) restartBackend(ctx context.Context) error {
+	if !c.restarting.TryLock() {
+		return nil // one restart at a time; the one under way will do
+	}
+	defer c.restarting.Unlock()
+	be, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	c.log.Info("restarting the server", "url", be.BaseURL())
+	if err := be.RestartServer(ctx); err != nil {
+		return fmt.Errorf("restart the server: %w", err)
+	}
+	c.log.Info("server restarted", "url", be.BaseURL())
+	c.hooks.writeConn(ConnectionInfo{BaseURL: be.BaseURL(), Token: be.Token()})
+	return nil
+}
+
+// about shows the version and where the data lives.
+func (c *Core) about(ctx context.Context) error {
+	text := fmt.Sprintf("Holdfast %s\n\nA desktop AI chat app whose answers never get lost.\n\nData folder: %s\nLogs: %s",
+		c.version, c.home, logDir(c.home))
+	return c.ui.Message(ctx, InfoMessage, "About Holdfast", text)
+}
+
+func (c *Core) openDataFolder(ctx context.Context) error {
+	return c.openFolder(ctx, c.home)
+}
+
+func (c *Core) openLogs(ctx context.Context) error {
+	return c.openFolder(ctx, logDir(c.home))
+}
+
+func (c *Core) openFolder(ctx context.Context, dir string) error {
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	if err := c.ui.OpenPath(ctx, dir); err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	return nil
+}
+
+// report shows an action's error in the window and logs it.
+func (c *Core) report(ctx context.Context, title string, err error) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	c.log.Error(title, "err", err)
+	if mErr := c.ui.Message(ctx, ErrorMessage, title, err.Error()); mErr != nil {
+		c.log.Error("could not show an error dialog", "err", mErr)
+	}
+}
+
+// streamState reads the page's stream-status event: the state as a
+// string, or the stream client's status object {"state": "live", …}.
+func streamState(data []any) string {
+	if len(data) == 0 {
+		return ""
+	}
+	if m, ok := data[0].(map[string]any); ok {
+		s, _ := m["state"].(string)
+		return s
+	}
+	return firstString(data)
+}
+
+func firstString(data []any) string {
+	if len(data) == 0 {
+		return ""
+	}
+	s, _ := data[0].(string)
+	return s
+}
+
+func logDir(home string) string { return filepath.Join(home, "logs") }
