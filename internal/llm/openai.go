@@ -165,4 +165,3 @@ func openAIStreamError(err error) ([]byte, bool) {
 	}
 	return nil, false
 }
-
