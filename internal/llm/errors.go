@@ -327,6 +327,7 @@ func transportError(provider, baseURL string, err error) *Error {
 	var te *TimeoutError
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &te) && te.Phase == PhaseConnect:
 		e.Kind = KindTransient
@@ -342,10 +343,19 @@ func transportError(provider, baseURL string, err error) *Error {
 		e.Message = fmt.Sprintf("could not find the host of %s; check the base URL", where)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF):
 		return truncatedError(provider, "the connection was cut before the answer finished", err)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		// The TLS handshake timeout, set to the connect timeout.
+		e.Kind = KindTransient
+		e.Message = fmt.Sprintf("could not connect to %s (the TLS handshake timed out)", where)
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		e.Kind = KindTransient
 		e.Message = fmt.Sprintf("could not connect to %s (%v)", where, opErr.Err)
 	default:
+		// A *url.Error would print the full URL, query included.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		e.Kind = KindUpstream
 		e.Message = fmt.Sprintf("the request to %s failed: %v", where, err)
 	}

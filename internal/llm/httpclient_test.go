@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -218,5 +220,36 @@ func TestTimeoutsDefaults(t *testing.T) {
 	want := Timeouts{Connect: DefaultConnectTimeout, FirstToken: DefaultFirstTokenTimeout, Idle: -1}
 	if got != want {
 		t.Errorf("withDefaults = %+v, want %+v", got, want)
+	}
+}
+
+// A server that accepts the connection but never completes the TLS
+// handshake is held to the connect timeout.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	t.Cleanup(func() { _ = l.Close(); conns.Wait() })
+	conns.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Go(func() {
+				_, _ = io.Copy(io.Discard, c) // read the ClientHello, never answer
+				_ = c.Close()
+			})
+		}
+	})
+	base := "https://" + l.Addr().String() + "/v1"
+	spec := testSpec(ProviderOpenAI, base)
+	spec.Timeouts = Timeouts{Connect: 200 * time.Millisecond, FirstToken: time.Minute, Idle: time.Minute}
+	_, _, err = streamAll(context.Background(), mustOpenAI(t, spec), Request{Model: "m"})
+	want := "openai: could not connect to " + base + " (the TLS handshake timed out)"
+	if err == nil || err.Error() != want || !IsTransient(err) {
+		t.Fatalf("err = %v (kind %q)\nwant   %s (transient)", err, KindOf(err), want)
 	}
 }
