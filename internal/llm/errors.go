@@ -182,11 +182,11 @@ func jsonString(raw json.RawMessage) string {
 
 // clip bounds a provider message so an HTML error page cannot flood the UI.
 func clip(s string) string {
-	const max = 500
-	if len(s) <= max {
+	const limit = 500
+	if len(s) <= limit {
 		return s
 	}
-	return s[:max] + "…"
+	return strings.ToValidUTF8(s[:limit], "") + "…"
 }
 
 // isTransientType reports provider error types that mean "try again

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -91,5 +93,13 @@ func TestDisplayURLHidesSecrets(t *testing.T) {
 		if got := displayURL(in); got != want {
 			t.Errorf("displayURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestLongErrorBodyIsClipped(t *testing.T) {
+	page := "<html>x" + strings.Repeat("é", 2000) + "</html>"
+	_, msg, _ := parseErrorBody([]byte(page))
+	if len(msg) > 510 || !strings.HasSuffix(msg, "…") || !utf8.ValidString(msg) {
+		t.Errorf("message of %d bytes, valid UTF-8 %v: %q…", len(msg), utf8.ValidString(msg), msg[:20])
 	}
 }
