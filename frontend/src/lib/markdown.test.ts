@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
-import { describe, expect, it } from 'vitest';
-import { MarkdownRenderer } from './markdown';
+import { Marked } from 'marked';
+import { describe, expect, it, vi } from 'vitest';
+import { MarkdownRenderer, newIncrementalState } from './markdown';
 
 function dom(html: string): HTMLElement {
   const div = document.createElement('div');
@@ -88,5 +89,47 @@ describe('MarkdownRenderer', () => {
   it('still resolves reference-style links across blocks', () => {
     const root = dom(md.render('Read [the spec][s].\n\n[s]: https://example.com/spec\n'));
     expect(root.querySelector('a')!.getAttribute('href')).toBe('https://example.com/spec');
+  });
+});
+
+describe('incremental rendering of a growing answer', () => {
+  const sample = [
+    '# Title\n\nIntro paragraph with **bold** and a [link](https://example.com).\n\n',
+    '- one\n- two\n\n- three (loose list)\n\n',
+    '```python\nprint("hi")\n\nprint("there")\n```\n\n',
+    '> quote line\n> more\n\n',
+    'Setext heading\n==============\n\n',
+    '| a | b |\n|---|---|\n| 1 | 2 |\n\n',
+    '1. first\n2. second\n   continued\n\nLast paragraph, 中文也可以。\r\nWith CRLF.',
+  ].join('');
+
+  it.each([1, 3, 7, 40])('matches a full render at every step when growing by %i chars', (step) => {
+    const r = new MarkdownRenderer();
+    const full = new MarkdownRenderer();
+    const state = newIncrementalState();
+    for (let n = step; n < sample.length + step; n += step) {
+      const text = sample.slice(0, n);
+      expect(r.blocks(text, state).map((b) => b.html)).toEqual(full.blocks(text).map((b) => b.html));
+    }
+  });
+
+  it('lexes only the tail once the text is long', () => {
+    const r = new MarkdownRenderer();
+    const state = newIncrementalState();
+    let text = '';
+    for (let i = 0; i < 200; i++) text += `Paragraph ${i} with some words.\n\n`;
+    r.blocks(text, state);
+    const lexer = vi.spyOn(Marked.prototype, 'lexer');
+    r.blocks(text + 'tail', state);
+    expect(lexer).toHaveBeenCalledTimes(1);
+    expect((lexer.mock.calls[0][0] as string).length).toBeLessThan(200);
+  });
+
+  it('starts over when the text is replaced rather than extended', () => {
+    const r = new MarkdownRenderer();
+    const state = newIncrementalState();
+    r.blocks('first version\n\nsecond paragraph\n\nthird\n\nfourth', state);
+    const html = r.render('completely different');
+    expect(r.blocks('completely different', state).map((b) => b.html).join('')).toBe(html);
   });
 });

@@ -38,6 +38,21 @@ for (const [name, lang] of Object.entries(languages)) {
 /** Languages tried when a fence names none; a short list keeps guessing cheap. */
 const guessable = ['python', 'javascript', 'typescript', 'go', 'rust', 'bash', 'json', 'sql', 'java', 'cpp', 'xml', 'css', 'yaml'];
 
+/** Blocks re-lexed on every append (a list or fence may still be growing). */
+const reLex = 3;
+
+/** Lexing state of one growing text; create one per message with `newIncrementalState`. */
+export interface IncrementalState {
+  src: string;
+  tokens: Token[];
+  links: TokensList['links'];
+  ok: boolean;
+}
+
+export function newIncrementalState(): IncrementalState {
+  return { src: '', tokens: [], links: {}, ok: false };
+}
+
 /** One top-level markdown block, already sanitised. */
 export interface Block {
   key: string;
@@ -108,10 +123,14 @@ export class MarkdownRenderer {
       .join('');
   }
 
-  /** Sanitised HTML per top-level block. Unchanged blocks come from the cache. */
-  blocks(src: string): Block[] {
-    const tokens = this.#marked.lexer(src);
-    const links = tokens.links ?? {};
+  /**
+   * Sanitised HTML per top-level block. Unchanged blocks come from the cache.
+   * With `state` (one per growing message), text appended since the last
+   * call is lexed from a few blocks back instead of from the start, so the
+   * cost of a streaming frame does not grow with the length of the answer.
+   */
+  blocks(src: string, state?: IncrementalState): Block[] {
+    const { tokens, links } = this.#lex(src, state);
     const cacheable = Object.keys(links).length === 0; // reference links make a block depend on others
     const out: Block[] = [];
     let i = 0;
@@ -125,6 +144,28 @@ export class MarkdownRenderer {
       out.push({ key: `${i++}`, html });
     }
     return out;
+  }
+
+  #lex(src: string, state?: IncrementalState): { tokens: Token[]; links: TokensList['links'] } {
+    const text = src.replace(/\r\n|\r/g, '\n');
+    if (state?.ok && state.tokens.length > reLex && text.startsWith(state.src)) {
+      // Blocks before the last few cannot change when text is appended.
+      const kept = state.tokens.slice(0, state.tokens.length - reLex);
+      const offset = kept.reduce((n, t) => n + t.raw.length, 0);
+      const tail = this.#marked.lexer(text.slice(offset));
+      const links = { ...state.links, ...tail.links };
+      const tokens = kept.concat(tail);
+      Object.assign(state, { src: text, tokens, links });
+      return { tokens, links };
+    }
+    const list = this.#marked.lexer(text);
+    const tokens = [...list];
+    if (state) {
+      // Only resume from a prefix when the blocks tile the text exactly.
+      const ok = tokens.reduce((n, t) => n + t.raw.length, 0) === text.length;
+      Object.assign(state, { src: text, tokens, links: list.links ?? {}, ok });
+    }
+    return { tokens, links: list.links ?? {} };
   }
 
   /** Sanitises an HTML string with the same policy (exposed for tests and exports). */
