@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 export PATH := $(HOME)/go/bin:$(PATH)
 
-.PHONY: run test deps-go test-go bench build serve frontend deps-frontend test-frontend test-e2e deps-desktop test-desktop
+.PHONY: run test deps-go test-go bench build serve frontend deps-frontend test-frontend test-e2e bench-frontend deps-desktop test-desktop
 
 ## run: start the app (desktop window if there is a display, else `holdfast serve`)
 run: build
@@ -33,21 +33,30 @@ serve: build
 	./bin/holdfast serve
 
 # --- front end (frontend/) ---------------------------------------------------
+## deps-frontend: npm packages (npm ci) and Debian chromium + CJK fonts for the browser tests
 deps-frontend:
-	@if [ -f frontend/package.json ]; then ./scripts/deps-frontend.sh; fi
+	./scripts/deps-frontend.sh
 
+## frontend: build frontend/dist (embedded into the binary by frontend/embed.go)
 frontend: deps-frontend
-	@if [ -f frontend/package.json ]; then cd frontend && npm run build; fi
+	cd frontend && npm run build
 
+## test-frontend: type-check the UI and run the Vitest units
 test-frontend: deps-frontend
-	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
+	cd frontend && npm run check && npm test
 
+## test-e2e: browser tests in Debian chromium against real `holdfast serve` processes
 test-e2e: build
-	@if [ -f frontend/e2e/run.sh ]; then ./frontend/e2e/run.sh; fi
+	./frontend/e2e/run.sh
+
+## bench-frontend: front-end speed figures (streaming, 2,000-message chat, bundle size)
+bench-frontend: build
+	cd frontend && npm run bench
 
 # --- desktop (app/) ---------------------------------------------------------
-deps-desktop:
-	@if [ -f scripts/deps-desktop.sh ]; then ./scripts/deps-desktop.sh; fi
+deps-desktop: deps-go
+	./scripts/deps-desktop.sh
 
-test-desktop: deps-desktop
-	@if [ -f scripts/test-desktop.sh ]; then ./scripts/test-desktop.sh; fi
+## test-desktop: build the real desktop binary and smoke-test it in a window under Xvfb
+test-desktop: deps-desktop frontend
+	./scripts/test-desktop.sh
