@@ -159,3 +159,30 @@ test('the model picker lists the server’s models, demo labelled', async () => 
   assert.equal(await page.inputValue('[data-testid=model-picker]'), 'demo/demo');
   assert.ok(await page.locator('[data-testid=empty-chat] .note').isVisible(), 'first-run note explains the demo model');
 });
+
+test('keyboard: Shift+Enter adds a line, Enter sends, Ctrl+N starts a new chat', async () => {
+  const { page } = app;
+  await page.click('[data-testid=composer]');
+  await page.keyboard.type('/echo line one');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('line two');
+  assert.equal(await page.inputValue('[data-testid=composer]'), '/echo line one\nline two');
+  await page.keyboard.press('Enter');
+  await waitForAnswerStatus(page, 'complete');
+  assert.equal(await page.inputValue('[data-testid=composer]'), '');
+  const first = await activeSession(page);
+  const [user] = await server.api.messages(first);
+  assert.equal(user.content, '/echo line one\nline two');
+  assert.equal(await page.locator('[data-testid=message][data-role=user] .plain').innerText(), '/echo line one\nline two');
+
+  await page.keyboard.press('Control+n');
+  await page.waitForSelector('[data-testid=empty-chat]');
+  const second = await activeSession(page);
+  assert.notEqual(second, first);
+  // A second Ctrl+N on the still-empty chat does not pile up empty chats.
+  const count = (await server.api.sessions()).length;
+  await page.keyboard.press('Control+n');
+  await sleep(300);
+  assert.equal((await server.api.sessions()).length, count);
+  assert.equal(await activeSession(page), second);
+});

@@ -71,3 +71,32 @@ test('SIGKILL mid-answer and restart: reconnecting, then live, and the answer co
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a server with a new database (another epoch) makes the client resync instead of replaying', async () => {
+  const { page, context, problems } = await openApp(browser, server.url);
+  await page.waitForSelector('[data-testid=session]');
+  assert.equal(await page.locator('[data-testid=session]').count(), 2);
+  await page.evaluate(() => {
+    window.__resets = [];
+    window.holdfast.client.addEventListener('reset', (e) => window.__resets.push(e.data));
+  });
+
+  // Same address and token, fresh data folder: the old Last-Event-ID means nothing there.
+  const old = server;
+  await old.stop();
+  server = await startServer({ port: old.port, token: old.token });
+  const resets = await waitFor(async () => {
+    const r = await page.evaluate(() => window.__resets);
+    return r.length > 0 ? r : null;
+  }, { timeoutMs: 20_000, what: 'a reset event' });
+  assert.equal(resets[0].reason, 'epoch_mismatch');
+  await waitForStatus(page, 'live');
+  await page.waitForSelector('[data-testid=welcome]');
+  assert.equal(await page.locator('[data-testid=session]').count(), 0);
+
+  // The resumed stream is live on the new epoch: new chats show up.
+  await server.api.createSession({ title: 'After the reset' });
+  await page.waitForSelector('[data-testid=session] >> text=After the reset');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
