@@ -47,8 +47,10 @@ test('a frozen (half-open) connection is detected within 2.5 heartbeats and reco
   );
   const detectedMs = stalled.at - frozenAt;
   assert.match(stalled.reason, /stalled/);
-  // The watchdog counts from the last byte, which arrived before the freeze.
-  assert.ok(detectedMs <= 2.5 * heartbeatMs + 300, `stall detected after ${detectedMs} ms`);
+  // The watchdog counts from the last byte, which arrived just before the freeze;
+  // the slack is only for timer lateness on a loaded machine.
+  assert.ok(detectedMs <= 2.5 * heartbeatMs + 500, `stall detected after ${detectedMs} ms`);
+  assert.ok(detectedMs >= 1.5 * heartbeatMs, `not a premature abort (${detectedMs} ms)`);
   t.diagnostic(`stall detected ${detectedMs} ms after the freeze`);
   const textWhileFrozen = await answerText(page);
 
