@@ -248,9 +248,19 @@ func (l *Log) commit(batch []*request) {
 	next := start
 	now := time.Now().UTC()
 	var all []*Record
+	var rows []store.EventRow
+	// toRows assigns seqs to events and makes their rows and records.
+	toRows := func(r *request, evs []Event) []store.EventRow {
+		out := make([]store.EventRow, 0, len(evs))
+		for _, ev := range evs {
+			next++
+			out = append(out, store.EventRow{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data, CreatedAt: now})
+			r.recs = append(r.recs, &Record{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data, Time: now})
+		}
+		return out
+	}
 	err := l.st.Write(context.Background(), func(tx *store.Tx) error {
-		all = all[:0]
-		next = start
+		all, rows, next = all[:0], rows[:0], start
 		for _, r := range batch {
 			r.recs, r.err = nil, nil
 			if r.ctx.Err() != nil {
@@ -258,13 +268,8 @@ func (l *Log) commit(batch []*request) {
 				continue
 			}
 			if r.fn == nil {
-				for _, ev := range r.events {
-					next++
-					if err := tx.InsertEvent(next, ev.SessionID, ev.Type, ev.Data, now); err != nil {
-						return err
-					}
-					r.recs = append(r.recs, &Record{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data, Time: now})
-				}
+				// Plain appends cannot fail alone: their rows go in together below.
+				rows = append(rows, toRows(r, r.events)...)
 				all = append(all, r.recs...)
 				continue
 			}
@@ -274,14 +279,7 @@ func (l *Log) commit(batch []*request) {
 				if err != nil {
 					return err
 				}
-				for _, ev := range evs {
-					next++
-					if err := tx.InsertEvent(next, ev.SessionID, ev.Type, ev.Data, now); err != nil {
-						return err
-					}
-					r.recs = append(r.recs, &Record{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data, Time: now})
-				}
-				return nil
+				return tx.InsertEvents(toRows(r, evs))
 			})
 			if err != nil {
 				next, r.recs, r.err = before, nil, err
@@ -289,7 +287,7 @@ func (l *Log) commit(batch []*request) {
 			}
 			all = append(all, r.recs...)
 		}
-		return nil
+		return tx.InsertEvents(rows)
 	})
 	if err != nil {
 		l.log.Error("event log commit failed", "err", err, "requests", len(batch))

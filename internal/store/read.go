@@ -296,12 +296,33 @@ func (s *Store) Bounds(ctx context.Context) (LogBounds, error) {
 	return b, err
 }
 
-// EventSeqBefore returns the newest seq of events created before t (0 if none).
+// EventSeqBefore returns the newest seq of events created before t (0 if
+// none). created_at never decreases along seq (one writer stamps them in
+// order), so a binary search over the primary key finds it without an index.
 func (s *Store) EventSeqBefore(ctx context.Context, t time.Time) (int64, error) {
-	var seq int64
-	err := s.reader.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events WHERE created_at < ?`, t.UnixMilli()).Scan(&seq)
-	if err != nil {
+	var lo, hi sql.NullInt64
+	if err := s.reader.QueryRowContext(ctx, `SELECT min(seq), max(seq) FROM events`).Scan(&lo, &hi); err != nil {
 		return 0, fmt.Errorf("find events before %v: %w", t, err)
 	}
-	return seq, nil
+	if !lo.Valid {
+		return 0, nil
+	}
+	cutoff := t.UnixMilli()
+	found := int64(0)
+	l, h := lo.Int64, hi.Int64
+	for l <= h {
+		mid := l + (h-l)/2
+		var seq, at int64
+		err := s.reader.QueryRowContext(ctx, `SELECT seq, created_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1`, mid).Scan(&seq, &at)
+		if err != nil {
+			return 0, fmt.Errorf("find events before %v: %w", t, err)
+		}
+		if at < cutoff {
+			found = seq
+			l = seq + 1
+		} else {
+			h = mid - 1
+		}
+	}
+	return found, nil
 }

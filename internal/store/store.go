@@ -42,7 +42,12 @@ type Store struct {
 	reader *sql.DB
 	epoch  string
 	ids    *idGen
+
+	insertOne, insertMany *sql.Stmt
 }
+
+// eventsPerInsert is how many event rows one multi-row INSERT carries.
+const eventsPerInsert = 64
 
 // Options tune Open. The zero value is fine.
 type Options struct {
@@ -86,6 +91,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := writer.QueryRowContext(ctx, `SELECT value FROM meta WHERE key='epoch'`).Scan(&s.epoch); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("read epoch from %s: %w", path, err)
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -139,9 +148,28 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
+func (s *Store) prepare(ctx context.Context) error {
+	row := "(?, ?, ?, ?, ?)"
+	q := "INSERT INTO events(seq, session_id, type, data, created_at) VALUES "
+	var err error
+	if s.insertOne, err = s.writer.PrepareContext(ctx, q+row); err != nil {
+		return fmt.Errorf("prepare event insert: %w", err)
+	}
+	many := q + strings.TrimSuffix(strings.Repeat(row+", ", eventsPerInsert), ", ")
+	if s.insertMany, err = s.writer.PrepareContext(ctx, many); err != nil {
+		return fmt.Errorf("prepare event insert: %w", err)
+	}
+	return nil
+}
+
 // Close closes both connection pools.
 func (s *Store) Close() error {
 	var errs []error
+	for _, st := range []*sql.Stmt{s.insertOne, s.insertMany} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}

@@ -198,7 +198,7 @@ func TestSnapshotHeadMatchesData(t *testing.T) {
 			if err := tx.InsertMessage(m); err != nil {
 				return err
 			}
-			if err := tx.InsertEvent(int64(i+1), sess.ID, "message.created", []byte(`{}`), now); err != nil {
+			if err := tx.InsertEvents([]EventRow{{Seq: int64(i + 1), SessionID: sess.ID, Type: "message.created", Data: []byte(`{}`), CreatedAt: now}}); err != nil {
 				return err
 			}
 		}

@@ -12,10 +12,10 @@ import (
 // so the rows it changes and the events describing the change commit
 // together: a snapshot never disagrees with the log.
 type Tx struct {
-	tx  *sql.Tx
-	ctx context.Context
-	s   *Store
-	ins *sql.Stmt
+	tx   *sql.Tx
+	ctx  context.Context
+	s    *Store
+	args []any
 }
 
 // Write runs fn in one write transaction and commits it. The event log
@@ -27,11 +27,6 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("begin write: %w", err)
 	}
 	tx := &Tx{tx: sqlTx, ctx: ctx, s: s}
-	defer func() {
-		if tx.ins != nil {
-			tx.ins.Close()
-		}
-	}()
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
@@ -66,18 +61,29 @@ func (t *Tx) Now() time.Time { return t.s.Now() }
 // NewID returns a new creation-ordered id.
 func (t *Tx) NewID(prefix string) string { return t.s.NewID(prefix) }
 
-// InsertEvent writes one event row with the given seq (the event log
-// assigns seqs itself so it knows them without a round trip).
-func (t *Tx) InsertEvent(seq int64, sessionID, typ string, data []byte, at time.Time) error {
-	if t.ins == nil {
-		st, err := t.tx.PrepareContext(t.ctx, `INSERT INTO events(seq, session_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("prepare event insert: %w", err)
+// InsertEvents writes event rows with the seqs the event log assigned
+// (it assigns them itself so it knows them without a round trip). Rows go
+// in by many per statement: per-statement overhead, not SQLite, is what
+// limits a token stream.
+func (t *Tx) InsertEvents(rows []EventRow) error {
+	for len(rows) > 0 {
+		n := min(len(rows), eventsPerInsert)
+		var st *sql.Stmt
+		if n == eventsPerInsert {
+			st = t.tx.StmtContext(t.ctx, t.s.insertMany)
+		} else {
+			st = t.tx.StmtContext(t.ctx, t.s.insertOne)
+			n = 1
 		}
-		t.ins = st
-	}
-	if _, err := t.ins.ExecContext(t.ctx, seq, sessionID, typ, data, at.UnixMilli()); err != nil {
-		return fmt.Errorf("insert event %d: %w", seq, err)
+		args := t.args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, r.Seq, r.SessionID, r.Type, r.Data, r.CreatedAt.UnixMilli())
+		}
+		t.args = args
+		if _, err := st.ExecContext(t.ctx, args...); err != nil {
+			return fmt.Errorf("insert events from %d: %w", rows[0].Seq, err)
+		}
+		rows = rows[n:]
 	}
 	return nil
 }

@@ -33,6 +33,8 @@ CREATE UNIQUE INDEX messages_by_client_id ON messages(session_id, client_id) WHE
 CREATE INDEX messages_by_status ON messages(status) WHERE status = 'streaming';
 
 -- seq is never reused (AUTOINCREMENT), even after retention trims a prefix.
+-- No secondary index: every index is paid for on each token, and created_at
+-- grows with seq, so age lookups binary-search the primary key instead.
 CREATE TABLE events (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     session_id TEXT NOT NULL DEFAULT '',
@@ -40,4 +42,3 @@ CREATE TABLE events (
     data       BLOB NOT NULL,
     created_at INTEGER NOT NULL
 );
-CREATE INDEX events_by_time ON events(created_at);
