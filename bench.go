@@ -1,12 +1,97 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
 	"os"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/bench"
 )
 
-// runBench implements `holdfast bench`.
+// runBench implements `holdfast bench`: the streaming scenarios of
+// internal/bench, end to end on loopback, several runs, medians printed.
 func runBench(args []string) int {
-	fmt.Fprintln(os.Stderr, "holdfast bench: coming in this change")
-	return 1
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	runs := fs.Int("runs", 3, "runs per scenario (the median is shown)")
+	events := fs.Int("events", 200_000, "events appended and delivered to one subscriber")
+	fanEvents := fs.Int("fanout-events", 100_000, "events delivered to each of -subs subscribers")
+	subs := fs.Int("subs", 50, "subscribers in the fan-out scenario")
+	latN := fs.Int("latency-events", 2000, "events in the latency scenario (sent at 1,000/s)")
+	missed := fs.Int("replay", 100_000, "missed events a reconnecting client replays")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx := context.Background()
+	type row struct {
+		name, unit, target string
+		vals               []float64
+	}
+	rows := []*row{
+		{name: "append + deliver, 1 subscriber", unit: "events/s", target: ">= 250,000"},
+		{name: fmt.Sprintf("append + deliver, %d subscribers (aggregate)", *subs), unit: "events/s", target: ">= 3,000,000"},
+		{name: "append -> receive p50 at 1,000 events/s", unit: "ms", target: ""},
+		{name: "append -> receive p99 at 1,000 events/s", unit: "ms", target: "<= 0.5"},
+		{name: fmt.Sprintf("replay %d missed events after restart", *missed), unit: "ms", target: "<= 150"},
+		{name: "first missed event after the server is ready", unit: "ms", target: "<= 20"},
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "holdfast bench:", err)
+		return 1
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	for i := 0; i < *runs; i++ {
+		dir, err := os.MkdirTemp("", "holdfast-bench-")
+		if err != nil {
+			return fail(err)
+		}
+		err = func() error {
+			defer os.RemoveAll(dir)
+			e, err := bench.Open(ctx, dir)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			one, err := bench.Deliver(ctx, e, *events, 1)
+			if err != nil {
+				return err
+			}
+			fan, err := bench.Deliver(ctx, e, *fanEvents, *subs)
+			if err != nil {
+				return err
+			}
+			lat, err := bench.Latency(ctx, e, *latN, 1000)
+			if err != nil {
+				return err
+			}
+			rep, err := bench.Replay(ctx, dir+"/replay", *missed)
+			if err != nil {
+				return err
+			}
+			for j, v := range []float64{one.PerSec, fan.PerSec, ms(lat.P50), ms(lat.P99), ms(rep.All), ms(rep.FirstEvent)} {
+				rows[j].vals = append(rows[j].vals, v)
+			}
+			return nil
+		}()
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(os.Stderr, "run %d of %d done\n", i+1, *runs)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario\tmedian\tmin\tmax\tunit\ttarget\n")
+	for _, r := range rows {
+		sort.Float64s(r.vals)
+		format := "%.0f"
+		if r.unit == "ms" {
+			format = "%.2f"
+		}
+		f := func(v float64) string { return fmt.Sprintf(format, v) }
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.name, f(r.vals[len(r.vals)/2]), f(r.vals[0]), f(r.vals[len(r.vals)-1]), r.unit, r.target)
+	}
+	tw.Flush()
+	return 0
 }
