@@ -21,9 +21,13 @@ test-go: deps-go
 	$(GO) vet ./internal/... ./frontend/...
 	$(GO) test -race -count=1 ./internal/... ./frontend/... .
 
-## bench: Go benchmarks for the event log and the SSE path
-bench: deps-go
-	$(GO) test -run '^$$' -bench . -benchtime 2x ./internal/eventlog/ ./internal/server/
+## bench: Go benchmarks (event log alone; log + SSE over loopback), then `holdfast bench`
+bench: build
+	$(GO) test -run '^$$' -bench 'Append' -benchtime 300000x -count 3 ./internal/eventlog/
+	$(GO) test -run '^$$' -bench 'Replay' -benchtime 5x -count 3 ./internal/eventlog/
+	$(GO) test -run '^$$' -bench 'Deliver' -benchtime 200000x -count 3 ./internal/bench/
+	$(GO) test -run '^$$' -bench 'Latency|Replay100k' -benchtime 1x -count 3 ./internal/bench/
+	./bin/holdfast bench
 
 ## build: the headless/serve binary with the front end embedded
 build: deps-go frontend
