@@ -24,7 +24,8 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
-const token = "bench-token-0123456789abcdef"
+// Token is the API token of every Env.
+const Token = "bench-token-0123456789abcdef"
 
 // eventType is what benchmark events are called on the wire.
 const eventType = "message.delta"
@@ -58,7 +59,7 @@ func Open(ctx context.Context, dir string) (*Env, error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	e := &Env{Dir: dir, Log: log, st: st, URL: "http://" + ln.Addr().String(), done: make(chan struct{})}
-	e.srv = server.New(server.Config{Token: token, Events: log, Heartbeat: time.Minute})
+	e.srv = server.New(server.Config{Token: Token, Events: log, Heartbeat: time.Minute})
 	e.http = &http.Server{Handler: e.srv}
 	go func() {
 		defer close(e.done)
@@ -125,7 +126,7 @@ func (e *Env) connect(ctx context.Context, lastID string) (*http.Response, *bufi
 	if err != nil {
 		return nil, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Authorization", "Bearer "+Token)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/backend"
+	"github.com/holdfast-chat/holdfast/internal/bench"
+	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/sse"
 )
 
@@ -485,5 +488,65 @@ func TestExportEndpoint(t *testing.T) {
 	}
 	if resp, _ := h.do("GET", "/api/sessions/s_nope/export?format=md", ""); resp.StatusCode != 404 {
 		t.Fatalf("unknown session: %d", resp.StatusCode)
+	}
+}
+
+// TestFrozenClientBlocksNobody: a client that stops reading (a frozen
+// socket) must not slow appends or other subscribers; it is a cursor that
+// simply falls behind.
+func TestFrozenClientBlocksNobody(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e, err := bench.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	frozen, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frozen.Close()
+	fmt.Fprintf(frozen, "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n", bench.Token)
+	time.Sleep(50 * time.Millisecond) // let the server subscribe it
+
+	// Enough data to fill every socket buffer between server and frozen client.
+	big := `"` + strings.Repeat("x", 4000) + `"`
+	const n = 20000
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < n; i += 100 {
+			evs := make([]eventlog.Event, 100)
+			for j := range evs {
+				evs[j] = eventlog.Event{Type: "message.delta", Data: []byte(`{"text":` + big + `}`)}
+			}
+			if _, err := e.Log.Append(ctx, evs...); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	// A live subscriber still gets every event while the frozen one sleeps.
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.URL+"/api/events?last_event_id="+e.Log.Epoch()+":0", nil)
+	req.Header.Set("Authorization", "Bearer "+bench.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := sse.NewReader(resp.Body)
+	got := 0
+	for got < n {
+		ev, err := r.Next()
+		if err != nil {
+			t.Fatalf("live subscriber after %d events: %v", got, err)
+		}
+		if ev.Event == "message.delta" {
+			got++
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("appends with a frozen client attached: %v", err)
 	}
 }
