@@ -43,10 +43,16 @@ function bundleSize() {
 async function startPerfRecording(page) {
   await page.evaluate(() => {
     const w = window;
-    w.__perf = { longTasks: [], maxFrameGap: 0, frames: 0, running: true };
+    w.__perf = { longTasks: [], at: [], maxFrameGap: 0, frames: 0, running: true, firstDelta: 0, completed: 0 };
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__perf.longTasks.push(e.duration);
+      for (const e of list.getEntries()) {
+        w.__perf.longTasks.push(e.duration);
+        w.__perf.at.push(Math.round(e.startTime));
+      }
     }).observe({ type: 'longtask' });
+    const c = w.holdfast.client;
+    c.addEventListener('message.delta', () => (w.__perf.firstDelta ||= Math.round(performance.now())));
+    c.addEventListener('message.completed', () => (w.__perf.completed = Math.round(performance.now())));
     let last = performance.now();
     const loop = (t) => {
       if (!w.__perf.running) return;
@@ -205,6 +211,10 @@ async function main() {
       const maxLong = Math.max(0, ...r.longTasks);
       console.log(`  ${label}: ${Math.round(tokens / r.seconds)} tokens/s over ${fmt(r.seconds, 's')} in ${r.chunks} events`);
       console.log(`    long tasks (>50 ms): ${r.longTasks.length}, longest ${fmt(maxLong)}  [target: none] ${mark(r.longTasks.length === 0)}`);
+      if (r.longTasks.length) {
+        const when = r.at.map((t, i) => `${Math.round(r.longTasks[i])} ms at ${t - r.firstDelta} ms after the first delta`);
+        console.log(`      (${when.join('; ')}; the answer completed at ${r.completed - r.firstDelta} ms)`);
+      }
       console.log(`    ${r.frames} frames, longest gap between frames ${fmt(r.maxFrameGap)}`);
     }
 

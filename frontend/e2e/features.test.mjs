@@ -186,3 +186,18 @@ test('keyboard: Shift+Enter adds a line, Enter sends, Ctrl+N starts a new chat',
   assert.equal((await server.api.sessions()).length, count);
   assert.equal(await activeSession(page), second);
 });
+
+test('a long pasted prompt is shown collapsed and expands on request', async () => {
+  const { page } = app;
+  const long = `/echo ${'lorem ipsum '.repeat(250)}END`;
+  await page.fill('[data-testid=composer]', long);
+  await page.press('[data-testid=composer]', 'Enter');
+  await waitForAnswerStatus(page, 'complete');
+  const bubble = page.locator('[data-testid=message][data-role=user]').last();
+  const shown = await bubble.locator('.plain').innerText();
+  assert.ok(shown.length < long.length && !shown.includes('END'));
+  await bubble.locator('[data-testid=expand]').click();
+  assert.equal(await bubble.locator('.plain').innerText(), long);
+  // Collapsing is only a view: the whole prompt was sent and echoed.
+  assert.ok((await answerText(page)).endsWith('END'));
+});
