@@ -59,26 +59,26 @@ func (d *Demo) Stream(ctx context.Context, req Request, emit func(Chunk) error) 
 		tps = 30
 	}
 	tokens := Tokenize(rest)
-	interval := time.Duration(float64(time.Second) / tps)
-	// Sleep in ticks of at least 1 ms; at high rates emit several tokens a tick.
-	perTick := 1
-	if interval < time.Millisecond {
-		perTick = int(time.Millisecond / max(interval, 1))
-		interval = time.Millisecond
-	}
-	timer := time.NewTimer(interval)
-	defer timer.Stop()
-	for i := 0; i < len(tokens); i += perTick {
+	// Pace by the clock, not by sleeps: timers are coarse (about 1 ms), so
+	// each tick emits every token that is due by now.
+	interval := max(time.Duration(float64(time.Second)/tps), time.Millisecond)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	start := time.Now()
+	for sent := 0; sent < len(tokens); {
 		select {
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
-		case <-timer.C:
-			timer.Reset(interval)
+		case <-ticker.C:
 		}
-		end := min(i+perTick, len(tokens))
-		if err := emit(Chunk{Text: strings.Join(tokens[i:end], "")}); err != nil {
+		due := min(int(time.Since(start).Seconds()*tps)+1, len(tokens))
+		if due <= sent {
+			continue
+		}
+		if err := emit(Chunk{Text: strings.Join(tokens[sent:due], "")}); err != nil {
 			return Result{}, err
 		}
+		sent = due
 	}
 	return Result{
 		FinishReason: "stop",

@@ -95,3 +95,22 @@ func TestTokenizeJoinsBack(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoNeverRunsAheadOfItsRate: pacing is by the clock, so the demo
+// never emits more tokens than are due at its rate.
+func TestDemoNeverRunsAheadOfItsRate(t *testing.T) {
+	text := strings.Repeat("word ", 300)
+	d := &Demo{TokensPerSecond: 1000}
+	tokens := 0
+	start := time.Now()
+	_, err := d.Stream(context.Background(), Request{Messages: []Message{{Role: "user", Content: EchoPrefix + text}}}, func(c Chunk) error {
+		tokens += len(Tokenize(c.Text))
+		if due := int(time.Since(start).Seconds()*1000) + 1; tokens > due {
+			t.Fatalf("%d tokens emitted but only %d due", tokens, due)
+		}
+		return nil
+	})
+	if err != nil || tokens != 300 {
+		t.Fatalf("tokens %d, %v", tokens, err)
+	}
+}
