@@ -18,26 +18,38 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/chat"
+	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/export"
+	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/server"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
 // Options configure a Backend.
 type Options struct {
-	Home      string        // data folder
-	Addr      string        // listen address; "127.0.0.1:0" picks a free port
-	Token     string        // "" = load or create <Home>/token
-	DemoTPS   float64       // demo provider tokens per second (0 = default)
-	Heartbeat time.Duration // SSE heartbeat (0 = 15s)
+	Home string // data folder
+	// Addr is the listen address ("127.0.0.1:0" picks a free port). ""
+	// means server.addr from config.toml, followed when the file changes;
+	// an explicit address wins over the file.
+	Addr    string
+	Token   string  // "" = load or create <Home>/token
+	DemoTPS float64 // demo provider tokens per second (0 = default)
+	// Heartbeat is the SSE heartbeat; 0 means server.heartbeat from
+	// config.toml (15s by default), followed when the file changes.
+	Heartbeat time.Duration
 	Version   string
 	Static    fs.FS // the web front end served at "/" (nil = none)
 	Logger    *slog.Logger
 	Retention eventlog.Retention // zero = defaults
+	// Discover lists where to look for local servers (Ollama, LM Studio)
+	// at start-up and on demand: nil means llm.DefaultCandidates(), an
+	// empty list turns discovery off.
+	Discover []llm.Candidate
 }
 
 // DefaultHome is $HOLDFAST_HOME, else the OS user config dir + "holdfast".
@@ -53,9 +65,10 @@ func DefaultHome() (string, error) {
 }
 
 // OptionsFromEnv reads HOLDFAST_TOKEN, HOLDFAST_DEMO_TPS and
-// HOLDFAST_HEARTBEAT on top of defaults for home.
+// HOLDFAST_HEARTBEAT on top of defaults for home. The address is left to
+// config.toml.
 func OptionsFromEnv(home string) (Options, error) {
-	o := Options{Home: home, Addr: "127.0.0.1:0", Token: os.Getenv("HOLDFAST_TOKEN")}
+	o := Options{Home: home, Token: os.Getenv("HOLDFAST_TOKEN")}
 	if v := os.Getenv("HOLDFAST_DEMO_TPS"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 {
@@ -81,9 +94,21 @@ type Backend struct {
 	events    *eventlog.Log
 	chat      *chat.Service
 	providers *Providers
+	config    *config.Manager
+	keys      *config.Keys
 	token     string
 
+	// Work that follows the configuration and looks for local servers;
+	// Close cancels and waits for it.
+	bgCtx      context.Context
+	bgCancel   context.CancelFunc
+	bg         sync.WaitGroup
+	discoverMu sync.Mutex // one discovery at a time: the last one wins
+	// listenProblem is set while server.addr cannot be listened on.
+	listenProblem atomic.Pointer[config.Problem]
+
 	mu       sync.Mutex
+	closing  bool
 	srv      *server.Server
 	httpSrv  *http.Server
 	listener net.Listener
@@ -102,14 +127,16 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Addr == "" {
-		opts.Addr = "127.0.0.1:0"
-	}
 	if opts.Retention == (eventlog.Retention{}) {
 		opts.Retention = eventlog.Retention{MaxAge: 30 * 24 * time.Hour, MaxEvents: 2_000_000}
 	}
-	if err := checkLoopback(opts.Addr); err != nil {
-		return nil, err
+	if opts.Discover == nil {
+		opts.Discover = llm.DefaultCandidates()
+	}
+	if opts.Addr != "" {
+		if err := checkLoopback(opts.Addr); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(opts.Home, "logs"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder %s: %w", opts.Home, err)
@@ -128,13 +155,19 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{opts: opts, log: opts.Logger, store: st, events: ev, token: token}
-	b.providers = NewProviders(opts.DemoTPS)
+	b.bgCtx, b.bgCancel = context.WithCancel(context.Background())
+	changes, err := b.openConfig(ctx)
+	if err != nil {
+		b.closeCore(ctx)
+		return nil, err
+	}
 	b.chat = chat.New(ev, st, b.providers, opts.Logger)
 	cont, intr, err := b.chat.Recover(ctx)
 	if err != nil {
 		b.closeCore(ctx)
 		return nil, err
 	}
+	b.startFollowing(ctx, changes)
 	if cont+intr > 0 {
 		opts.Logger.Info("recovered interrupted answers", "continued", cont, "interrupted", intr)
 	}
@@ -187,26 +220,62 @@ func loadToken(home, explicit string) (string, error) {
 func (b *Backend) Start(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.startLocked(ctx, b.opts.Addr)
+	return b.startLocked(ctx, b.addr())
+}
+
+// addr is where to listen: the explicit address, else config.toml's.
+func (b *Backend) addr() string {
+	if b.opts.Addr != "" {
+		return b.opts.Addr
+	}
+	return b.config.Current().Server.Addr
+}
+
+// heartbeat is the SSE heartbeat: the explicit one, else config.toml's.
+func (b *Backend) heartbeat() time.Duration {
+	if b.opts.Heartbeat > 0 {
+		return b.opts.Heartbeat
+	}
+	return b.config.Current().Server.Heartbeat.D()
 }
 
 func (b *Backend) startLocked(ctx context.Context, addr string) error {
+	ln, err := b.listenLocked(ctx, addr)
+	if err != nil {
+		return err
+	}
+	b.serveLocked(ln)
+	return nil
+}
+
+func (b *Backend) listenLocked(ctx context.Context, addr string) (net.Listener, error) {
+	if b.closing {
+		return nil, errors.New("listen: the backend is closed")
+	}
+	if err := checkLoopback(addr); err != nil {
+		return nil, err
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	return ln, nil
+}
+
+func (b *Backend) serveLocked(ln net.Listener) {
 	b.srv = server.New(server.Config{
 		Token:     b.token,
 		Version:   b.opts.Version,
-		Heartbeat: b.opts.Heartbeat,
+		Heartbeat: b.heartbeat(),
 		Static:    b.opts.Static,
 		Logger:    b.log,
 		Events:    b.events,
-		Chats:     b.chat,
+		Chats:     chats{Service: b.chat, config: b.config},
 		Snapshots: b.store,
 		Models:    b.providers,
 		Exporter:  export.Service{Src: b.store},
+		Settings:  settingsAPI{b},
 	})
 	b.httpSrv = &http.Server{
 		Handler:           b.srv,
@@ -223,7 +292,6 @@ func (b *Backend) startLocked(ctx context.Context, addr string) error {
 		errc <- err
 	}(b.httpSrv, b.serveErr)
 	b.log.Info("listening", "url", "http://"+ln.Addr().String())
-	return nil
 }
 
 // stopLocked sends `shutdown` on every stream and stops the HTTP server.
@@ -250,11 +318,10 @@ func (b *Backend) stopLocked(ctx context.Context, reason string, retry time.Dura
 func (b *Backend) RestartServer(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	addr := b.opts.Addr
 	if err := b.stopLocked(ctx, "restart", 500*time.Millisecond); err != nil {
 		return err
 	}
-	return b.startLocked(ctx, addr)
+	return b.startLocked(ctx, b.addr())
 }
 
 // BaseURL is "http://127.0.0.1:PORT", or "" before Start.
@@ -280,6 +347,7 @@ func (b *Backend) Store() *store.Store { return b.store }
 // they end interrupted), and closes the database.
 func (b *Backend) Close(ctx context.Context) error {
 	b.mu.Lock()
+	b.closing = true
 	err := b.stopLocked(ctx, "server shutting down", 2*time.Second)
 	b.mu.Unlock()
 	return errors.Join(err, b.closeCore(ctx))
@@ -291,7 +359,14 @@ func (b *Backend) closeCore(ctx context.Context) error {
 		b.stopRetention()
 		<-b.retentionDone
 	}
-	errs = append(errs, b.chat.Close(ctx))
+	b.bgCancel()
+	if b.config != nil {
+		errs = append(errs, b.config.Close()) // ends the subscription the follower reads
+	}
+	b.bg.Wait()
+	if b.chat != nil {
+		errs = append(errs, b.chat.Close(ctx))
+	}
 	errs = append(errs, b.events.Close())
 	errs = append(errs, b.store.Close())
 	return errors.Join(errs...)

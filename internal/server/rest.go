@@ -11,6 +11,7 @@ import (
 
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -50,7 +51,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, "unknown_model", err.Error())
 	case errors.Is(err, chat.ErrConflict):
 		writeError(w, http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, chat.ErrCannotContinue):
+	case errors.Is(err, chat.ErrCannotContinue), errors.Is(err, llm.ErrCannotContinue):
 		writeError(w, http.StatusUnprocessableEntity, "cannot_continue", err.Error())
 	case errors.Is(err, eventlog.ErrClosed):
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the server is shutting down")

@@ -92,6 +92,7 @@ type Config struct {
 	Snapshots Snapshots
 	Models    Models
 	Exporter  Exporter // optional
+	Settings  Settings // optional: GET/PUT /api/config, keys, discovery
 	// Extra mounts more API routes (pattern -> handler) behind the same
 	// auth, e.g. settings; optional.
 	Extra map[string]http.Handler
@@ -171,6 +172,9 @@ func (s *Server) routes() http.Handler {
 	api("/api/sessions/{id}/export", map[string]http.HandlerFunc{"GET": s.export})
 	api("/api/messages/{id}/{action}", map[string]http.HandlerFunc{"POST": s.messageAction})
 	api("/api/streams/{conn}/{action}", map[string]http.HandlerFunc{"POST": s.streamAction})
+	if s.cfg.Settings != nil {
+		s.settingsRoutes(api)
+	}
 	for pattern, h := range s.cfg.Extra {
 		mux.Handle(pattern, s.auth(h))
 	}
