@@ -86,7 +86,8 @@ func (b *Backend) applyChange(ctx context.Context, c config.Change) {
 	// A good file is applied even when it equals the last one: a key may
 	// have changed in the keychain, which the file does not show.
 	if c.Err == nil || changed {
-		if err := b.providers.Apply(ctx, c.Config); err != nil {
+		// Current, not c.Config: an API edit may have applied a newer one.
+		if err := b.providers.Apply(ctx, b.config.Current()); err != nil {
 			b.log.Error("apply providers", "err", err)
 		}
 		switch {
@@ -135,6 +136,10 @@ func (b *Backend) appendConfigEvent(ctx context.Context, typ string, data any) {
 	}
 }
 
+// stopTimeout bounds waiting for requests in flight when the server moves
+// or restarts for a configuration change; stragglers are then cut off.
+const stopTimeout = 5 * time.Second
+
 // moveServer listens on addr and only then stops the old server, so a
 // port that cannot be had leaves the server where it was (with a warning
 // for the Settings screen). Windows follow through their resolver.
@@ -156,7 +161,9 @@ func (b *Backend) moveServer(ctx context.Context, addr string) {
 		return
 	}
 	b.listenProblem.Store(nil)
-	if err := b.stopLocked(ctx, "server address changed", 500*time.Millisecond); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, stopTimeout)
+	defer cancel()
+	if err := b.stopLocked(sctx, "server address changed", 500*time.Millisecond); err != nil {
 		b.log.Warn("stop the old server", "err", err)
 	}
 	b.serveLocked(ln)
@@ -171,7 +178,9 @@ func (b *Backend) restartInPlace(ctx context.Context, reason string) {
 		return
 	}
 	cur := b.listener.Addr().String()
-	if err := b.stopLocked(ctx, reason, 500*time.Millisecond); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, stopTimeout)
+	defer cancel()
+	if err := b.stopLocked(sctx, reason, 500*time.Millisecond); err != nil {
 		b.log.Warn("stop the server", "err", err)
 	}
 	if err := b.startLocked(ctx, cur); err != nil {
