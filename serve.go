@@ -20,7 +20,7 @@ import (
 // app, headless, serving the web UI too.
 func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:0", "loopback address to listen on (port 0 picks a free one)")
+	addr := fs.String("addr", "", "loopback address to listen on (default: server.addr in config.toml; port 0 picks a free one)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

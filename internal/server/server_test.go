@@ -200,8 +200,7 @@ func TestSSEFraming(t *testing.T) {
 	}
 	hello, _ := s.next(t, 5*time.Second)
 	var hd struct {
-		Epoch, Head, ConnectionID string `json:"epoch"`
-		HeartbeatMS               int    `json:"heartbeat_ms"`
+		HeartbeatMS int `json:"heartbeat_ms"`
 	}
 	json.Unmarshal([]byte(hello.Data), &hd)
 	if hello.Event != "hello" || !hello.HasID || hello.ID != health.Epoch+":0" || hd.HeartbeatMS != 150 {

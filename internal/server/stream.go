@@ -168,7 +168,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer ticker.Stop()
 	write := func(recs []*eventlog.Record) {
 		for _, rec := range recs {
-			if sessionFilter != "" && rec.SessionID != sessionFilter {
+			// Events of no session (config.*) reach every stream.
+			if sessionFilter != "" && rec.SessionID != "" && rec.SessionID != sessionFilter {
 				continue
 			}
 			bw.Write(rec.SSE(epoch))
