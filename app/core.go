@@ -63,6 +63,7 @@ type Core struct {
 	status   string    // the page's stream status
 	lastDir  string    // folder of the last export
 	geometry *Geometry // saved window state (nil = none)
+	unlock   func()    // releases the data folder lock
 
 	restarting sync.Mutex
 }
@@ -122,11 +123,29 @@ func (c *Core) startup(ctx context.Context) {
 	c.ui.On(ctx, EventActiveSession, func(data ...any) { c.setActive(firstString(data)) })
 	c.ui.On(ctx, EventStreamStatus, func(data ...any) { c.setStatus(streamState(data)) })
 
-	be, err := c.open(ctx, c.log)
+	unlock, err := lockHome(c.home)
+	var be Backend
+	if err == nil {
+		if be, err = c.open(ctx, c.log); err != nil {
+			unlock()
+		}
+	}
 	c.mu.Lock()
-	c.be, c.startErr = be, err
+	c.be, c.startErr, c.unlock = be, err, unlock
 	c.mu.Unlock()
 	close(c.ready)
+	if errors.Is(err, errHomeInUse) {
+		// Normally Wails' single-instance lock ends this process in a
+		// moment and focuses the other window; without it (no session
+		// D-Bus on Linux) say so and leave.
+		c.log.Warn("data folder in use by another window; quitting", "home", c.home)
+		go func() {
+			c.ui.Message(ctx, InfoMessage, "Holdfast is already running",
+				fmt.Sprintf("Another Holdfast window is using the data folder %s.", c.home))
+			c.ui.Quit(ctx)
+		}()
+		return
+	}
 	if err != nil {
 		c.log.Error("backend did not start", "err", err)
 		// Not from this goroutine: on some platforms OnStartup must return
@@ -169,6 +188,7 @@ func (c *Core) shutdown(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	defer c.unlock()
 	if err := be.Close(ctx); err != nil {
 		c.log.Error("backend did not close cleanly", "err", err)
 		return
@@ -230,15 +250,19 @@ func (c *Core) Active() string {
 	return c.active
 }
 
-func (c *Core) setStatus(s string) {
+func (c *Core) setStatus(st streamStatus) {
 	c.mu.Lock()
 	prev := c.status
-	c.status = s
+	c.status = st.state
 	c.mu.Unlock()
-	if s != prev {
-		c.log.Info("page stream status", "status", s)
+	if st.state != prev {
+		if st.reason != "" {
+			c.log.Info("page stream status", "status", st.state, "reason", st.reason)
+		} else {
+			c.log.Info("page stream status", "status", st.state)
+		}
 	}
-	c.hooks.record("status " + s)
+	c.hooks.record("status " + st.state)
 }
 
 // restartBackend restarts the HTTP server. Generations keep running; the
@@ -297,17 +321,25 @@ func (c *Core) report(ctx context.Context, title string, err error) {
 	}
 }
 
+// streamStatus is what the page reports about its stream.
+type streamStatus struct {
+	state  string // connecting|live|reconnecting|offline|failed|closed
+	reason string // why it is not live, when the page says
+}
+
 // streamState reads the page's stream-status event: the state as a
 // string, or the stream client's status object {"state": "live", …}.
-func streamState(data []any) string {
+func streamState(data []any) streamStatus {
 	if len(data) == 0 {
-		return ""
+		return streamStatus{}
 	}
 	if m, ok := data[0].(map[string]any); ok {
-		s, _ := m["state"].(string)
-		return s
+		var st streamStatus
+		st.state, _ = m["state"].(string)
+		st.reason, _ = m["reason"].(string)
+		return st
 	}
-	return firstString(data)
+	return streamStatus{state: firstString(data)}
 }
 
 func firstString(data []any) string {

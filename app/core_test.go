@@ -547,3 +547,40 @@ func TestLogSink(t *testing.T) {
 		t.Error("open succeeded with logs/ being a file")
 	}
 }
+
+func TestSecondWindowOnSameHomeStaysOut(t *testing.T) {
+	_, _, home := startCore(t, 2000, false)
+	ui := newFakeUI()
+	opened := false
+	c2 := NewCore(CoreConfig{Home: home, UI: ui, Open: func(context.Context, *slog.Logger) (Backend, error) {
+		opened = true
+		return nil, errors.New("must not be called")
+	}})
+	c2.startup(context.Background())
+	<-ui.messaged
+	if opened {
+		t.Fatal("a second window opened the backend on a folder in use")
+	}
+	if m := ui.shownMessages(); m[0].title != "Holdfast is already running" {
+		t.Errorf("message = %+v", m[0])
+	}
+	waitFor(t, "the second window to quit", 5*time.Second, func() bool {
+		ui.mu.Lock()
+		defer ui.mu.Unlock()
+		return ui.quits == 1
+	})
+	if _, err := c2.connectionInfo(time.Second); !errors.Is(err, errHomeInUse) {
+		t.Errorf("ConnectionInfo error = %v", err)
+	}
+	c2.shutdown(context.Background())
+}
+
+func TestLockReleasedOnShutdown(t *testing.T) {
+	c, _, home := startCore(t, 2000, false)
+	c.shutdown(context.Background())
+	release, err := lockHome(home)
+	if err != nil {
+		t.Fatalf("lock still held after shutdown: %v", err)
+	}
+	release()
+}
