@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 export PATH := $(HOME)/go/bin:$(PATH)
 
-.PHONY: run test deps-go test-go bench build serve frontend deps-frontend test-frontend test-e2e bench-frontend deps-desktop test-desktop
+.PHONY: run test deps-go test-go bench build serve frontend deps-frontend test-frontend test-e2e bench-frontend deps-desktop test-desktop desktop
 
 ## run: start the app (desktop window if there is a display, else `holdfast serve`)
 run: build
@@ -60,6 +60,10 @@ bench-frontend: build
 # --- desktop (app/) ---------------------------------------------------------
 deps-desktop: deps-go
 	./scripts/deps-desktop.sh
+
+## desktop: the desktop binary (bin/holdfast-desktop), front end embedded
+desktop: deps-desktop frontend
+	$(GO) build -tags desktop,production,webkit2_41 -ldflags "-s -w" -o bin/holdfast-desktop .
 
 ## test-desktop: build the real desktop binary and smoke-test it in a window under Xvfb
 test-desktop: deps-desktop frontend

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Desktop smoke test: builds the real desktop binary with the release tags
-# and drives it in a real window under Xvfb (scripts/desktopsmoke): the
-# page connects to the in-process server and streams a demo answer,
-# Restart Backend mid-answer loses nothing, a second launch hands over to
-# the first window, Quit exits 0 with nothing left streaming. Screenshots,
-# logs and measurements go to artifacts/. Expects `make frontend` first.
+# Desktop tests: the app layer's Go tests, then a smoke test that builds
+# the real desktop binary with the release tags and drives it in a real
+# window under Xvfb (scripts/desktopsmoke): the page connects to the
+# in-process server and streams a demo answer, Restart Backend mid-answer
+# loses nothing, a second launch hands over to the first window, Quit exits
+# 0 with nothing left streaming. Screenshots, logs and measurements go to
+# artifacts/. Expects `make frontend` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,10 @@ if [ ! -f frontend/dist/index.html ]; then
   echo "test-desktop: frontend/dist is not built (run make frontend)" >&2
   exit 1
 fi
+echo "app layer: vet and unit tests (fake window, real backend)"
+go vet ./app/... ./scripts/desktopsmoke
+go test -race -count=1 ./app/...
+
 mkdir -p bin artifacts
 echo "building the desktop binary (tags desktop,production,webkit2_41)"
 go build -tags desktop,production,webkit2_41 -ldflags "-s -w" -o bin/holdfast-desktop .
