@@ -2,6 +2,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
 import { ChatStore } from './lib/chat.svelte';
+import { applyUi } from './lib/config.svelte';
 import { connectDesktop } from './lib/desktop';
 import { describeError } from './lib/errors';
 import { I18n } from './lib/i18n.svelte';
@@ -31,6 +32,7 @@ store = new ChatStore({
   onError: (what, err) => toasts.error(describeError(i18n, what, err)),
   onStatus: (status) => desktop.streamStatus(status),
   onActive: (id) => desktop.activeSession(id),
+  onConfigUi: (ui) => applyUi({ theme, i18n }, ui),
 });
 
 mount(App, {

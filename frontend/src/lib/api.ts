@@ -1,4 +1,4 @@
-import { HttpError, httpErrorFrom } from './stream/client';
+import { HttpError, httpErrorFrom, type ErrorProblem } from './stream/client';
 import type { Credentials, Resolver } from './stream/types';
 
 /** A chat (docs/protocol.md). */
@@ -25,7 +25,7 @@ export interface Message {
   model?: string;
   client_id?: string;
   chunks: number;
-  usage?: { input_tokens: number; output_tokens: number };
+  usage?: Usage;
   created_at: string;
   updated_at: string;
 }
@@ -36,6 +36,82 @@ export interface Model {
   model: string;
   label: string;
   demo?: boolean;
+}
+
+/** Token usage of one answer, as the provider reported it. */
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+/** One thing wrong with config.toml or with a Settings request (docs/protocol.md, Settings). */
+export type Problem = ErrorProblem;
+
+export type ThemeSetting = 'system' | 'light' | 'dark';
+export type LanguageSetting = 'auto' | 'en' | 'zh';
+
+/** One `[[providers]]` entry as the API shows it: never an API key. */
+export interface ProviderConfig {
+  name: string;
+  kind: string;
+  base_url?: string;
+  api_key_ref?: string;
+  models?: string[];
+  params?: { temperature?: number; max_tokens?: number };
+  connect_timeout?: string;
+  first_token_timeout?: string;
+  idle_timeout?: string;
+}
+
+/** config.toml as JSON (durations are strings like "15s"). */
+export interface Config {
+  default_model: string;
+  system_prompt: string;
+  server: { addr: string; heartbeat: string };
+  ui: { theme: ThemeSetting; language: LanguageSetting };
+  /** null when none is configured. */
+  providers: ProviderConfig[] | null;
+}
+
+/** config.toml cannot be used; the last good configuration stays in force. */
+export interface ConfigError {
+  file: string;
+  problems: Problem[];
+}
+
+/** A provider's key, without the key. */
+export interface KeyStatus {
+  has_key: boolean;
+  source?: 'keychain' | 'env' | 'file';
+  /** A masked copy, like `sk-…abcd`. */
+  hint?: string;
+  warning?: string;
+  problem?: string;
+}
+
+/** GET /api/config. */
+export interface SettingsView {
+  config: Config;
+  error: ConfigError | null;
+  warnings: Problem[] | null;
+  keys: Record<string, KeyStatus> | null;
+  keychain: { available: boolean; warning?: string };
+}
+
+/** An OpenAI-compatible server found on loopback (Ollama, LM Studio). */
+export interface LocalServer {
+  name: string;
+  kind: string;
+  base_url: string;
+  models: string[] | null;
+  /** A configured provider with this name or address is used instead. */
+  configured: boolean;
+}
+
+/** `config.changed` event data. */
+export interface ConfigChanged {
+  config: Config;
+  warnings: Problem[] | null;
 }
 
 export interface MessagePair {
@@ -190,6 +266,28 @@ export class Api {
 
   models() {
     return this.request<{ models: Model[]; default: string }>('GET', '/api/models');
+  }
+
+  settings() {
+    return this.request<SettingsView>('GET', '/api/config');
+  }
+
+  /** Writes config.toml (never with an API key: those go through setKey). */
+  saveConfig(config: Config) {
+    return this.request<SettingsView>('PUT', '/api/config', { body: config });
+  }
+
+  setKey(provider: string, key: string) {
+    return this.request<KeyStatus>('PUT', `/api/providers/${encodeURIComponent(provider)}/key`, { body: { key } });
+  }
+
+  deleteKey(provider: string) {
+    return this.request<KeyStatus>('DELETE', `/api/providers/${encodeURIComponent(provider)}/key`);
+  }
+
+  /** Looks for Ollama and LM Studio on this machine now; found ones are put in use. */
+  discover() {
+    return this.request<{ servers: LocalServer[] }>('POST', '/api/providers/discover');
   }
 
   /** Downloads an export; returns the file and the name the server suggested. */

@@ -1,4 +1,5 @@
-import { Api, HttpError, type Message, type MessagePair, type Model, type Session } from './api';
+import { Api, HttpError, type ConfigChanged, type ConfigError, type Message, type MessagePair, type Model, type Session } from './api';
+import { ConfigState, type UiSettings } from './config.svelte';
 import { StreamClient, type StreamClientOptions } from './stream/client';
 import { earlierHead } from './stream/eventid';
 import { Outbox, PermanentSendError, flushOnLive, type OutboxItem, type OutboxStorage } from './stream/outbox';
@@ -30,6 +31,8 @@ export interface ChatStoreOptions {
   onError?: (what: string, err: unknown) => void;
   onStatus?: (status: StreamStatus) => void;
   onActive?: (id: string | null) => void;
+  /** Applies a theme or language that changed in config.toml. */
+  onConfigUi?: (ui: Partial<UiSettings>) => void;
   newId?: () => string;
 }
 
@@ -67,6 +70,8 @@ export class ChatStore {
   version = $state('');
   /** Ready once the first snapshot is in (the sidebar stops showing "loading"). */
   ready = $state(false);
+  /** Answers whose provider refused to continue them, with the server's reason: offer Regenerate. */
+  cannotContinue = $state<Record<string, string>>({});
 
   readonly active = $derived(this.sessions.find((s) => s.id === this.activeId) ?? null);
   readonly streamingMessage = $derived(this.messages.findLast((m) => m.status === 'streaming') ?? null);
@@ -77,6 +82,8 @@ export class ChatStore {
 
   readonly api: Api;
   readonly client: StreamClient;
+  /** config.toml as the server has it in force, and its errors. */
+  readonly config: ConfigState;
   readonly #outbox: Outbox<MessagePair>;
   readonly #opts: ChatStoreOptions;
   #offOutbox: () => void;
@@ -90,6 +97,12 @@ export class ChatStore {
   constructor(opts: ChatStoreOptions) {
     this.#opts = opts;
     this.api = new Api(opts.resolve, opts.fetch);
+    this.config = new ConfigState({
+      load: async () => (await this.api.settings()).data,
+      storage: opts.storage,
+      onUi: (ui) => opts.onConfigUi?.(ui),
+      onChanged: () => void this.loadModels(),
+    });
     const saved = opts.storage.getItem(activeKey);
     if (saved) this.activeId = saved;
     this.#outbox = new Outbox<MessagePair>({
@@ -134,6 +147,8 @@ export class ChatStore {
   /** Reloads the session list and the open chat; returns the head to resume from. */
   async resync(signal?: AbortSignal): Promise<string | null> {
     const id = this.activeId;
+    // Not awaited: the chats need not wait for it, and events that arrive meanwhile win.
+    void this.config.load();
     const [list, chat] = await Promise.all([
       this.api.listSessions(undefined, signal),
       id ? this.#fetchChat(id, signal).catch((err) => this.#missingChat(err, id)) : Promise.resolve(null),
@@ -305,10 +320,17 @@ export class ChatStore {
   }
 
   async continueMessage(messageId: string): Promise<void> {
-    await this.#act('continue', async () => {
+    try {
       const { data } = await this.api.continueMessage(messageId);
       this.#upsertMessage(data, 'continued');
-    });
+    } catch (err) {
+      // Not a failure to report but a limit of the provider: the message says so and offers Regenerate.
+      if (err instanceof HttpError && err.code === 'cannot_continue') {
+        this.cannotContinue = { ...this.cannotContinue, [messageId]: err.message };
+      } else {
+        this.#opts.onError?.('continue', err);
+      }
+    }
   }
 
   async regenerate(messageId: string): Promise<void> {
@@ -435,6 +457,12 @@ export class ChatStore {
         if (d.session_id === this.activeId) this.#removeMessage(d.id);
         return;
       }
+      case 'config.changed':
+        this.config.changed(ev.data as ConfigChanged);
+        return;
+      case 'config.error':
+        this.config.failed(ev.data as ConfigError);
+        return;
     }
   }
 
@@ -516,6 +544,10 @@ export class ChatStore {
 
   #removeMessage(id: string): void {
     this.#deltas.delete(id);
+    if (id in this.cannotContinue) {
+      const { [id]: _gone, ...rest } = this.cannotContinue;
+      this.cannotContinue = rest;
+    }
     this.messages = this.messages.filter((m) => m.id !== id);
   }
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatStore } from './chat.svelte';
-import type { Message, Session } from './api';
+import type { Config, Message, Session } from './api';
+import type { UiSettings } from './config.svelte';
 import { FakeServer, type SseHandle } from './stream/fake-server.test-helper';
 
 class MemoryStorage {
@@ -37,6 +38,13 @@ const msg = (id: string, over: Partial<Message> = {}): Message => ({
   updated_at: T,
   ...over,
 });
+const config = (ui: Partial<UiSettings> = {}): Config => ({
+  default_model: 'demo/demo',
+  system_prompt: '',
+  server: { addr: '127.0.0.1:0', heartbeat: '15s' },
+  ui: { theme: 'system', language: 'auto', ...ui },
+  providers: null,
+});
 const delta = (index: number, text: string, message_id = 'm2', session_id = 's1') => ({ message_id, session_id, index, text });
 
 /**
@@ -54,6 +62,10 @@ class Backend {
   readonly posted: { sessionId: string; body: { content: string; client_id: string } }[] = [];
   /** When set, GET messages waits for this promise (to test events arriving mid-load). */
   gate: Promise<void> | null = null;
+  models = [{ id: 'demo/demo', provider: 'demo', model: 'demo', label: 'Demo', demo: true }];
+  configError: { file: string; problems: { line?: number; column?: number; message: string }[] } | null = null;
+  /** Answers of POST /continue: a JSON error to send, or null to continue. */
+  continueError: { status: number; code: string; message: string } | null = null;
 
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
@@ -68,7 +80,14 @@ class Backend {
       });
     let m: RegExpMatchArray | null;
     if (url.pathname === '/api/sessions' && method === 'GET') return json({ sessions: this.sessions }, 200, this.head);
-    if (url.pathname === '/api/models') return json({ models: [{ id: 'demo/demo', provider: 'demo', model: 'demo', label: 'Demo', demo: true }], default: 'demo/demo' });
+    if (url.pathname === '/api/models') return json({ models: this.models, default: 'demo/demo' });
+    if (url.pathname === '/api/config') return json({ config: config(), error: this.configError, warnings: [], keys: {}, keychain: { available: true } });
+    if ((m = url.pathname.match(/^\/api\/messages\/([^/]+)\/continue$/))) {
+      const e = this.continueError;
+      if (e) return json({ error: { code: e.code, message: e.message } }, e.status);
+      return json(msg(m[1], { status: 'streaming' }));
+    }
+    if ((m = url.pathname.match(/^\/api\/messages\/([^/]+)\/regenerate$/))) return json(msg(`${m[1]}_again`, { status: 'streaming' }), 201);
     if (url.pathname === '/api/health') return json({ ok: true, version: 'test', epoch: 'E1', head: this.head });
     if ((m = url.pathname.match(/^\/api\/sessions\/([^/]+)\/messages$/))) {
       const id = m[1];
@@ -97,6 +116,8 @@ async function settle() {
 
 interface Harness {
   store: ChatStore;
+  errors: string[];
+  uiApplied: Partial<UiSettings>[];
   backend: Backend;
   frames: (() => void)[];
   storage: MemoryStorage;
@@ -111,6 +132,8 @@ function setup(prep: (b: Backend, s: MemoryStorage) => void = () => {}): Harness
   const storage = new MemoryStorage();
   prep(backend, storage);
   const frames: (() => void)[] = [];
+  const errors: string[] = [];
+  const uiApplied: Partial<UiSettings>[] = [];
   let n = 0;
   const store = new ChatStore({
     resolve: async () => ({ baseUrl: 'http://127.0.0.1:9', token: 't' }),
@@ -118,11 +141,15 @@ function setup(prep: (b: Backend, s: MemoryStorage) => void = () => {}): Harness
     fetch: backend.fetch,
     frame: (cb) => frames.push(cb),
     newId: () => `cid${++n}`,
+    onError: (what, err) => errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`),
+    onConfigUi: (ui) => uiApplied.push(ui),
     stream: { env: { window: new EventTarget(), document: null, navigator: { onLine: true } }, random: () => 0.5 },
   });
   stores.push(store);
   return {
     store,
+    errors,
+    uiApplied,
     backend,
     frames,
     storage,
@@ -331,5 +358,84 @@ describe('ChatStore', () => {
     await h.live();
     expect(h.store.activeId).toBeNull();
     expect(h.store.sessions.map((s) => s.id)).toEqual(['s2']);
+  });
+
+  it('follows config.toml: an error shows the banner, a fix clears it, reloads the models and applies a new theme', async () => {
+    const h = setup();
+    h.store.start();
+    const sse = await h.live();
+    await settle();
+    expect(h.uiApplied).toEqual([{ theme: 'system', language: 'auto' }]); // first sight of the file
+    expect(h.store.config.banner).toBeNull();
+
+    const problems = [{ line: 7, column: 12, message: "expected '=' after a key" }];
+    sse.event('config.error', { file: '/data/config.toml', problems }, 'E1:11');
+    await settle();
+    expect(h.store.config.banner).toEqual({ file: '/data/config.toml', problems });
+
+    const modelLoads = h.backend.calls.filter((c) => c === 'GET /api/models').length;
+    h.backend.models = [...h.backend.models, { id: 'fake/fake-1', provider: 'fake', model: 'fake-1', label: 'fake-1', demo: false }];
+    sse.event('config.changed', { config: config({ theme: 'dark' }), warnings: [] }, 'E1:12');
+    await settle();
+    expect(h.store.config.banner).toBeNull();
+    expect(h.backend.calls.filter((c) => c === 'GET /api/models').length).toBe(modelLoads + 1);
+    expect(h.store.models.map((m) => m.id)).toEqual(['demo/demo', 'fake/fake-1']);
+    expect(h.uiApplied.at(-1)).toEqual({ theme: 'dark' });
+    expect(h.errors).toEqual([]);
+  });
+
+  it('shows a broken config.toml from the snapshot at start', async () => {
+    const h = setup((b) => (b.configError = { file: '/data/config.toml', problems: [{ line: 2, column: 1, message: 'bad' }] }));
+    h.store.start();
+    await h.live();
+    await settle();
+    expect(h.store.config.banner?.problems).toEqual([{ line: 2, column: 1, message: 'bad' }]);
+  });
+
+  it('offers Regenerate when the provider cannot continue, without an error toast', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [msg('m1', { role: 'user', content: 'q', status: 'complete' }), msg('m2', { content: 'part', chunks: 1, status: 'stopped' })];
+      b.continueError = { status: 422, code: 'cannot_continue', message: 'this model cannot continue an answer; regenerate it instead' };
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    await h.live();
+    await h.store.continueMessage('m2');
+    expect(h.store.cannotContinue).toEqual({ m2: 'this model cannot continue an answer; regenerate it instead' });
+    expect(h.errors).toEqual([]);
+    expect(h.store.messages[1].status).toBe('stopped'); // left as it was
+
+    await h.store.regenerate('m2');
+    expect(h.store.cannotContinue).toEqual({});
+    expect(h.store.messages.map((m) => m.id)).toEqual(['m1', 'm2_again']);
+  });
+
+  it('reports other Continue failures as errors', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [msg('m2', { content: 'part', chunks: 1, status: 'stopped' })];
+      b.continueError = { status: 409, code: 'conflict', message: 'message is not stopped' };
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    await h.live();
+    await h.store.continueMessage('m2');
+    expect(h.store.cannotContinue).toEqual({});
+    expect(h.errors).toEqual(['continue: message is not stopped']);
+  });
+
+  it('keeps the token usage a finished answer reports', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [msg('m2', { content: 'ab', chunks: 2 })];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    const sse = await h.live();
+    const usage = { input_tokens: 12, output_tokens: 340 };
+    sse.event('message.completed', msg('m2', { content: 'abc', chunks: 3, status: 'complete', usage, updated_at: '2026-11-22T10:05:00Z' }), 'E1:11');
+    await settle();
+    expect(h.store.messages[0].usage).toEqual(usage);
   });
 });

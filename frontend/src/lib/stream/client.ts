@@ -68,30 +68,48 @@ class StallError extends Error {
   }
 }
 
+/**
+ * One thing wrong with a request or with config.toml: `line`/`column` are
+ * 1-based positions in the file (absent when unknown), `key` the path of the
+ * value ("providers[1].kind").
+ */
+export interface ErrorProblem {
+  line?: number;
+  column?: number;
+  key?: string;
+  message: string;
+}
+
 /** An error from an HTTP answer, with its status and the server's error code. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What exactly is wrong, when the server lists it (the Settings endpoints). */
+    readonly problems: readonly ErrorProblem[] = [],
   ) {
     super(message);
     this.name = 'HttpError';
   }
 }
 
-/** Reads `{"error":{"code","message"}}` from a failed response, tolerating anything else. */
+/** Reads `{"error":{"code","message","problems"?}}` from a failed response, tolerating anything else. */
 export async function httpErrorFrom(res: Response): Promise<HttpError> {
   let code = `http_${res.status}`;
   let message = `HTTP ${res.status}`;
+  let problems: ErrorProblem[] = [];
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    const body = (await res.json()) as { error?: { code?: string; message?: string; problems?: unknown } };
     if (body?.error?.code) code = body.error.code;
     if (body?.error?.message) message = body.error.message;
+    if (Array.isArray(body?.error?.problems)) {
+      problems = body.error.problems.filter((p): p is ErrorProblem => typeof p?.message === 'string');
+    }
   } catch {
     // Not JSON: the status line is all we know.
   }
-  return new HttpError(res.status, code, message);
+  return new HttpError(res.status, code, message, problems);
 }
 
 /** Statuses that are the client's fault and will not get better by retrying. */

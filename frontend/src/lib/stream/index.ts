@@ -1,5 +1,5 @@
 export { StreamClient, HttpError, httpErrorFrom } from './client';
-export type { StreamClientOptions, StreamEnv } from './client';
+export type { ErrorProblem, StreamClientOptions, StreamEnv } from './client';
 export { Outbox, PermanentSendError, flushOnLive } from './outbox';
 export type { OutboxItem, OutboxOptions, OutboxStorage } from './outbox';
 export { backoffDelay, defaultBackoff } from './backoff';

@@ -1,0 +1,15 @@
+import type { Usage } from './api';
+import type { Locale, Translate } from './i18n.svelte';
+
+/**
+ * "12 in / 340 out" (or its translation) for an answer's token usage; ""
+ * when the provider reported none.
+ */
+export function formatUsage(t: Translate, locale: Locale, usage: Usage | null | undefined): string {
+  if (!usage) return '';
+  const input = usage.input_tokens ?? 0;
+  const output = usage.output_tokens ?? 0;
+  if (input <= 0 && output <= 0) return '';
+  const n = new Intl.NumberFormat(locale === 'zh' ? 'zh-CN' : 'en-US');
+  return t('chat.usage', { in: n.format(input), out: n.format(output) });
+}
