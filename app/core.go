@@ -53,7 +53,8 @@ type Core struct {
 	hooks   *testHooks // nil unless HOLDFAST_TEST_HOOKS=1
 	now     func() time.Time
 
-	ready chan struct{} // closed when startup has finished, either way
+	ready   chan struct{} // closed when startup has finished, either way
+	haveCtx chan struct{} // closed once startup has the Wails context
 
 	mu       sync.Mutex
 	ctx      context.Context // the Wails context from startup
@@ -96,6 +97,7 @@ func NewCore(cfg CoreConfig) *Core {
 		now:      cfg.Now,
 		geometry: cfg.Geometry,
 		ready:    make(chan struct{}),
+		haveCtx:  make(chan struct{}),
 		ctx:      context.Background(),
 	}
 	if c.log == nil {
@@ -117,6 +119,7 @@ func (c *Core) startup(ctx context.Context) {
 	c.mu.Lock()
 	c.ctx = ctx
 	c.mu.Unlock()
+	close(c.haveCtx)
 	if g := c.geometry; g != nil {
 		c.ui.SetGeometry(ctx, *g)
 	}
@@ -211,8 +214,11 @@ func (c *Core) backend(ctx context.Context) (Backend, error) {
 	return c.be, nil
 }
 
-// wailsCtx is the context the Wails runtime needs for UI calls.
+// wailsCtx is the context the Wails runtime needs for UI calls. The
+// runtime refuses any other, so a menu click that beats OnStartup waits
+// for it.
 func (c *Core) wailsCtx() context.Context {
+	<-c.haveCtx
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ctx
