@@ -156,7 +156,7 @@ func openStoreForExport(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(home, "holdfast.db")
+	path := backend.DatabasePath(home)
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("no Holdfast database in %s (set HOLDFAST_HOME to the data folder)", home)

@@ -198,7 +198,9 @@ func answer(t *testing.T, bin string) string {
 	var sent struct{ Assistant struct{ ID string } }
 	p.api(t, "POST", "/api/sessions/"+sess.ID+"/messages", `{"content":"`+prompt+`"}`, &sent)
 	for i := 0; i < 500; i++ {
-		var page struct{ Messages []struct{ Status, Content string } }
+		var page struct {
+			Messages []struct{ Status, Content string }
+		}
 		p.api(t, "GET", "/api/sessions/"+sess.ID+"/messages", "", &page)
 		if page.Messages[1].Status == "complete" {
 			return page.Messages[1].Content

@@ -2,9 +2,9 @@ package app
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/holdfast-chat/holdfast/internal/lockfile"
 )
 
 // errHomeInUse means another Holdfast window holds the data folder.
@@ -16,20 +16,9 @@ var errHomeInUse = errors.New("Holdfast is already running with this data folder
 // the database and "recover" the answers the first window is streaming
 // before it is told to exit.
 func lockHome(home string) (release func(), err error) {
-	if err := os.MkdirAll(home, 0o700); err != nil {
-		return nil, fmt.Errorf("create data folder %s: %w", home, err)
+	release, err = lockfile.Acquire(filepath.Join(home, "desktop.lock"))
+	if errors.Is(err, lockfile.ErrLocked) {
+		return nil, errHomeInUse
 	}
-	path := filepath.Join(home, "desktop.lock")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := tryLock(f); err != nil {
-		f.Close()
-		if errors.Is(err, errHomeInUse) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { f.Close() }, nil
+	return release, err
 }

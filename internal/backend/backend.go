@@ -26,6 +26,7 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/export"
 	"github.com/holdfast-chat/holdfast/internal/llm"
+	"github.com/holdfast-chat/holdfast/internal/lockfile"
 	"github.com/holdfast-chat/holdfast/internal/server"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
@@ -97,6 +98,7 @@ type Backend struct {
 	config    *config.Manager
 	keys      *config.Keys
 	token     string
+	unlock    func() // releases the data-folder lock
 
 	// Work that follows the configuration and looks for local servers;
 	// Close cancels and waits for it.
@@ -141,20 +143,32 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	if err := os.MkdirAll(filepath.Join(opts.Home, "logs"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder %s: %w", opts.Home, err)
 	}
-	token, err := loadToken(opts.Home, opts.Token)
+	// One process per data folder: two writers would hand out the same
+	// event seqs and each "recover" the other's live answers.
+	unlock, err := lockfile.Acquire(filepath.Join(opts.Home, "holdfast.lock"))
+	if errors.Is(err, lockfile.ErrLocked) {
+		return nil, fmt.Errorf("%w: %s", ErrHomeInUse, opts.Home)
+	}
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, filepath.Join(opts.Home, "holdfast.db"), store.Options{})
+	token, err := loadToken(opts.Home, opts.Token)
 	if err != nil {
+		unlock()
+		return nil, err
+	}
+	st, err := store.Open(ctx, DatabasePath(opts.Home), store.Options{})
+	if err != nil {
+		unlock()
 		return nil, err
 	}
 	ev, err := eventlog.Open(ctx, st, eventlog.Options{Logger: opts.Logger})
 	if err != nil {
 		st.Close()
+		unlock()
 		return nil, err
 	}
-	b := &Backend{opts: opts, log: opts.Logger, store: st, events: ev, token: token}
+	b := &Backend{opts: opts, log: opts.Logger, store: st, events: ev, token: token, unlock: unlock}
 	b.bgCtx, b.bgCancel = context.WithCancel(context.Background())
 	changes, err := b.openConfig(ctx)
 	if err != nil {
@@ -176,6 +190,12 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	go b.retentionLoop(rctx)
 	return b, nil
 }
+
+// ErrHomeInUse means another Holdfast process has the data folder open.
+var ErrHomeInUse = errors.New("another Holdfast is already using this data folder")
+
+// DatabasePath is the database file in a data folder.
+func DatabasePath(home string) string { return filepath.Join(home, "holdfast.db") }
 
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
@@ -369,6 +389,7 @@ func (b *Backend) closeCore(ctx context.Context) error {
 	}
 	errs = append(errs, b.events.Close())
 	errs = append(errs, b.store.Close())
+	b.unlock()
 	return errors.Join(errs...)
 }
 

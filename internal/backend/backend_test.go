@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,9 +30,11 @@ func TestTokenIsCreatedPrivateAndReused(t *testing.T) {
 		t.Fatalf("token %q is too short", b1.Token())
 	}
 	b1.Close(ctx)
-	if b2 := open(""); b2.Token() != b1.Token() {
+	b2 := open("")
+	if b2.Token() != b1.Token() {
 		t.Fatal("stored token was not reused")
 	}
+	b2.Close(ctx)
 	if b3 := open("explicit-token-123"); b3.Token() != "explicit-token-123" {
 		t.Fatal("explicit token was not used")
 	}
@@ -74,4 +77,22 @@ func TestRefusesNonLoopbackAddr(t *testing.T) {
 			t.Errorf("Open with addr %q succeeded; want a loopback-only error", addr)
 		}
 	}
+}
+
+func TestOneProcessPerDataFolder(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	b, err := Open(ctx, Options{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, Options{Home: home}); !errors.Is(err, ErrHomeInUse) {
+		t.Fatalf("second Open on the same folder: %v; want ErrHomeInUse", err)
+	}
+	b.Close(ctx)
+	b2, err := Open(ctx, Options{Home: home})
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	b2.Close(ctx)
 }

@@ -1,9 +1,9 @@
 //go:build !linux && !darwin && !freebsd && !netbsd && !openbsd && !dragonfly && !windows
 
-package app
+package lockfile
 
 import "os"
 
-// tryLock is a no-op where there is no flock; Wails' single-instance lock
-// is the only guard there.
+// tryLock is a no-op where there is no flock: such platforms rely on the
+// desktop's single-instance lock alone.
 func tryLock(*os.File) error { return nil }

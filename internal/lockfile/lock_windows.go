@@ -1,4 +1,4 @@
-package app
+package lockfile
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ func tryLock(f *os.File) error {
 	err := windows.LockFileEx(windows.Handle(f.Fd()),
 		windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ol)
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
-		return errHomeInUse
+		return ErrLocked
 	}
 	return err
 }

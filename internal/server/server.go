@@ -270,12 +270,14 @@ func loopbackHost(hostport string) bool {
 }
 
 var fixedOrigins = map[string]bool{
-	"wails://wails":                true,
-	"wails://wails:34115":          true,
-	"http://wails.localhost":       true,
-	"http://wails.localhost:34115": true,
-	"http://localhost:34115":       true,
-	"http://127.0.0.1:34115":       true,
+	"wails://wails":                 true,
+	"wails://wails:34115":           true,
+	"wails://wails.localhost":       true, // WebKitGTK's origin for the app
+	"wails://wails.localhost:34115": true, // ...and under `wails dev`
+	"http://wails.localhost":        true,
+	"http://wails.localhost:34115":  true,
+	"http://localhost:34115":        true,
+	"http://127.0.0.1:34115":        true,
 }
 
 // allowedOrigin admits the Wails origins and the server's own origin.

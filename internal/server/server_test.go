@@ -271,6 +271,7 @@ func TestAuthHostOrigin(t *testing.T) {
 		{"localhost host", "GET", "/api/health", []string{"Host", "localhost:1234"}, 200, "", ""},
 		{"evil origin", "GET", "/api/health", []string{"Origin", "https://evil.example"}, 403, "bad_origin", ""},
 		{"wails origin", "GET", "/api/health", []string{"Origin", "wails://wails"}, 200, "", "wails://wails"},
+		{"linux dev window origin", "GET", "/api/health", []string{"Origin", "wails://wails.localhost:34115"}, 200, "", "wails://wails.localhost:34115"},
 		{"dev origin", "GET", "/api/health", []string{"Origin", "http://localhost:34115"}, 200, "", "http://localhost:34115"},
 		{"own origin", "GET", "/api/health", []string{"Origin", h.base}, 200, "", h.base},
 		{"preflight allowed without token", "OPTIONS", "/api/sessions", []string{"Origin", "http://wails.localhost", "Authorization", ""}, 204, "", "http://wails.localhost"},

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/holdfast-chat/holdfast/internal/backend"
 	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
@@ -529,7 +530,7 @@ func (c client) waitDone(ctx context.Context, sessionID, id string, d time.Durat
 // ---- database ------------------------------------------------------------
 
 func noStreaming(ctx context.Context, home string) error {
-	st, err := store.Open(ctx, filepath.Join(home, "holdfast.db"), store.Options{Readers: 1})
+	st, err := store.Open(ctx, backend.DatabasePath(home), store.Options{Readers: 1})
 	if err != nil {
 		return err
 	}
@@ -547,7 +548,7 @@ func noStreaming(ctx context.Context, home string) error {
 // seedBigChat writes a chat of n messages (alternating questions and
 // demo answers with Markdown and code) straight into a new database.
 func seedBigChat(ctx context.Context, home string, n int) (string, error) {
-	st, err := store.Open(ctx, filepath.Join(home, "holdfast.db"), store.Options{})
+	st, err := store.Open(ctx, backend.DatabasePath(home), store.Options{})
 	if err != nil {
 		return "", err
 	}
