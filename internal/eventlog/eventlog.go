@@ -57,7 +57,6 @@ type Record struct {
 	SessionID string
 	Type      string
 	Data      []byte
-	Time      time.Time
 
 	wire atomic.Pointer[[]byte]
 }
@@ -255,7 +254,7 @@ func (l *Log) commit(batch []*request) {
 		for _, ev := range evs {
 			next++
 			out = append(out, store.EventRow{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data, CreatedAt: now})
-			r.recs = append(r.recs, &Record{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data, Time: now})
+			r.recs = append(r.recs, &Record{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data})
 		}
 		return out
 	}

@@ -89,17 +89,36 @@ func (s *Subscription) TryNext(ctx context.Context, max int) ([]*Record, error) 
 	return s.Next(ctx, max)
 }
 
+// replayBatch is how many rows one database read returns: replay is
+// bound by per-row work, so fewer, larger reads help little beyond this.
+const replayBatch = 4096
+
 func (s *Subscription) fromDB(ctx context.Context, max int) ([]*Record, error) {
-	out := make([]*Record, 0, max)
+	out := make([]*Record, 0, min(max, replayBatch))
 	expect := s.cursor + 1
 	gap := false
-	err := s.l.st.ReadEvents(ctx, s.cursor, max, func(e store.EventRow) {
+	names := map[string]string{} // session ids and types repeat: keep one copy
+	intern := func(b []byte) string {
+		if v, ok := names[string(b)]; ok {
+			return v
+		}
+		v := string(b)
+		names[v] = v
+		return v
+	}
+	err := s.l.st.ReadEvents(ctx, s.cursor, max, func(e store.RawEvent) {
 		if e.Seq != expect {
 			gap = true
 			return
 		}
 		expect++
-		out = append(out, &Record{Seq: e.Seq, SessionID: e.SessionID, Type: e.Type, Data: e.Data, Time: e.CreatedAt})
+		r := &Record{Seq: e.Seq, SessionID: intern(e.SessionID), Type: intern(e.Type)}
+		// One allocation holds the wire frame; Data is a view into it.
+		frame := appendFrame(make([]byte, 0, len(e.Data)+len(e.Type)+len(s.l.epoch)+40), s.l.epoch, r.Seq, r.Type, e.Data)
+		end := len(frame) - 2
+		r.Data = frame[end-len(e.Data) : end : end]
+		r.wire.Store(&frame)
+		out = append(out, r)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replay events: %w", err)
@@ -129,18 +148,21 @@ func (r *Record) SSE(epoch string) []byte {
 	if p := r.wire.Load(); p != nil {
 		return *p
 	}
-	b := make([]byte, 0, len(r.Data)+len(r.Type)+len(epoch)+40)
+	b := appendFrame(make([]byte, 0, len(r.Data)+len(r.Type)+len(epoch)+40), epoch, r.Seq, r.Type, r.Data)
+	r.wire.Store(&b)
+	return b
+}
+
+func appendFrame(b []byte, epoch string, seq int64, typ string, data []byte) []byte {
 	b = append(b, "id: "...)
 	b = append(b, epoch...)
 	b = append(b, ':')
-	b = strconv.AppendInt(b, r.Seq, 10)
+	b = strconv.AppendInt(b, seq, 10)
 	b = append(b, "\nevent: "...)
-	b = append(b, r.Type...)
+	b = append(b, typ...)
 	b = append(b, "\ndata: "...)
-	b = append(b, r.Data...)
-	b = append(b, "\n\n"...)
-	r.wire.Store(&b)
-	return b
+	b = append(b, data...)
+	return append(b, "\n\n"...)
 }
 
 // ID is the record's wire id.

@@ -18,7 +18,7 @@ import (
 const writeTimeout = 30 * time.Second
 
 // batchSize is how many events one read from the log may return.
-const batchSize = 1024
+const batchSize = 4096
 
 // stream is one open GET /api/events connection.
 type stream struct {

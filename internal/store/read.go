@@ -249,21 +249,30 @@ type EventRow struct {
 	CreatedAt time.Time
 }
 
-// ReadEvents returns up to limit events with seq > after, in order, through
-// fn (so a caller can build its own values without an extra copy).
-func (s *Store) ReadEvents(ctx context.Context, after int64, limit int, fn func(EventRow)) error {
-	rows, err := s.reader.QueryContext(ctx, `SELECT seq, session_id, type, data, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+// RawEvent is a stored event as ReadEvents hands it over: the byte slices
+// are only valid during the callback (they point into the driver's row
+// buffer), which spares a replay a copy of every event.
+type RawEvent struct {
+	Seq       int64
+	SessionID []byte
+	Type      []byte
+	Data      []byte
+}
+
+// ReadEvents passes up to limit events with seq > after to fn, in order.
+func (s *Store) ReadEvents(ctx context.Context, after int64, limit int, fn func(RawEvent)) error {
+	rows, err := s.reader.QueryContext(ctx, `SELECT seq, session_id, type, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return fmt.Errorf("read events after %d: %w", after, err)
 	}
 	defer rows.Close()
+	var sess, typ, data sql.RawBytes
 	for rows.Next() {
-		var e EventRow
-		var at int64
-		if err := rows.Scan(&e.Seq, &e.SessionID, &e.Type, &e.Data, &at); err != nil {
+		var e RawEvent
+		if err := rows.Scan(&e.Seq, &sess, &typ, &data); err != nil {
 			return fmt.Errorf("scan event: %w", err)
 		}
-		e.CreatedAt = time.UnixMilli(at).UTC()
+		e.SessionID, e.Type, e.Data = sess, typ, data
 		fn(e)
 	}
 	if err := rows.Err(); err != nil {
