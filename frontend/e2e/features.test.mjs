@@ -70,8 +70,9 @@ test('Regenerate replaces the last answer; Edit & resend replaces the turn', asy
 
   await page.click('[data-testid=message][data-role=assistant] >> nth=-1 >> [data-testid=regenerate]');
   await waitFor(async () => (await server.api.messages(id)).at(-1).id !== before.id, { what: 'a new answer' });
-  await waitForAnswerStatus(page, 'complete');
-  const afterRegen = await server.api.messages(id);
+  // Wait for the new answer itself: the old one is "complete" too until the page drops it.
+  const afterRegen = await server.api.settled(id);
+  await page.waitForSelector(`[data-testid=message][data-id="${afterRegen[1].id}"][data-status=complete]`);
   assert.equal(afterRegen.length, 2);
   assert.equal(afterRegen[1].content, 'first answer');
   assert.equal(await page.locator('[data-testid=message]').count(), 2);
@@ -82,9 +83,9 @@ test('Regenerate replaces the last answer; Edit & resend replaces the turn', asy
   await waitFor(async () => (await server.api.messages(id)).some((m) => m.content === 'edited answer' && m.status === 'complete'), {
     what: 'the edited turn',
   });
-  await waitForAnswerStatus(page, 'complete');
   const edited = await server.api.messages(id);
   assert.deepEqual(edited.map((m) => m.content), ['/echo edited answer', 'edited answer']);
+  await page.waitForSelector(`[data-testid=message][data-id="${edited[1].id}"][data-status=complete]`);
   assert.equal(await answerText(page), 'edited answer');
   assert.equal(await page.locator('[data-testid=message]').count(), 2);
 });

@@ -67,9 +67,18 @@ test('the theme and language can be switched by hand and are remembered', async 
   await page.click('[data-testid=theme-toggle]');
   assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
   await page.click('[data-testid=settings]');
+  // A choice in Settings shows at once; Close without saving takes it back.
   await page.locator('[data-testid=settings-dialog] label', { hasText: '简体中文' }).click();
   assert.equal((await page.locator('[data-testid=new-chat]').innerText()).trim(), '新对话');
   await page.keyboard.press('Escape');
+  assert.equal((await page.locator('[data-testid=new-chat]').innerText()).trim(), 'New chat');
+  // Saved, it is written to config.toml and stays.
+  await page.click('[data-testid=settings]');
+  await page.locator('[data-testid=settings-dialog] label', { hasText: '简体中文' }).click();
+  await page.click('[data-testid=settings-save]');
+  await page.waitForSelector('[data-testid=settings-saved]');
+  assert.equal((await server.api.request('GET', '/api/config')).config.ui.language, 'zh');
+  await page.click('[data-testid=settings-close]');
   await page.reload();
   await page.waitForSelector('[data-testid=status][data-state=live]');
   assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
