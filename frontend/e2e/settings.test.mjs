@@ -91,7 +91,7 @@ async function startFakeOpenAI() {
 
 const banner = '[data-testid=config-banner]';
 
-test('a broken config.toml shows its line and column until it is fixed; the fixed file’s theme applies', async () => {
+test('a broken config.toml shows its line and column until fixed; hand edits apply, also in an open Settings screen', async () => {
   const { page, context, problems } = await openApp(browser, server.url);
   const file = path.join(server.home, 'config.toml');
   assert.match(readFileSync(file, 'utf8'), /\[ui\]/, 'the first run wrote the default file');
@@ -125,6 +125,20 @@ test('a broken config.toml shows its line and column until it is fixed; the fixe
   await page.waitForSelector('html[data-theme=dark]', { timeout: 5000 });
   writeFileSync(file, 'default_model = "demo/demo"\n\n[ui]\ntheme = "light"\n');
   await page.waitForSelector('html[data-theme=light]', { timeout: 5000 });
+
+  // The Settings screen follows hand edits while untouched, and warns rather than lose them once edited.
+  await page.click('[data-testid=settings]');
+  const prompt = page.locator('[data-testid=default-system-prompt]');
+  await prompt.waitFor();
+  writeFileSync(file, 'default_model = "demo/demo"\nsystem_prompt = "from the file"\n\n[ui]\ntheme = "light"\n');
+  await waitFor(async () => (await prompt.inputValue()) === 'from the file', { timeoutMs: 5000, what: 'the form to show the hand edit' });
+  await prompt.fill('typed in Settings');
+  writeFileSync(file, 'default_model = "demo/demo"\nsystem_prompt = "edited again"\n\n[ui]\ntheme = "light"\n');
+  await page.waitForSelector('[data-testid=settings-stale]', { timeout: 5000 });
+  assert.equal(await prompt.inputValue(), 'typed in Settings');
+  await page.click('[data-testid=settings-reload]');
+  await waitFor(async () => (await prompt.inputValue()) === 'edited again', { timeoutMs: 5000, what: 'the file’s settings' });
+  await page.click('[data-testid=settings-close]');
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -226,6 +240,14 @@ test('a provider added in Settings with a key: its model chats, usage shows, the
     return found;
   }, key);
   assert.deepEqual(leaks, []);
+
+  // Remove key: gone from the server, and the screen says there is none.
+  await page.click('[data-testid=settings]');
+  const fake = page.locator('[data-testid=provider][data-name=fake]');
+  await fake.locator('[data-testid=remove-key]').click();
+  await fake.locator('[data-testid=key-status]', { hasText: 'No key' }).waitFor();
+  assert.equal((await server.api.request('GET', '/api/config')).keys.fake.has_key, false);
+  await page.click('[data-testid=settings-close]');
   assert.deepEqual(problems, []);
   await context.close();
 });

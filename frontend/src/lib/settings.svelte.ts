@@ -1,4 +1,4 @@
-import { HttpError, isNetworkError, type Api, type KeyStatus, type LocalServer, type Problem, type SettingsView } from './api';
+import { HttpError, isNetworkError, type Api, type Config, type KeyStatus, type LocalServer, type Problem, type SettingsView } from './api';
 import type { UiSettings } from './config.svelte';
 import type { Translate } from './i18n.svelte';
 import { providerForm, sameConfig, toConfigBody, toForm, type ProviderForm, type SettingsForm } from './settings-form';
@@ -38,6 +38,8 @@ export class SettingsEditor {
   saved = $state(false);
   servers = $state<LocalServer[] | null>(null);
   discovering = $state(false);
+  /** config.toml changed (by hand, another window) while edits here were unsaved. */
+  stale = $state(false);
 
   readonly #opts: SettingsEditorOptions;
   #uid = 0;
@@ -56,6 +58,40 @@ export class SettingsEditor {
     } catch (err) {
       this.loadError = this.#opts.t('settings.loadFailed', { reason: this.#reason(err) });
     }
+  }
+
+  /**
+   * A configuration came into force from elsewhere (a hand edit, another
+   * window). An untouched form just shows it; edits are kept, but the
+   * screen says Save would replace the other change.
+   */
+  async external(config: Config): Promise<void> {
+    const { view, form } = this;
+    if (!view || !form || this.saving || sameConfig(config, view.config)) return;
+    if (this.#dirty()) {
+      this.stale = true;
+      return;
+    }
+    await this.load();
+  }
+
+  /** Drops the edits and shows the configuration in force. */
+  async reload(): Promise<void> {
+    this.problems = [];
+    this.failure = '';
+    this.saved = false;
+    this.stale = false;
+    this.close();
+    await this.load();
+  }
+
+  /** Whether the form holds anything not saved yet. */
+  #dirty(): boolean {
+    const { view, form } = this;
+    if (!view || !form) return false;
+    if (form.providers.some((p) => p.key.trim())) return true;
+    const { body, problems } = toConfigBody(view.config, form, this.#opts.t);
+    return problems.length > 0 || !sameConfig(body, view.config);
   }
 
   addProvider(): ProviderForm | null {
@@ -139,6 +175,7 @@ export class SettingsEditor {
         next = await this.#opts.api.settings().then((r) => r.data, () => next);
       }
       this.#show(next, pending, keyErrors);
+      this.stale = false;
       this.#committedUi = { ...this.#opts.ui.get() };
       this.saved = Object.keys(keyErrors).length === 0;
       this.#opts.onSaved?.(next);

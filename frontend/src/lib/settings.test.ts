@@ -242,4 +242,35 @@ describe('SettingsEditor', () => {
     expect(editor.servers?.map((s) => s.name)).toEqual(['ollama']);
     expect(discovered()).toBe(1);
   });
+
+  it('follows a change made elsewhere while untouched; with edits it warns instead of losing either', async () => {
+    const { server, editor } = setup();
+    await editor.load();
+    server.config = { ...server.config, default_model: 'openai/gpt-4o' }; // a hand edit
+    await editor.external(structuredClone(server.config));
+    expect(editor.form!.default_model).toBe('openai/gpt-4o');
+    expect(editor.stale).toBe(false);
+
+    editor.form!.system_prompt = 'typed here';
+    server.config = { ...server.config, default_model: 'openai/o3' };
+    await editor.external(structuredClone(server.config));
+    expect(editor.stale).toBe(true);
+    expect(editor.form!.system_prompt).toBe('typed here'); // the edits stay
+    expect(editor.form!.default_model).toBe('openai/gpt-4o');
+
+    await editor.reload();
+    expect(editor.stale).toBe(false);
+    expect(editor.form).toMatchObject({ default_model: 'openai/o3', system_prompt: '' });
+  });
+
+  it('takes its own save for what it is, not for a change from elsewhere', async () => {
+    const { editor } = setup();
+    await editor.load();
+    editor.form!.system_prompt = 'mine';
+    expect(await editor.save()).toBe(true);
+    editor.form!.default_model = 'openai/next'; // editing on after saving
+    await editor.external(structuredClone(editor.view!.config)); // the config.changed of that save
+    expect(editor.stale).toBe(false);
+    expect(editor.form!.default_model).toBe('openai/next');
+  });
 });
