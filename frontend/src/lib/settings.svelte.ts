@@ -1,4 +1,4 @@
-import { HttpError, isNetworkError, type Api, type Config, type KeyStatus, type LocalServer, type Problem, type SettingsView } from './api';
+import { HttpError, type Api, type Config, type KeyStatus, type LocalServer, type Problem, type SettingsView } from './api';
 import type { UiSettings } from './config.svelte';
 import type { Translate } from './i18n.svelte';
 import { providerForm, sameConfig, toConfigBody, toForm, type ProviderForm, type SettingsForm } from './settings-form';
@@ -241,7 +241,6 @@ export class SettingsEditor {
   }
 
   #reason(err: unknown): string {
-    if (isNetworkError(err) && !(err instanceof HttpError)) return this.#opts.t('error.network');
-    return err instanceof Error ? err.message : String(err);
+    return err instanceof HttpError ? err.message : this.#opts.t('error.network');
   }
 }
