@@ -97,22 +97,13 @@ func (s *Subscription) fromDB(ctx context.Context, max int) ([]*Record, error) {
 	out := make([]*Record, 0, min(max, replayBatch))
 	expect := s.cursor + 1
 	gap := false
-	names := map[string]string{} // session ids and types repeat: keep one copy
-	intern := func(b []byte) string {
-		if v, ok := names[string(b)]; ok {
-			return v
-		}
-		v := string(b)
-		names[v] = v
-		return v
-	}
 	err := s.l.st.ReadEvents(ctx, s.cursor, max, func(e store.RawEvent) {
 		if e.Seq != expect {
 			gap = true
 			return
 		}
 		expect++
-		r := &Record{Seq: e.Seq, SessionID: intern(e.SessionID), Type: intern(e.Type)}
+		r := &Record{Seq: e.Seq, SessionID: e.SessionID, Type: e.Type}
 		// One allocation holds the wire frame; Data is a view into it.
 		frame := appendFrame(make([]byte, 0, len(e.Data)+len(e.Type)+len(s.l.epoch)+40), s.l.epoch, r.Seq, r.Type, e.Data)
 		end := len(frame) - 2

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -249,33 +251,60 @@ type EventRow struct {
 	CreatedAt time.Time
 }
 
-// RawEvent is a stored event as ReadEvents hands it over: the byte slices
-// are only valid during the callback (they point into the driver's row
-// buffer), which spares a replay a copy of every event.
+// RawEvent is a stored event as ReadEvents hands it over; Data is only
+// valid during the callback.
 type RawEvent struct {
 	Seq       int64
-	SessionID []byte
-	Type      []byte
+	SessionID string
+	Type      string
 	Data      []byte
 }
 
 // ReadEvents passes up to limit events with seq > after to fn, in order.
+//
+// Replay speed is bound by per-column calls into the driver, so this reads
+// three columns (session id and type joined by SQLite) straight from the
+// driver, without database/sql's per-row conversions.
 func (s *Store) ReadEvents(ctx context.Context, after int64, limit int, fn func(RawEvent)) error {
-	rows, err := s.reader.QueryContext(ctx, `SELECT seq, session_id, type, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	conn, err := s.reader.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("read events after %d: %w", after, err)
 	}
-	defer rows.Close()
-	var sess, typ, data sql.RawBytes
-	for rows.Next() {
-		var e RawEvent
-		if err := rows.Scan(&e.Seq, &sess, &typ, &data); err != nil {
-			return fmt.Errorf("scan event: %w", err)
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return errors.New("sqlite driver cannot query")
 		}
-		e.SessionID, e.Type, e.Data = sess, typ, data
-		fn(e)
-	}
-	if err := rows.Err(); err != nil {
+		rows, err := c.QueryContext(ctx, `SELECT seq, session_id || char(31) || type, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+			[]driver.NamedValue{{Ordinal: 1, Value: after}, {Ordinal: 2, Value: int64(limit)}})
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		dest := make([]driver.Value, 3)
+		for {
+			if err := rows.Next(dest); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return err
+			}
+			seq, ok1 := dest[0].(int64)
+			key, ok2 := dest[1].(string)
+			data, ok3 := dest[2].([]byte)
+			if !ok1 || !ok2 {
+				return fmt.Errorf("event row has unexpected types %T %T", dest[0], dest[1])
+			}
+			if !ok3 { // data stored as TEXT by an older writer
+				str, _ := dest[2].(string)
+				data = []byte(str)
+			}
+			sess, typ, _ := strings.Cut(key, "\x1f")
+			fn(RawEvent{Seq: seq, SessionID: sess, Type: typ, Data: data})
+		}
+	})
+	if err != nil {
 		return fmt.Errorf("read events after %d: %w", after, err)
 	}
 	return nil
