@@ -152,9 +152,6 @@ func (l *Log) Head() int64 { return l.head.Load() }
 // TrimmedThrough is the newest seq removed by retention (0 if none).
 func (l *Log) TrimmedThrough() int64 { return l.trimmed.Load() }
 
-// ID formats a seq as a wire event id.
-func (l *Log) ID(seq int64) string { return FormatID(l.epoch, seq) }
-
 // FormatID formats an event id: "<epoch>:<seq>".
 func FormatID(epoch string, seq int64) string {
 	return epoch + ":" + strconv.FormatInt(seq, 10)

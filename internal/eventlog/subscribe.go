@@ -41,11 +41,11 @@ func (l *Log) SubscribeLive() *Subscription {
 func (s *Subscription) Cursor() int64 { return s.cursor }
 
 // Next blocks until at least one event after the cursor is committed, then
-// returns up to max of them in order and advances the cursor. Events come
+// returns up to limit of them in order and advances the cursor. Events come
 // from memory when the ring still holds them, else from the database.
-func (s *Subscription) Next(ctx context.Context, max int) ([]*Record, error) {
-	if max <= 0 {
-		max = 1024
+func (s *Subscription) Next(ctx context.Context, limit int) ([]*Record, error) {
+	if limit <= 0 {
+		limit = 1024
 	}
 	l := s.l
 	for {
@@ -56,9 +56,9 @@ func (s *Subscription) Next(ctx context.Context, max int) ([]*Record, error) {
 		head := l.head.Load()
 		wait := l.notify
 		if s.cursor < head {
-			low := max64(l.ringLow, head-l.mask)
+			low := max(l.ringLow, head-l.mask)
 			if s.cursor+1 >= low {
-				n := min(head-s.cursor, int64(max))
+				n := min(head-s.cursor, int64(limit))
 				out := make([]*Record, n)
 				for i := range out {
 					out[i] = l.ring[(s.cursor+1+int64(i))&l.mask]
@@ -68,7 +68,7 @@ func (s *Subscription) Next(ctx context.Context, max int) ([]*Record, error) {
 				return out, nil
 			}
 			l.mu.RUnlock()
-			return s.fromDB(ctx, max)
+			return s.fromDB(ctx, limit)
 		}
 		l.mu.RUnlock()
 		select {
@@ -82,22 +82,22 @@ func (s *Subscription) Next(ctx context.Context, max int) ([]*Record, error) {
 }
 
 // TryNext is Next without waiting: it returns nil when nothing is pending.
-func (s *Subscription) TryNext(ctx context.Context, max int) ([]*Record, error) {
+func (s *Subscription) TryNext(ctx context.Context, limit int) ([]*Record, error) {
 	if s.cursor >= s.l.head.Load() && s.cursor >= s.l.trimmed.Load() {
 		return nil, nil
 	}
-	return s.Next(ctx, max)
+	return s.Next(ctx, limit)
 }
 
 // replayBatch is how many rows one database read returns: replay is
 // bound by per-row work, so fewer, larger reads help little beyond this.
 const replayBatch = 4096
 
-func (s *Subscription) fromDB(ctx context.Context, max int) ([]*Record, error) {
-	out := make([]*Record, 0, min(max, replayBatch))
+func (s *Subscription) fromDB(ctx context.Context, limit int) ([]*Record, error) {
+	out := make([]*Record, 0, min(limit, replayBatch))
 	expect := s.cursor + 1
 	gap := false
-	err := s.l.st.ReadEvents(ctx, s.cursor, max, func(e store.RawEvent) {
+	err := s.l.st.ReadEvents(ctx, s.cursor, limit, func(e store.RawEvent) {
 		if e.Seq != expect {
 			gap = true
 			return
@@ -120,13 +120,6 @@ func (s *Subscription) fromDB(ctx context.Context, max int) ([]*Record, error) {
 	}
 	s.cursor = out[len(out)-1].Seq
 	return out, nil
-}
-
-func max64(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // SSE returns the event's wire form, cached on the record so a burst sent
@@ -155,6 +148,3 @@ func appendFrame(b []byte, epoch string, seq int64, typ string, data []byte) []b
 	b = append(b, data...)
 	return append(b, "\n\n"...)
 }
-
-// ID is the record's wire id.
-func (r *Record) ID(epoch string) string { return FormatID(epoch, r.Seq) }

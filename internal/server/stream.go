@@ -129,12 +129,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	writeEvent(bw, cursorID, "hello", helloData{Epoch: epoch, Head: headID, ConnectionID: c.id,
 		HeartbeatMS: s.cfg.Heartbeat.Milliseconds(), Version: s.cfg.Version})
 	if subErr != nil {
-		var re *eventlog.ResetError
-		reason := eventlog.ReasonBadID
-		if errors.As(subErr, &re) {
-			reason = re.Reason
-		}
-		writeEvent(bw, cursorID, "reset", resetData{Reason: reason, Epoch: epoch, Head: headID})
+		writeEvent(bw, cursorID, "reset", resetData{Reason: resetReason(subErr), Epoch: epoch, Head: headID})
 		_ = flush()
 		return
 	}
@@ -207,9 +202,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case err := <-pumpErr:
 			if eventlog.IsReset(err) {
 				// Retention overtook this stream: resync, never a silent gap.
-				var re *eventlog.ResetError
-				errors.As(err, &re)
-				writeEvent(bw, cursorID, "reset", resetData{Reason: re.Reason, Epoch: epoch, Head: eventlog.FormatID(epoch, log.Head())})
+				writeEvent(bw, cursorID, "reset", resetData{Reason: resetReason(err), Epoch: epoch, Head: eventlog.FormatID(epoch, log.Head())})
 				_ = flush()
 				return
 			}
@@ -217,27 +210,37 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				s.log.Warn("event stream ended", "conn", c.id, "err", err)
 			}
 			if errors.Is(err, eventlog.ErrClosed) {
-				s.mu.Lock()
-				info := s.reason
-				s.mu.Unlock()
-				if info.Reason == "" {
-					info = shutdownInfo{Reason: "server closing", RetryMS: 1000}
-				}
-				writeEvent(bw, cursorID, "shutdown", info)
+				writeEvent(bw, cursorID, "shutdown", s.shutdownReason())
 				_ = flush()
 			}
 			return
 		case <-s.closing:
-			s.mu.Lock()
-			info := s.reason
-			s.mu.Unlock()
-			writeEvent(bw, cursorID, "shutdown", info)
+			writeEvent(bw, cursorID, "shutdown", s.shutdownReason())
 			_ = flush()
 			return
 		case <-ctx.Done():
 			return
 		}
 	}
+}
+
+// resetReason is the reason a subscription cannot resume.
+func resetReason(err error) string {
+	var re *eventlog.ResetError
+	if errors.As(err, &re) {
+		return re.Reason
+	}
+	return eventlog.ReasonBadID
+}
+
+// shutdownReason is what a closing stream tells its client.
+func (s *Server) shutdownReason() shutdownInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reason.Reason == "" { // the log closed before the server did
+		return shutdownInfo{Reason: "server closing", RetryMS: 1000}
+	}
+	return s.reason
 }
 
 // writeEvent writes one named event; id may be "" (heartbeats).

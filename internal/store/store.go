@@ -177,9 +177,6 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Path is the database file.
-func (s *Store) Path() string { return s.path }
-
 // Epoch is the random id created with the database. A new database (the old
 // one deleted) has a new epoch, so clients holding old event ids reset.
 func (s *Store) Epoch() string { return s.epoch }
@@ -216,15 +213,6 @@ func loadMigrations() ([]migration, error) {
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
-}
-
-// SchemaVersion is the newest schema this code knows.
-func SchemaVersion() int {
-	ms, err := loadMigrations()
-	if err != nil || len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].version
 }
 
 func (s *Store) currentVersion(ctx context.Context) (int, error) {
