@@ -221,11 +221,26 @@ func (s *Service) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
-func (s *Service) checkModel(ref string) error {
-	if _, _, err := s.providers.Resolve(ref); err != nil {
-		return fmt.Errorf("%w %q: %v", ErrUnknownModel, ref, err)
+// resolve finds the provider for a model reference; a failure is ErrUnknownModel.
+func (s *Service) resolve(ref string) (llm.Provider, string, error) {
+	p, model, err := s.providers.Resolve(ref)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w %q: %v", ErrUnknownModel, ref, err)
 	}
-	return nil
+	return p, model, nil
+}
+
+func (s *Service) checkModel(ref string) error {
+	_, _, err := s.resolve(ref)
+	return err
+}
+
+// checkContent refuses an empty, oversized or non-UTF-8 message text.
+func checkContent(content string) error {
+	if strings.TrimSpace(content) == "" {
+		return fmt.Errorf("%w: content must not be empty", ErrInvalid)
+	}
+	return checkText("content", content, MaxContentBytes)
 }
 
 func checkText(what, text string, limit int) error {

@@ -46,9 +46,9 @@ func (s *Service) start(m store.Message, cont bool) {
 }
 
 func (s *Service) run(ctx context.Context, m store.Message, cont bool) {
-	provider, model, err := s.providers.Resolve(m.Model)
+	provider, model, err := s.resolve(m.Model)
 	if err != nil {
-		s.settle(m, nil, fmt.Errorf("%w %q: %v", ErrUnknownModel, m.Model, err))
+		s.settle(m, nil, err)
 		return
 	}
 	req, err := s.request(ctx, m, model)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/store"
@@ -36,10 +35,7 @@ type SendRequest struct {
 // Send stores the user's message and an assistant placeholder, then starts
 // generating. A repeat with the same ClientID returns the first pair.
 func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
-	if strings.TrimSpace(req.Content) == "" {
-		return Sent{}, fmt.Errorf("%w: content must not be empty", ErrInvalid)
-	}
-	if err := checkText("content", req.Content, MaxContentBytes); err != nil {
+	if err := checkContent(req.Content); err != nil {
 		return Sent{}, err
 	}
 	if err := checkText("client_id", req.ClientID, 200); err != nil {
@@ -140,9 +136,9 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 	if m.Role != store.RoleAssistant {
 		return store.Message{}, fmt.Errorf("%w: only answers can be continued", ErrConflict)
 	}
-	p, _, err := s.providers.Resolve(m.Model)
+	p, _, err := s.resolve(m.Model)
 	if err != nil {
-		return store.Message{}, fmt.Errorf("%w %q: %v", ErrUnknownModel, m.Model, err)
+		return store.Message{}, err
 	}
 	if !p.CanContinue() {
 		return store.Message{}, ErrCannotContinue
@@ -208,10 +204,7 @@ func (s *Service) Regenerate(ctx context.Context, id, model string) (store.Messa
 // Edit replaces a user message (and everything after it) with new text and
 // answers it afresh.
 func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent, error) {
-	if strings.TrimSpace(content) == "" {
-		return Sent{}, fmt.Errorf("%w: content must not be empty", ErrInvalid)
-	}
-	if err := checkText("content", content, MaxContentBytes); err != nil {
+	if err := checkContent(content); err != nil {
 		return Sent{}, err
 	}
 	m, err := s.store.GetMessage(ctx, id)
