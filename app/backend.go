@@ -7,6 +7,8 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/backend"
 )
 
+var _ Backend = (*backend.Backend)(nil)
+
 // BackendOpener opens the real backend on the data folder home, with the
 // environment's overrides (HOLDFAST_TOKEN, HOLDFAST_DEMO_TPS,
 // HOLDFAST_HEARTBEAT), and starts it listening on loopback.

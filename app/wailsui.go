@@ -10,6 +10,8 @@ import (
 // wailsUI is the real UI: the Wails runtime.
 type wailsUI struct{}
 
+var _ UI = wailsUI{}
+
 func (wailsUI) SaveFile(ctx context.Context, d SaveDialog) (string, error) {
 	filters := make([]runtime.FileFilter, len(d.Filters))
 	for i, f := range d.Filters {

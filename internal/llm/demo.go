@@ -24,21 +24,24 @@ type Demo struct {
 	TokensPerSecond float64
 }
 
-// Name implements Provider.
+var _ Provider = (*Demo)(nil)
+
+// Name is always DemoName.
 func (d *Demo) Name() string { return DemoName }
 
 // Demo marks this provider as the offline demo in model lists.
 func (d *Demo) Demo() bool { return true }
 
-// CanContinue implements Provider: the demo always can.
+// CanContinue is true: the demo can continue from any prefix.
 func (d *Demo) CanContinue() bool { return true }
 
-// Models implements Provider.
+// Models is the demo's one model.
 func (d *Demo) Models(context.Context) ([]Model, error) {
 	return []Model{{ID: "demo", Provider: DemoName, Label: "Demo (offline)"}}, nil
 }
 
-// Stream implements Provider.
+// Stream streams the fixed answer to the last user message, after
+// req.Prefix when that is set, at TokensPerSecond.
 func (d *Demo) Stream(ctx context.Context, req Request, emit func(Chunk) error) (Result, error) {
 	full := DemoAnswer(lastUser(req.Messages))
 	rest := full
