@@ -24,10 +24,11 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
-	"github.com/holdfast-chat/holdfast/internal/export"
 	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/lockfile"
+	"github.com/holdfast-chat/holdfast/internal/providers"
 	"github.com/holdfast-chat/holdfast/internal/server"
+	"github.com/holdfast-chat/holdfast/internal/settings"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -89,33 +90,39 @@ func OptionsFromEnv(home string) (Options, error) {
 
 // Backend is a running Holdfast core.
 type Backend struct {
+	// Set by Open and never changed; each is safe for concurrent use.
 	opts      Options
 	log       *slog.Logger
 	store     *store.Store
 	events    *eventlog.Log
 	chat      *chat.Service
-	providers *Providers
+	providers *providers.Registry
+	settings  *settings.Service
 	config    *config.Manager
 	keys      *config.Keys
 	token     string
-	unlock    func() // releases the data-folder lock
+	unlock    func() // releases the data-folder lock; called once, by closeCore
 
-	// Work that follows the configuration and looks for local servers;
-	// Close cancels and waits for it.
-	bgCtx      context.Context
-	bgCancel   context.CancelFunc
-	bg         sync.WaitGroup
-	discoverMu sync.Mutex // one discovery at a time: the last one wins
+	// Background work (following config.toml, looking for local
+	// servers); set by Open, closeCore cancels and waits for it.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
+
 	// listenProblem is set while server.addr cannot be listened on.
+	// Written with mu held (moveServer), read without it.
 	listenProblem atomic.Pointer[config.Problem]
 
+	// mu guards the HTTP server's lifecycle: starting, stopping, moving,
+	// restarting and closing are one at a time.
 	mu       sync.Mutex
-	closing  bool
-	srv      *server.Server
-	httpSrv  *http.Server
-	listener net.Listener
-	serveErr chan error
+	closing  bool           // guarded by mu; set by Close, never cleared
+	srv      *server.Server // guarded by mu; nil while not serving
+	httpSrv  *http.Server   // guarded by mu; nil while not serving
+	listener net.Listener   // guarded by mu; nil while not serving
+	serveErr chan error     // guarded by mu; Serve's result for stopLocked
 
+	// The retention loop; set by Open, used by closeCore.
 	stopRetention context.CancelFunc
 	retentionDone chan struct{}
 }
@@ -175,7 +182,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		b.closeCore(ctx)
 		return nil, err
 	}
-	b.chat = chat.New(ev, st, b.providers, opts.Logger)
+	b.chat = chat.New(ev, st, b.providers, b.systemPrompt, opts.Logger)
 	cont, intr, err := b.chat.Recover(ctx)
 	if err != nil {
 		b.closeCore(ctx)
@@ -234,124 +241,6 @@ func loadToken(home, explicit string) (string, error) {
 		return "", fmt.Errorf("write token %s: %w", path, err)
 	}
 	return t, nil
-}
-
-// Start listens on the configured loopback address and serves.
-func (b *Backend) Start(ctx context.Context) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.startLocked(ctx, b.addr())
-}
-
-// addr is where to listen: the explicit address, else config.toml's.
-func (b *Backend) addr() string {
-	if b.opts.Addr != "" {
-		return b.opts.Addr
-	}
-	return b.config.Current().Server.Addr
-}
-
-// heartbeat is the SSE heartbeat: the explicit one, else config.toml's.
-func (b *Backend) heartbeat() time.Duration {
-	if b.opts.Heartbeat > 0 {
-		return b.opts.Heartbeat
-	}
-	return b.config.Current().Server.Heartbeat.D()
-}
-
-func (b *Backend) startLocked(ctx context.Context, addr string) error {
-	ln, err := b.listenLocked(ctx, addr)
-	if err != nil {
-		return err
-	}
-	b.serveLocked(ln)
-	return nil
-}
-
-func (b *Backend) listenLocked(ctx context.Context, addr string) (net.Listener, error) {
-	if b.closing {
-		return nil, errors.New("listen: the backend is closed")
-	}
-	if err := checkLoopback(addr); err != nil {
-		return nil, err
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	return ln, nil
-}
-
-func (b *Backend) serveLocked(ln net.Listener) {
-	b.srv = server.New(server.Config{
-		Token:     b.token,
-		Version:   b.opts.Version,
-		Heartbeat: b.heartbeat(),
-		Static:    b.opts.Static,
-		Logger:    b.log,
-		Events:    b.events,
-		Chats:     chats{Service: b.chat, config: b.config},
-		Snapshots: b.store,
-		Models:    b.providers,
-		Exporter:  export.Service{Src: b.store},
-		Settings:  settingsAPI{b},
-	})
-	b.httpSrv = &http.Server{
-		Handler:           b.srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
-	}
-	b.listener = ln
-	b.serveErr = make(chan error, 1)
-	go func(hs *http.Server, errc chan error) {
-		err := hs.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		errc <- err
-	}(b.httpSrv, b.serveErr)
-	b.log.Info("listening", "url", "http://"+ln.Addr().String())
-}
-
-// stopLocked sends `shutdown` on every stream and stops the HTTP server.
-func (b *Backend) stopLocked(ctx context.Context, reason string, retry time.Duration) error {
-	if b.httpSrv == nil {
-		return nil
-	}
-	b.srv.Close(ctx, reason, retry)
-	err := b.httpSrv.Shutdown(ctx)
-	if err != nil {
-		err = errors.Join(err, b.httpSrv.Close())
-	}
-	<-b.serveErr
-	b.httpSrv, b.srv, b.listener = nil, nil, nil
-	if err != nil {
-		return fmt.Errorf("stop http server: %w", err)
-	}
-	return nil
-}
-
-// RestartServer stops the HTTP server and listens again — on the same
-// port when it was fixed, else on a new free one. Generations keep
-// running; windows reconnect through their resolver.
-func (b *Backend) RestartServer(ctx context.Context) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if err := b.stopLocked(ctx, "restart", 500*time.Millisecond); err != nil {
-		return err
-	}
-	return b.startLocked(ctx, b.addr())
-}
-
-// BaseURL is "http://127.0.0.1:PORT", or "" before Start.
-func (b *Backend) BaseURL() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.listener == nil {
-		return ""
-	}
-	return "http://" + b.listener.Addr().String()
 }
 
 // Token is the API token.

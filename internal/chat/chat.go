@@ -59,8 +59,9 @@ var (
 	errShutdown = errors.New("holdfast shut down")
 )
 
-// Log is the slice of the event log this package needs.
-type Log interface {
+// EventLog is the slice of the event log this package needs: every state
+// change commits together with the events that describe it.
+type EventLog interface {
 	Do(ctx context.Context, fn func(*store.Tx) ([]eventlog.Event, error)) ([]*eventlog.Record, error)
 }
 
@@ -72,6 +73,11 @@ type Reader interface {
 	StreamingMessages(ctx context.Context) ([]store.Message, error)
 }
 
+var (
+	_ EventLog = (*eventlog.Log)(nil)
+	_ Reader   = (*store.Store)(nil)
+)
+
 // Providers resolves a model reference ("<provider>/<model>") to the
 // provider that serves it and the provider's own model name.
 type Providers interface {
@@ -81,18 +87,19 @@ type Providers interface {
 
 // Service runs conversations.
 type Service struct {
-	log       Log
-	store     Reader
-	providers Providers
-	logger    *slog.Logger
-
-	base   context.Context // jobs outlive requests; Close ends them
-	cancel context.CancelFunc
+	// Set by New and never changed.
+	events       EventLog
+	store        Reader
+	providers    Providers
+	systemPrompt func() string // new chats' default system prompt; nil = none
+	log          *slog.Logger
+	base         context.Context // jobs outlive requests; Close ends them
+	cancel       context.CancelFunc
 
 	mu     sync.Mutex
-	jobs   map[string]*job // by assistant message id
-	closed bool
-	wg     sync.WaitGroup
+	jobs   map[string]*job // guarded by mu; by assistant message id
+	closed bool            // guarded by mu; set by Close, never cleared
+	wg     sync.WaitGroup  // counts running jobs; Add with mu held
 }
 
 type job struct {
@@ -102,13 +109,16 @@ type job struct {
 	done      chan struct{}
 }
 
-// New makes a Service. Call Recover once at start-up and Close at the end.
-func New(log Log, st Reader, providers Providers, logger *slog.Logger) *Service {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// New makes a Service. systemPrompt gives the system prompt a new chat
+// gets when it does not set its own (config.toml's, read at each
+// creation); nil means none. Call Recover once at start-up and Close at
+// the end.
+func New(events EventLog, st Reader, providers Providers, systemPrompt func() string, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{log: log, store: st, providers: providers, logger: logger, base: base, cancel: cancel, jobs: map[string]*job{}}
+	return &Service{events: events, store: st, providers: providers, systemPrompt: systemPrompt, log: log, base: base, cancel: cancel, jobs: map[string]*job{}}
 }
 
 func mustJSON(v any) []byte {
@@ -131,7 +141,8 @@ type SessionPatch struct {
 	SystemPrompt *string `json:"system_prompt"`
 }
 
-// CreateSession starts an empty chat.
+// CreateSession starts an empty chat. An empty model or system prompt
+// means the default one.
 func (s *Service) CreateSession(ctx context.Context, title, model, system string) (store.Session, error) {
 	title = strings.TrimSpace(title)
 	if title == "" {
@@ -140,6 +151,9 @@ func (s *Service) CreateSession(ctx context.Context, title, model, system string
 	if model == "" {
 		model = s.providers.DefaultModel()
 	}
+	if system == "" && s.systemPrompt != nil {
+		system = s.systemPrompt()
+	}
 	if err := s.checkModel(model); err != nil {
 		return store.Session{}, err
 	}
@@ -147,7 +161,7 @@ func (s *Service) CreateSession(ctx context.Context, title, model, system string
 		return store.Session{}, err
 	}
 	var out store.Session
-	_, err := s.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 		now := tx.Now()
 		out = store.Session{ID: tx.NewID("s_"), Title: title, Model: model, SystemPrompt: system, CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertSession(out); err != nil {
@@ -179,7 +193,7 @@ func (s *Service) UpdateSession(ctx context.Context, id string, p SessionPatch) 
 		p.Title = &t
 	}
 	var out store.Session
-	_, err := s.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 		sess, err := tx.GetSession(id)
 		if err != nil {
 			return nil, err
@@ -209,7 +223,7 @@ func (s *Service) UpdateSession(ctx context.Context, id string, p SessionPatch) 
 // DeleteSession stops the session's generations and deletes it.
 func (s *Service) DeleteSession(ctx context.Context, id string) error {
 	s.stopJobs(ctx, func(j *job) bool { return j.sessionID == id }, errStopped)
-	_, err := s.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 		if err := tx.DeleteSession(id); err != nil {
 			return nil, err
 		}

@@ -66,7 +66,7 @@ func newEnv(t *testing.T, path string, tps float64) *env {
 		t.Fatal(err)
 	}
 	prov := providers{"demo": &llm.Demo{TokensPerSecond: tps}, "flaky": &flaky{chunks: 3}}
-	e := &env{path: path, st: st, log: log, prov: prov, svc: New(log, st, prov, nil)}
+	e := &env{path: path, st: st, log: log, prov: prov, svc: New(log, st, prov, nil, nil)}
 	t.Cleanup(e.close)
 	return e
 }
@@ -171,6 +171,52 @@ func TestSendStreamsAndCompletes(t *testing.T) {
 	}
 }
 
+// A new chat gets the default system prompt (read at each creation, so a
+// changed config.toml applies to the next chat) unless it sets its own;
+// the prompt is what the provider is sent.
+func TestCreateSessionDefaultSystemPrompt(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name     string
+		def      string // "" with noSource: no default source at all
+		noSource bool
+		given    string
+		want     string
+	}{
+		{name: "default used", def: "Answer briefly.", want: "Answer briefly."},
+		{name: "own prompt wins", def: "Answer briefly.", given: "Be verbose.", want: "Be verbose."},
+		{name: "empty default", def: "", want: ""},
+		{name: "no source", noSource: true, want: ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, "", 2000)
+			var prompt func() string
+			if !tc.noSource {
+				prompt = func() string { return tc.def }
+			}
+			svc := New(e.log, e.st, e.prov, prompt, nil)
+			t.Cleanup(func() { svc.Close(ctx) })
+			sess, err := svc.CreateSession(ctx, "", "", tc.given)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sess.SystemPrompt != tc.want {
+				t.Errorf("created with system prompt %q; want %q", sess.SystemPrompt, tc.want)
+			}
+			stored, err := e.st.GetSession(ctx, sess.ID)
+			if err != nil || stored.SystemPrompt != tc.want {
+				t.Errorf("stored %+v (%v); want system prompt %q", stored, err, tc.want)
+			}
+			m := store.Message{SessionID: sess.ID, ID: "m_zzzz"}
+			req, err := svc.request(ctx, m, "demo")
+			if err != nil || req.System != tc.want {
+				t.Errorf("provider request system %q (%v); want %q", req.System, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, "", 1000)
@@ -211,7 +257,7 @@ func TestEndStates(t *testing.T) {
 		name       string
 		model      string
 		act        func(e *env, m store.Message) error
-		wantStatus string
+		wantStatus store.Status
 		wantErr    string
 	}{
 		{name: "stopped", model: "demo/demo", wantStatus: store.StatusStopped, act: func(e *env, m store.Message) error {
@@ -292,7 +338,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		model      string
-		wantStatus string
+		wantStatus store.Status
 		continued  int
 	}{
 		{"demo/demo", store.StatusComplete, 1},

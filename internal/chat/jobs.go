@@ -45,16 +45,24 @@ func (s *Service) start(m store.Message, cont bool) {
 	}()
 }
 
+// run generates the answer to m and records how the job ended.
 func (s *Service) run(ctx context.Context, m store.Message, cont bool) {
+	usage, cause := s.generate(ctx, m, cont)
+	if err := s.finish(m, usage, cause); err != nil {
+		s.log.Error("could not record the end of a generation", "message", m.ID, "err", err)
+	}
+}
+
+// generate streams the provider's answer to m into the log, chunk by
+// chunk. It returns the usage the provider reported, or why it stopped.
+func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*store.Usage, error) {
 	provider, model, err := s.resolve(m.Model)
 	if err != nil {
-		s.settle(m, nil, err)
-		return
+		return nil, err
 	}
 	req, err := s.request(ctx, m, model)
 	if err != nil {
-		s.settle(m, nil, err)
-		return
+		return nil, err
 	}
 	if cont {
 		req.Prefix = m.Content
@@ -68,7 +76,7 @@ func (s *Service) run(ctx context.Context, m store.Message, cont bool) {
 		d := event(m.SessionID, EventMessageDelta, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: idx, Text: c.Text})
 		// s.base, not ctx: a Stop arriving now must not lose a chunk the
 		// user may already have been shown by a faster path.
-		_, err := s.log.Do(s.base, func(tx *store.Tx) ([]eventlog.Event, error) {
+		_, err := s.events.Do(s.base, func(tx *store.Tx) ([]eventlog.Event, error) {
 			if err := tx.AppendContent(m.ID, c.Text, idx+1, tx.Now()); err != nil {
 				return nil, err
 			}
@@ -88,14 +96,12 @@ func (s *Service) run(ctx context.Context, m store.Message, cont bool) {
 		if cause := context.Cause(ctx); cause != nil && errors.Is(err, context.Canceled) {
 			err = cause
 		}
-		s.settle(m, nil, err)
-		return
+		return nil, err
 	}
-	var usage *store.Usage
-	if res.Usage != nil {
-		usage = &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}
+	if res.Usage == nil {
+		return nil, nil
 	}
-	s.settle(m, usage, nil)
+	return &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}, nil
 }
 
 // request builds the provider request from the messages before m.
@@ -112,7 +118,7 @@ func (s *Service) request(ctx context.Context, m store.Message, model string) (l
 		if h.Content == "" {
 			continue
 		}
-		req.Messages = append(req.Messages, llm.Message{Role: h.Role, Content: h.Content})
+		req.Messages = append(req.Messages, llm.Message{Role: string(h.Role), Content: h.Content})
 	}
 	sess, err := s.store.GetSession(ctx, m.SessionID)
 	if err != nil {
@@ -122,14 +128,9 @@ func (s *Service) request(ctx context.Context, m store.Message, model string) (l
 	return req, nil
 }
 
-// settle records how a job ended; the job's own error picks the status.
-func (s *Service) settle(m store.Message, usage *store.Usage, cause error) {
-	if err := s.finish(m, usage, cause); err != nil {
-		s.logger.Error("could not record the end of a generation", "message", m.ID, "err", err)
-	}
-}
-
-// finish moves a streaming message to its end state with its event.
+// finish moves a streaming message to its end state with its event; cause
+// (nil for a finished answer) picks the state. A message no longer
+// streaming, or deleted, is left as it is.
 func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error {
 	status, typ, errText := store.StatusComplete, EventMessageCompleted, ""
 	switch {
@@ -141,7 +142,7 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 	default:
 		status, typ, errText = store.StatusFailed, EventMessageFailed, cause.Error()
 	}
-	_, err := s.log.Do(context.Background(), func(tx *store.Tx) ([]eventlog.Event, error) {
+	_, err := s.events.Do(context.Background(), func(tx *store.Tx) ([]eventlog.Event, error) {
 		cur, err := tx.GetMessage(m.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil // deleted while it streamed
@@ -212,7 +213,7 @@ func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err 
 		}
 		p, _, rerr := s.providers.Resolve(m.Model)
 		if rerr == nil && p.CanContinue() {
-			s.logger.Info("continuing an answer interrupted by a crash", "message", m.ID, "chars", len(m.Content))
+			s.log.Info("continuing an answer interrupted by a crash", "message", m.ID, "chars", len(m.Content))
 			s.start(m, true)
 			continued++
 			continue

@@ -47,7 +47,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 		}
 	}
 	var out Sent
-	_, err := s.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 		sess, err := tx.GetSession(req.SessionID)
 		if err != nil {
 			return nil, err
@@ -144,7 +144,7 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 		return store.Message{}, ErrCannotContinue
 	}
 	var out store.Message
-	_, err = s.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+	_, err = s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 		cur, err := tx.GetMessage(id)
 		if err != nil {
 			return nil, err
@@ -233,7 +233,7 @@ func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent,
 // message of its session, then runs then() in the same transaction.
 func (s *Service) truncate(ctx context.Context, m store.Message, then func(*store.Tx, store.Session) ([]eventlog.Event, error)) error {
 	s.stopJobs(ctx, func(j *job) bool { return j.sessionID == m.SessionID && j.msgID >= m.ID }, errStopped)
-	_, err := s.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 		later, err := tx.MessagesFrom(m.SessionID, m.ID)
 		if err != nil {
 			return nil, err

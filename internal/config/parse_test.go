@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -347,5 +348,42 @@ func TestSplitModelRef(t *testing.T) {
 		if p != tc.provider || m != tc.model || ok != tc.ok {
 			t.Errorf("SplitModelRef(%q) = %q %q %v", tc.ref, p, m, ok)
 		}
+	}
+}
+
+// The config.error payload keeps a parse error's file and positions; any
+// other error becomes one problem carrying its message, in the file given.
+func TestNewErrorReport(t *testing.T) {
+	parsed := func() error {
+		_, _, err := parse(testFile, []byte("[server\n"))
+		return err
+	}()
+	inMemory := (Config{DefaultModel: "nope"}).Validate()
+	cases := []struct {
+		name     string
+		err      error
+		wantFile string
+		wantLine bool
+		wantMsg  string
+	}{
+		{"syntax error with a position", parsed, testFile, true, ""},
+		{"validation error without a file", inMemory, "/other/config.toml", false, "default_model"},
+		{"wrapped file error", fmt.Errorf("load: %w", parsed), testFile, true, ""},
+		{"plain error", errors.New("read config.toml: permission denied"), "/other/config.toml", false, "permission denied"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewErrorReport("/other/config.toml", tc.err)
+			if r.File != tc.wantFile || len(r.Problems) == 0 {
+				t.Fatalf("report %+v; want file %q and problems", r, tc.wantFile)
+			}
+			p := r.Problems[0]
+			if tc.wantLine && (p.Line == 0 || p.Column == 0) {
+				t.Errorf("problem %+v; want its line and column", p)
+			}
+			if !strings.Contains(p.Key+": "+p.Message, tc.wantMsg) {
+				t.Errorf("problem %+v; want it to say %q", p, tc.wantMsg)
+			}
+		})
 	}
 }

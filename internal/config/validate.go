@@ -67,6 +67,26 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause, if any.
 func (e *Error) Unwrap() error { return e.err }
 
+// ErrorReport is a config.toml that cannot be used, as the Settings API
+// (GET /api/config) and the `config.error` event show it.
+type ErrorReport struct {
+	File     string    `json:"file"`
+	Problems []Problem `json:"problems"`
+}
+
+// NewErrorReport describes err (a *Error where positions are known) in the
+// file at path file.
+func NewErrorReport(file string, err error) *ErrorReport {
+	var ce *Error
+	if errors.As(err, &ce) {
+		if ce.File != "" {
+			file = ce.File
+		}
+		return &ErrorReport{File: file, Problems: ce.Problems}
+	}
+	return &ErrorReport{File: file, Problems: []Problem{{Message: err.Error()}}}
+}
+
 // Validation limits.
 const (
 	minHeartbeat    = Duration(1e9)       // 1s

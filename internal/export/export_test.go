@@ -179,7 +179,7 @@ func TestMarkdownHostileStaysInItsQuote(t *testing.T) {
 				if !strings.HasPrefix(sec.heading, roleLabel(m.Role)+" ") {
 					t.Errorf("section %d heading %q, want role %s", i, sec.heading, roleLabel(m.Role))
 				}
-				if m.Status != store.StatusComplete && !strings.HasSuffix(sec.heading, " · "+m.Status) {
+				if m.Status != store.StatusComplete && !strings.HasSuffix(sec.heading, " · "+string(m.Status)) {
 					t.Errorf("section %d heading %q does not show status %s", i, sec.heading, m.Status)
 				}
 				if m.Content == "" {

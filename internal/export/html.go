@@ -31,7 +31,7 @@ type htmlMessage struct {
 	Role     string
 	Model    string
 	Time     htmlTime
-	Status   string
+	Status   store.Status
 	Error    string
 	Segments []segment
 }
@@ -95,10 +95,10 @@ func writeHTML(w io.Writer, c Chat) error {
 	return bw.Flush()
 }
 
-func roleClass(role string) string {
+func roleClass(role store.Role) string {
 	switch role {
 	case store.RoleUser, store.RoleAssistant, store.RoleSystem:
-		return role
+		return string(role)
 	}
 	return "other"
 }

@@ -47,18 +47,18 @@ type jsonUsage struct {
 }
 
 type jsonMessage struct {
-	ID        string     `json:"id"`
-	SessionID string     `json:"session_id"`
-	Role      string     `json:"role"`
-	Content   string     `json:"content"`
-	Status    string     `json:"status"`
-	Error     string     `json:"error"`
-	Model     string     `json:"model"`
-	ClientID  string     `json:"client_id"`
-	Chunks    int        `json:"chunks"`
-	Usage     *jsonUsage `json:"usage"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	ID        string       `json:"id"`
+	SessionID string       `json:"session_id"`
+	Role      store.Role   `json:"role"`
+	Content   string       `json:"content"`
+	Status    store.Status `json:"status"`
+	Error     string       `json:"error"`
+	Model     string       `json:"model"`
+	ClientID  string       `json:"client_id"`
+	Chunks    int          `json:"chunks"`
+	Usage     *jsonUsage   `json:"usage"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 func toDoc(c Chat) jsonDoc {

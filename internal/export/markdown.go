@@ -55,7 +55,7 @@ func writeMarkdown(w io.Writer, c Chat) error {
 		}
 		if m.Status != "" && m.Status != store.StatusComplete {
 			bw.WriteString(" · ")
-			bw.WriteString(mdInline(m.Status))
+			bw.WriteString(mdInline(string(m.Status)))
 		}
 		bw.WriteString("\n\n")
 		if m.Content == "" {
@@ -115,7 +115,7 @@ func mdInline(s string) string {
 func mdTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
 // roleLabel is the heading for a message role.
-func roleLabel(role string) string {
+func roleLabel(role store.Role) string {
 	switch role {
 	case store.RoleUser:
 		return "User"
@@ -126,5 +126,5 @@ func roleLabel(role string) string {
 	case "":
 		return "Message"
 	}
-	return role
+	return string(role)
 }

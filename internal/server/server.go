@@ -72,9 +72,10 @@ type Models interface {
 
 // Exporter writes one chat as a file.
 type Exporter interface {
-	// Export writes the session in format (md, json, html) to w and returns
-	// the content type and file extension.
+	// Export writes the session in format (md, json, html) to w.
 	Export(ctx context.Context, w io.Writer, sessionID, format string) error
+	// ContentType is the content type and the file extension (no dot) of
+	// format; an unknown format is an error.
 	ContentType(format string) (ctype, ext string, err error)
 }
 
@@ -93,9 +94,6 @@ type Config struct {
 	Models    Models
 	Exporter  Exporter // optional
 	Settings  Settings // optional: GET/PUT /api/config, keys, discovery
-	// Extra mounts more API routes (pattern -> handler) behind the same
-	// auth, e.g. settings; optional.
-	Extra map[string]http.Handler
 }
 
 // Server serves the API. Make a new one for each listener: Close ends its
@@ -174,9 +172,6 @@ func (s *Server) routes() http.Handler {
 	api("/api/streams/{conn}/{action}", map[string]http.HandlerFunc{"POST": s.streamAction})
 	if s.cfg.Settings != nil {
 		s.settingsRoutes(api)
-	}
-	for pattern, h := range s.cfg.Extra {
-		mux.Handle(pattern, s.auth(h))
 	}
 	mux.Handle("/api/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)

@@ -47,30 +47,11 @@ type SettingsView struct {
 	Config config.Config `json:"config"`
 	// Error says why config.toml on disk is not the configuration in
 	// force; nil when it is.
-	Error    *ConfigError     `json:"error"`
-	Warnings []config.Problem `json:"warnings"`
+	Error    *config.ErrorReport `json:"error"`
+	Warnings []config.Problem    `json:"warnings"`
 	// Keys describes every configured provider's key, by provider name.
 	Keys     map[string]config.KeyStatus `json:"keys"`
 	Keychain Keychain                    `json:"keychain"`
-}
-
-// ConfigError is a config.toml that cannot be used, as the API and the
-// `config.error` event show it.
-type ConfigError struct {
-	File     string           `json:"file"`
-	Problems []config.Problem `json:"problems"`
-}
-
-// NewConfigError describes err (a *config.Error where positions are known).
-func NewConfigError(file string, err error) *ConfigError {
-	var ce *config.Error
-	if errors.As(err, &ce) {
-		if ce.File != "" {
-			file = ce.File
-		}
-		return &ConfigError{File: file, Problems: ce.Problems}
-	}
-	return &ConfigError{File: file, Problems: []config.Problem{{Message: err.Error()}}}
 }
 
 // Keychain says where API keys go.

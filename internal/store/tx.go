@@ -159,7 +159,7 @@ func (t *Tx) AppendContent(id, text string, chunks int, at time.Time) error {
 }
 
 // SetStatus finishes (or restarts) a message: status, error and usage.
-func (t *Tx) SetStatus(id, status, errText string, usage *Usage, at time.Time) error {
+func (t *Tx) SetStatus(id string, status Status, errText string, usage *Usage, at time.Time) error {
 	in, out := usageCols(usage)
 	res, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET status=?, error=?, input_tokens=coalesce(?, input_tokens), output_tokens=coalesce(?, output_tokens), updated_at=? WHERE id=?`,
 		status, errText, in, out, at.UnixMilli(), id)

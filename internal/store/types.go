@@ -2,21 +2,28 @@ package store
 
 import "time"
 
+// Role says who wrote a message.
+type Role string
+
 // Message roles.
 const (
-	RoleUser      = "user"
-	RoleAssistant = "assistant"
-	RoleSystem    = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+	RoleSystem    Role = "system"
 )
 
-// Message statuses. A user message is always StatusComplete; an assistant
-// message starts StatusStreaming and ends in one of the other states.
+// Status is where a message is in its life. A user message is always
+// StatusComplete; an assistant message starts StatusStreaming and ends in
+// one of the other states.
+type Status string
+
+// Message statuses.
 const (
-	StatusStreaming   = "streaming"
-	StatusComplete    = "complete"
-	StatusFailed      = "failed"
-	StatusStopped     = "stopped"
-	StatusInterrupted = "interrupted"
+	StatusStreaming   Status = "streaming"
+	StatusComplete    Status = "complete"
+	StatusFailed      Status = "failed"
+	StatusStopped     Status = "stopped"
+	StatusInterrupted Status = "interrupted"
 )
 
 // Session is one chat.
@@ -43,9 +50,9 @@ type Usage struct {
 type Message struct {
 	ID        string    `json:"id"`
 	SessionID string    `json:"session_id"`
-	Role      string    `json:"role"`
+	Role      Role      `json:"role"`
 	Content   string    `json:"content"`
-	Status    string    `json:"status"`
+	Status    Status    `json:"status"`
 	Error     string    `json:"error,omitempty"`
 	Model     string    `json:"model,omitempty"`
 	ClientID  string    `json:"client_id,omitempty"`

@@ -1,4 +1,10 @@
-package backend_test
+package settings_test
+
+// These tests drive the settings service end to end, the way a user does:
+// a real backend on loopback (the one place that wires settings to the
+// HTTP server, the providers and the event log), config.toml edited by
+// hand or through the API, the stream watched for config events, and
+// fake upstreams that speak the providers' wire formats.
 
 import (
 	"encoding/json"
@@ -10,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast-chat/holdfast/internal/backend"
 	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/server"
+	"github.com/holdfast-chat/holdfast/internal/settings"
 )
 
 // A user with Ollama running gets its models listed on the first start,
@@ -86,7 +92,7 @@ func TestHandEditAppliesAndTheNewProviderChats(t *testing.T) {
 	s := h.stream()
 
 	writeConfig(t, h.home, "default_model = \"fake/gpt-fake\"\n\n"+providerTOML("fake", up.srv.URL))
-	ev := s.waitFor(t, backend.EventConfigChanged, time.Second, nil)
+	ev := s.waitFor(t, settings.EventConfigChanged, time.Second, nil)
 	var changed struct {
 		Config struct {
 			DefaultModel string `json:"default_model"`
@@ -134,7 +140,7 @@ func TestBrokenConfigKeepsTheLastGoodOne(t *testing.T) {
 	wantLine := strings.Count(good+"\n", "\n") + 1
 	writeConfig(t, h.home, broken)
 	ev := s.waitFor(t, "config.error", 2*time.Second, nil)
-	var cerr server.ConfigError
+	var cerr config.ErrorReport
 	if err := json.Unmarshal([]byte(ev.Data), &cerr); err != nil || len(cerr.Problems) == 0 {
 		t.Fatalf("config.error data %s (%v)", ev.Data, err)
 	}

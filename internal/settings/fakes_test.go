@@ -1,4 +1,4 @@
-package backend_test
+package settings_test
 
 import (
 	"bytes"
