@@ -1,4 +1,6 @@
-import { Api, HttpError, type ConfigChanged, type ConfigError, type Message, type MessagePair, type Model, type Session } from './api';
+import { Api } from './api';
+import { HttpError, isFatalStatus } from './http';
+import type { ConfigChanged, ConfigError, Message, MessageDelta, MessagePair, Model, Session } from './protocol';
 import { ConfigState, type UiSettings } from './config.svelte';
 import { StreamClient, type StreamClientOptions } from './stream/client';
 import { earlierHead } from './stream/eventid';
@@ -10,14 +12,6 @@ export const pageSize = 50;
 
 const activeKey = 'holdfast.active';
 const modelKey = 'holdfast.model';
-
-/** `message.delta` payload. */
-interface Delta {
-  message_id: string;
-  session_id: string;
-  index: number;
-  text: string;
-}
 
 export interface ChatStoreOptions {
   resolve: Resolver;
@@ -301,7 +295,7 @@ export class ChatStore {
       });
       return data;
     } catch (err) {
-      if (err instanceof HttpError && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429) {
+      if (err instanceof HttpError && isFatalStatus(err.status)) {
         throw new PermanentSendError(err.message);
       }
       throw err;
@@ -438,7 +432,7 @@ export class ChatStore {
         this.#dropSession((ev.data as { id: string }).id);
         return;
       case 'message.delta':
-        this.#onDelta(ev.data as Delta);
+        this.#onDelta(ev.data as MessageDelta);
         return;
       case 'message.created':
         this.#upsertMessage(ev.data as Message, 'created');
@@ -471,7 +465,7 @@ export class ChatStore {
     return undefined;
   }
 
-  #onDelta(d: Delta): void {
+  #onDelta(d: MessageDelta): void {
     if (d.session_id !== this.activeId) return;
     const msg = this.#find(d.message_id);
     if (!msg) return; // its message.created is older than the loaded page, or it was deleted

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatStore } from './chat.svelte';
-import type { Config, Message, Session } from './api';
+import type { Config, Message, Session } from './protocol';
 import type { UiSettings } from './config.svelte';
 import { FakeServer, type SseHandle } from './stream/fake-server.test-helper';
 

@@ -1,4 +1,4 @@
-import type { Config, ConfigChanged, ConfigError, LanguageSetting, Problem, SettingsView, ThemeSetting } from './api';
+import type { Config, ConfigChanged, ConfigError, LanguageSetting, Problem, SettingsView, ThemeSetting } from './protocol';
 import type { I18n } from './i18n.svelte';
 import type { Theme } from './theme.svelte';
 

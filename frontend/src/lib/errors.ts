@@ -1,4 +1,4 @@
-import { HttpError, isNetworkError } from './api';
+import { HttpError, isNetworkError } from './http';
 import type { I18n, MessageKey } from './i18n.svelte';
 
 const actionKeys: Record<string, MessageKey> = {
