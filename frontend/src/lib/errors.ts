@@ -29,3 +29,15 @@ export function describeError(i18n: I18n, what: string, err: unknown): string {
   const key = actionKeys[what];
   return i18n.t('error.generic', { what: key ? i18n.t(key) : what, reason });
 }
+
+/** Where the state objects report a failed action; `what` names it for the toast. */
+export type ReportError = (what: string, err: unknown) => void;
+
+/** Runs an action; a failure goes to `report` under `what` instead of being thrown. */
+export async function attempt(report: ReportError | undefined, what: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    report?.(what, err);
+  }
+}
