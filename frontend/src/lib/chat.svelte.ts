@@ -171,6 +171,7 @@ export class ChatStore {
     if (id) await this.sessions.setModel(id, model);
   }
 
+  /** Hands each stream event to the object it concerns (the open chat holds its own back while it loads). */
   #onEvent(ev: StreamEvent): void {
     if (ev.type.startsWith('message.')) return this.conversation.receive(ev);
     switch (ev.type) {

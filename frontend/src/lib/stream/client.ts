@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff';
 import { afterFailure, httpErrorFrom, joinUrl } from '../http';
 import type { HelloData, ShutdownData } from '../protocol';
+import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff';
 import { parseEventId } from './eventid';
 import type { Credentials, Resolver, StreamEvent, StreamListener, StreamStatus } from './types';
 
