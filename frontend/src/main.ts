@@ -23,7 +23,7 @@ let store: ChatStore;
 const desktop = connectDesktop(window, {
   newChat: () => void store.newChat(),
   toggleTheme: () => theme.toggle(),
-  openSession: (id) => void store.open(id),
+  openSession: (id) => void store.conversation.open(id),
 });
 
 store = new ChatStore({
@@ -41,6 +41,6 @@ mount(App, {
 });
 
 store.start();
-if (store.activeId) desktop.activeSession(store.activeId);
+if (store.conversation.id) desktop.activeSession(store.conversation.id);
 // For the end-to-end and speed tests, which read the client's state from the page.
 (window as unknown as { holdfast: unknown }).holdfast = { store, client: store.client };

@@ -1,130 +1,17 @@
-import { HttpError, httpErrorFrom, type ErrorProblem } from './stream/client';
+import { afterFailure, httpErrorFrom, joinUrl } from './http';
+import type {
+  Config,
+  Health,
+  KeyStatus,
+  LocalServer,
+  Message,
+  MessagePage,
+  MessagePair,
+  Model,
+  Session,
+  SettingsView,
+} from './protocol';
 import type { Credentials, Resolver } from './stream/types';
-
-/** A chat (docs/protocol.md). */
-export interface Session {
-  id: string;
-  title: string;
-  model: string;
-  system_prompt?: string;
-  created_at: string;
-  updated_at: string;
-  message_count: number;
-}
-
-export type MessageStatus = 'streaming' | 'complete' | 'failed' | 'stopped' | 'interrupted';
-
-/** One turn of a chat. */
-export interface Message {
-  id: string;
-  session_id: string;
-  role: 'user' | 'assistant' | 'system';
-  content: string;
-  status: MessageStatus;
-  error?: string;
-  model?: string;
-  client_id?: string;
-  chunks: number;
-  usage?: Usage;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Model {
-  id: string;
-  provider: string;
-  model: string;
-  label: string;
-  demo?: boolean;
-}
-
-/** Token usage of one answer, as the provider reported it. */
-export interface Usage {
-  input_tokens: number;
-  output_tokens: number;
-}
-
-/** One thing wrong with config.toml or with a Settings request (docs/protocol.md, Settings). */
-export type Problem = ErrorProblem;
-
-export type ThemeSetting = 'system' | 'light' | 'dark';
-export type LanguageSetting = 'auto' | 'en' | 'zh';
-
-/** One `[[providers]]` entry as the API shows it: never an API key. */
-export interface ProviderConfig {
-  name: string;
-  kind: string;
-  base_url?: string;
-  api_key_ref?: string;
-  models?: string[];
-  params?: { temperature?: number; max_tokens?: number };
-  connect_timeout?: string;
-  first_token_timeout?: string;
-  idle_timeout?: string;
-}
-
-/** config.toml as JSON (durations are strings like "15s"). */
-export interface Config {
-  default_model: string;
-  system_prompt: string;
-  server: { addr: string; heartbeat: string };
-  ui: { theme: ThemeSetting; language: LanguageSetting };
-  /** null when none is configured. */
-  providers: ProviderConfig[] | null;
-}
-
-/** config.toml cannot be used; the last good configuration stays in force. */
-export interface ConfigError {
-  file: string;
-  problems: Problem[];
-}
-
-/** A provider's key, without the key. */
-export interface KeyStatus {
-  has_key: boolean;
-  source?: 'keychain' | 'env' | 'file';
-  /** A masked copy, like `sk-…abcd`. */
-  hint?: string;
-  warning?: string;
-  problem?: string;
-}
-
-/** GET /api/config. */
-export interface SettingsView {
-  config: Config;
-  error: ConfigError | null;
-  warnings: Problem[] | null;
-  keys: Record<string, KeyStatus> | null;
-  keychain: { available: boolean; warning?: string };
-}
-
-/** An OpenAI-compatible server found on loopback (Ollama, LM Studio). */
-export interface LocalServer {
-  name: string;
-  kind: string;
-  base_url: string;
-  models: string[] | null;
-  /** A configured provider with this name or address is used instead. */
-  configured: boolean;
-}
-
-/** `config.changed` event data. */
-export interface ConfigChanged {
-  config: Config;
-  warnings: Problem[] | null;
-}
-
-export interface MessagePair {
-  user: Message;
-  assistant: Message;
-}
-
-export interface Health {
-  ok: boolean;
-  version: string;
-  epoch: string;
-  head: string;
-}
 
 /** A JSON answer plus the snapshot head the server read it at. */
 export interface Snapshot<T> {
@@ -140,14 +27,10 @@ interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** Anything that is not an HTTP answer: refused, reset, offline, timed out. */
-export function isNetworkError(err: unknown): boolean {
-  return !(err instanceof HttpError);
-}
-
 /**
- * The REST half of the protocol. Credentials come from the same resolver as
- * the stream's; a 401 asks it once for fresh ones and repeats the request.
+ * The REST half of the protocol (types in protocol.ts). Credentials come from
+ * the same resolver as the stream's; a 401 asks it once for fresh ones and
+ * repeats the request (http.ts has the rule).
  */
 export class Api {
   readonly #resolve: Resolver;
@@ -174,7 +57,7 @@ export class Api {
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Snapshot<T>> {
     for (let attempt = 0; ; attempt++) {
       const creds = await this.credentials(attempt > 0);
-      const url = new URL(creds.baseUrl.replace(/\/+$/, '') + path);
+      const url = new URL(joinUrl(creds.baseUrl, path));
       for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
       const headers: Record<string, string> = { Authorization: `Bearer ${creds.token}`, Accept: 'application/json' };
       if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -201,8 +84,10 @@ export class Api {
         if (timer) clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
       }
-      if (res.status === 401 && attempt === 0) continue;
-      if (!res.ok) throw await httpErrorFrom(res);
+      if (!res.ok) {
+        if (afterFailure(res.status, attempt > 0) === 'refresh') continue;
+        throw await httpErrorFrom(res);
+      }
       const head = res.headers.get('X-Event-Head');
       const text = res.status === 204 ? '' : await res.text();
       return { data: (text ? JSON.parse(text) : undefined) as T, head };
@@ -230,7 +115,7 @@ export class Api {
   }
 
   listMessages(id: string, opts: { before?: string; limit?: number; signal?: AbortSignal } = {}) {
-    return this.request<{ messages: Message[]; has_more: boolean }>('GET', `/api/sessions/${encodeURIComponent(id)}/messages`, {
+    return this.request<MessagePage>('GET', `/api/sessions/${encodeURIComponent(id)}/messages`, {
       query: { before: opts.before, limit: opts.limit },
       signal: opts.signal,
     });
@@ -293,7 +178,7 @@ export class Api {
   /** Downloads an export; returns the file and the name the server suggested. */
   async exportSession(id: string, format: 'md' | 'json' | 'html'): Promise<{ blob: Blob; filename: string }> {
     const creds = await this.credentials();
-    const url = `${creds.baseUrl.replace(/\/+$/, '')}/api/sessions/${encodeURIComponent(id)}/export?format=${format}`;
+    const url = joinUrl(creds.baseUrl, `/api/sessions/${encodeURIComponent(id)}/export?format=${format}`);
     const res = await this.#fetch(url, { headers: { Authorization: `Bearer ${creds.token}` }, cache: 'no-store' });
     if (!res.ok) throw await httpErrorFrom(res);
     const cd = res.headers.get('Content-Disposition') ?? '';
@@ -302,5 +187,3 @@ export class Api {
     return { blob: await res.blob(), filename };
   }
 }
-
-export { HttpError };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatStore } from './chat.svelte';
-import type { Config, Message, Session } from './api';
+import type { Config, Message, Session } from './protocol';
 import type { UiSettings } from './config.svelte';
 import { FakeServer, type SseHandle } from './stream/fake-server.test-helper';
 
@@ -162,7 +162,7 @@ function setup(prep: (b: Backend, s: MemoryStorage) => void = () => {}): Harness
       const sse = backend.sse.streams.at(-1)!.openStream();
       sse.hello({ epoch: 'E1', seq: 10 });
       await settle();
-      expect(store.status.state).toBe('live');
+      expect(store.connection.status.state).toBe('live');
       return sse;
     },
   };
@@ -188,8 +188,8 @@ describe('ChatStore', () => {
     });
     h.store.start();
     await settle();
-    expect(h.store.sessions.map((s) => s.id)).toEqual(['s2', 's1']); // newest first
-    expect(h.store.messages.map((m) => m.id)).toEqual(['m1']);
+    expect(h.store.sessions.list.map((s) => s.id)).toEqual(['s2', 's1']); // newest first
+    expect(h.store.conversation.messages.map((m) => m.id)).toEqual(['m1']);
     expect(h.backend.sse.streams[0].headers['Last-Event-ID']).toBe('E1:9');
   });
 
@@ -207,10 +207,10 @@ describe('ChatStore', () => {
     for (let i = 3; i < 13; i++) sse.event('message.delta', delta(i, String.fromCharCode(97 + i)), `E1:${10 + i}`);
     await settle();
     expect(h.frames).toHaveLength(1);
-    expect(h.store.messages[1].content).toBe('abc'); // nothing rendered before the frame
+    expect(h.store.conversation.messages[1].content).toBe('abc'); // nothing rendered before the frame
     h.runFrame();
-    expect(h.store.messages[1].content).toBe('abcdefghijklm');
-    expect(h.store.messages[1].chunks).toBe(13);
+    expect(h.store.conversation.messages[1].content).toBe('abcdefghijklm');
+    expect(h.store.conversation.messages[1].chunks).toBe(13);
   });
 
   it('keeps streamed text when a creation is replayed, and ignores stale final states', async () => {
@@ -226,15 +226,15 @@ describe('ChatStore', () => {
     sse.event('message.created', msg('m2', { content: '', chunks: 0 }), 'E1:13');
     await settle();
     h.runFrame();
-    expect(h.store.messages[0]).toMatchObject({ content: 'partial more', chunks: 6, status: 'streaming' });
+    expect(h.store.conversation.messages[0]).toMatchObject({ content: 'partial more', chunks: 6, status: 'streaming' });
     // An older "interrupted" (fewer chunks) must not roll the message back.
     sse.event('message.interrupted', msg('m2', { content: 'partial', chunks: 5, status: 'interrupted' }), 'E1:14');
     await settle();
-    expect(h.store.messages[0]).toMatchObject({ content: 'partial more', status: 'streaming' });
+    expect(h.store.conversation.messages[0]).toMatchObject({ content: 'partial more', status: 'streaming' });
     sse.event('message.completed', msg('m2', { content: 'partial more!', chunks: 7, status: 'complete', updated_at: '2026-11-22T10:02:00Z' }), 'E1:15');
     await settle();
-    expect(h.store.messages[0]).toMatchObject({ content: 'partial more!', status: 'complete' });
-    expect(h.store.streamingMessage).toBeNull();
+    expect(h.store.conversation.messages[0]).toMatchObject({ content: 'partial more!', status: 'complete' });
+    expect(h.store.conversation.streaming).toBeNull();
   });
 
   it('reloads the chat instead of guessing when a delta skips an index', async () => {
@@ -251,7 +251,7 @@ describe('ChatStore', () => {
     await settle();
     h.runFrame();
     expect(h.backend.calls.filter((c) => c.startsWith('GET /api/sessions/s1/messages')).length).toBe(before + 1);
-    expect(h.store.messages[0].content).toBe('abcde');
+    expect(h.store.conversation.messages[0].content).toBe('abcde');
   });
 
   it('holds back a chat’s events while its snapshot loads, then applies them once', async () => {
@@ -265,7 +265,7 @@ describe('ChatStore', () => {
     h.backend.gate = new Promise((r) => (release = r));
     // The snapshot will already contain delta 0 ("x").
     h.backend.messages.s1 = [msg('m2', { content: 'x', chunks: 1 })];
-    const opening = h.store.open('s1');
+    const opening = h.store.conversation.open('s1');
     await settle();
     sse.event('message.delta', delta(0, 'x'), 'E1:11');
     sse.event('message.delta', delta(1, 'y'), 'E1:12');
@@ -275,7 +275,7 @@ describe('ChatStore', () => {
     await opening;
     await settle();
     h.runFrame();
-    expect(h.store.messages.map((m) => m.content)).toEqual(['xy']);
+    expect(h.store.conversation.messages.map((m) => m.content)).toEqual(['xy']);
   });
 
   it('resyncs everything on reset and resumes from the new snapshot', async () => {
@@ -292,8 +292,8 @@ describe('ChatStore', () => {
     h.backend.messagesHead = 'E2:40';
     sse.event('reset', { reason: 'epoch_mismatch', epoch: 'E2', head: 'E2:40' }, 'E1:10');
     await settle();
-    expect(h.store.sessions.map((s) => s.title).sort()).toEqual(['chat s3', 'renamed']);
-    expect(h.store.messages.map((m) => m.id)).toEqual(['m1', 'm9']);
+    expect(h.store.sessions.list.map((s) => s.title).sort()).toEqual(['chat s3', 'renamed']);
+    expect(h.store.conversation.messages.map((m) => m.id)).toEqual(['m1', 'm9']);
     expect(h.backend.sse.streams.at(-1)!.headers['Last-Event-ID']).toBe('E2:40');
   });
 
@@ -308,10 +308,10 @@ describe('ChatStore', () => {
     h.backend.up = false;
     sse.drop();
     await settle();
-    expect(h.store.status.state).toBe('reconnecting');
+    expect(h.store.connection.status.state).toBe('reconnecting');
     await h.store.send('hello offline');
     await settle();
-    expect(h.store.pendingHere.map((p) => p.content)).toEqual(['hello offline']);
+    expect(h.store.pending.here.map((p) => p.content)).toEqual(['hello offline']);
     expect(JSON.parse(h.storage.getItem('holdfast.outbox')!)).toHaveLength(1);
     expect(h.backend.posted).toHaveLength(0);
 
@@ -321,12 +321,12 @@ describe('ChatStore', () => {
     await settle();
     expect(h.backend.posted).toHaveLength(1);
     expect(h.backend.posted[0].body).toEqual({ content: 'hello offline', client_id: 'cid1', model: 'demo/demo' });
-    expect(h.store.pendingHere).toEqual([]);
-    expect(h.store.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(h.store.pending.here).toEqual([]);
+    expect(h.store.conversation.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
     // The stream's own copy of the creation does not duplicate anything.
     sse2.event('message.created', msg('m_cid1_1', { role: 'user', content: 'hello offline', status: 'complete', client_id: 'cid1' }), 'E1:11');
     await settle();
-    expect(h.store.messages).toHaveLength(2);
+    expect(h.store.conversation.messages).toHaveLength(2);
     expect(h.backend.posted).toHaveLength(1);
   });
 
@@ -341,11 +341,11 @@ describe('ChatStore', () => {
     sse.event('session.created', session('s2', { updated_at: '2026-11-22T12:00:00Z' }), 'E1:11');
     sse.event('session.updated', session('s1', { title: 'Renamed', updated_at: '2026-11-22T13:00:00Z' }), 'E1:12');
     await settle();
-    expect(h.store.sessions.map((s) => `${s.id}:${s.title}`)).toEqual(['s1:Renamed', 's2:chat s2']);
+    expect(h.store.sessions.list.map((s) => `${s.id}:${s.title}`)).toEqual(['s1:Renamed', 's2:chat s2']);
     sse.event('session.deleted', { id: 's1' }, 'E1:13');
     await settle();
-    expect(h.store.sessions.map((s) => s.id)).toEqual(['s2']);
-    expect(h.store.activeId).toBeNull();
+    expect(h.store.sessions.list.map((s) => s.id)).toEqual(['s2']);
+    expect(h.store.conversation.id).toBeNull();
     expect(h.storage.getItem('holdfast.active')).toBeNull();
   });
 
@@ -356,8 +356,8 @@ describe('ChatStore', () => {
     });
     h.store.start();
     await h.live();
-    expect(h.store.activeId).toBeNull();
-    expect(h.store.sessions.map((s) => s.id)).toEqual(['s2']);
+    expect(h.store.conversation.id).toBeNull();
+    expect(h.store.sessions.list.map((s) => s.id)).toEqual(['s2']);
   });
 
   it('follows config.toml: an error shows the banner, a fix clears it, reloads the models and applies a new theme', async () => {
@@ -379,7 +379,7 @@ describe('ChatStore', () => {
     await settle();
     expect(h.store.config.banner).toBeNull();
     expect(h.backend.calls.filter((c) => c === 'GET /api/models').length).toBe(modelLoads + 1);
-    expect(h.store.models.map((m) => m.id)).toEqual(['demo/demo', 'fake/fake-1']);
+    expect(h.store.models.list.map((m) => m.id)).toEqual(['demo/demo', 'fake/fake-1']);
     expect(h.uiApplied.at(-1)).toEqual({ theme: 'dark' });
     expect(h.errors).toEqual([]);
   });
@@ -401,14 +401,14 @@ describe('ChatStore', () => {
     });
     h.store.start();
     await h.live();
-    await h.store.continueMessage('m2');
-    expect(h.store.cannotContinue).toEqual({ m2: 'this model cannot continue an answer; regenerate it instead' });
+    await h.store.conversation.continueMessage('m2');
+    expect(h.store.conversation.cannotContinue).toEqual({ m2: 'this model cannot continue an answer; regenerate it instead' });
     expect(h.errors).toEqual([]);
-    expect(h.store.messages[1].status).toBe('stopped'); // left as it was
+    expect(h.store.conversation.messages[1].status).toBe('stopped'); // left as it was
 
-    await h.store.regenerate('m2');
-    expect(h.store.cannotContinue).toEqual({});
-    expect(h.store.messages.map((m) => m.id)).toEqual(['m1', 'm2_again']);
+    await h.store.conversation.regenerate('m2');
+    expect(h.store.conversation.cannotContinue).toEqual({});
+    expect(h.store.conversation.messages.map((m) => m.id)).toEqual(['m1', 'm2_again']);
   });
 
   it('reports other Continue failures as errors', async () => {
@@ -420,8 +420,8 @@ describe('ChatStore', () => {
     });
     h.store.start();
     await h.live();
-    await h.store.continueMessage('m2');
-    expect(h.store.cannotContinue).toEqual({});
+    await h.store.conversation.continueMessage('m2');
+    expect(h.store.conversation.cannotContinue).toEqual({});
     expect(h.errors).toEqual(['continue: message is not stopped']);
   });
 
@@ -436,6 +436,6 @@ describe('ChatStore', () => {
     const usage = { input_tokens: 12, output_tokens: 340 };
     sse.event('message.completed', msg('m2', { content: 'abc', chunks: 3, status: 'complete', usage, updated_at: '2026-11-22T10:05:00Z' }), 'E1:11');
     await settle();
-    expect(h.store.messages[0].usage).toEqual(usage);
+    expect(h.store.conversation.messages[0].usage).toEqual(usage);
   });
 });

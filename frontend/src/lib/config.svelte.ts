@@ -1,4 +1,4 @@
-import type { Config, ConfigChanged, ConfigError, LanguageSetting, Problem, SettingsView, ThemeSetting } from './api';
+import type { Config, ConfigChanged, ConfigError, LanguageSetting, Problem, SettingsView, ThemeSetting } from './protocol';
 import type { I18n } from './i18n.svelte';
 import type { Theme } from './theme.svelte';
 
@@ -33,13 +33,11 @@ export interface ConfigStateOptions {
  * toggle stays a quick per-window choice until the file says otherwise.
  */
 export class ConfigState {
-  config = $state<Config | null>(null);
-  /** Set while config.toml cannot be used; the last good configuration is in force. */
-  error = $state<ConfigError | null>(null);
-  warnings = $state<Problem[]>([]);
-  dismissed = $state(false);
-  /** The error to show in the banner, unless the user closed it. */
-  readonly banner = $derived(this.dismissed ? null : this.error);
+  #config = $state.raw<Config | null>(null);
+  #error = $state.raw<ConfigError | null>(null);
+  #warnings = $state.raw<Problem[]>([]);
+  #dismissed = $state(false);
+  #banner = $derived(this.#dismissed ? null : this.#error);
 
   readonly #opts: ConfigStateOptions;
   /** Bumped by every event, so a snapshot read before one cannot undo it. */
@@ -50,6 +48,25 @@ export class ConfigState {
   constructor(opts: ConfigStateOptions) {
     this.#opts = opts;
     this.#seenUi = readSeen(opts.storage);
+  }
+
+  /** The configuration in force (null until the first snapshot). */
+  get config(): Config | null {
+    return this.#config;
+  }
+
+  /** Set while config.toml cannot be used; the last good configuration is in force. */
+  get error(): ConfigError | null {
+    return this.#error;
+  }
+
+  get warnings(): Problem[] {
+    return this.#warnings;
+  }
+
+  /** The error to show in the banner, unless the user closed it. */
+  get banner(): ConfigError | null {
+    return this.#banner;
   }
 
   /** Reads the state over REST; an event that arrives meanwhile wins. */
@@ -90,19 +107,19 @@ export class ConfigState {
 
   /** Hides the banner until the next error event. */
   dismiss(): void {
-    this.dismissed = true;
+    this.#dismissed = true;
   }
 
   /** `keepDismissed`: a snapshot repeating the error the user closed does not bring it back. */
   #setError(err: ConfigError | null, keepDismissed: boolean): void {
-    const same = JSON.stringify(err) === JSON.stringify(this.error);
-    this.error = err ? { file: err.file, problems: err.problems ?? [] } : null;
-    if (!(keepDismissed && same)) this.dismissed = false;
+    const same = JSON.stringify(err) === JSON.stringify(this.#error);
+    this.#error = err ? { file: err.file, problems: err.problems ?? [] } : null;
+    if (!(keepDismissed && same)) this.#dismissed = false;
   }
 
   #accept(config: Config, warnings: Problem[] | null | undefined): void {
-    this.config = config;
-    this.warnings = warnings ?? [];
+    this.#config = config;
+    this.#warnings = warnings ?? [];
     const ui = config.ui ?? {};
     const seen = this.#seenUi;
     const changed: Partial<UiSettings> = {};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Config, SettingsView } from './api';
+import type { Config, SettingsView } from './protocol';
 import { ConfigState, type UiSettings } from './config.svelte';
 
 class MemoryStorage {

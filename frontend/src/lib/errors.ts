@@ -1,4 +1,4 @@
-import { HttpError, isNetworkError } from './api';
+import { HttpError, isNetworkError } from './http';
 import type { I18n, MessageKey } from './i18n.svelte';
 
 const actionKeys: Record<string, MessageKey> = {
@@ -28,4 +28,16 @@ export function describeError(i18n: I18n, what: string, err: unknown): string {
   const reason = err instanceof HttpError ? err.message : String(err);
   const key = actionKeys[what];
   return i18n.t('error.generic', { what: key ? i18n.t(key) : what, reason });
+}
+
+/** Where the state objects report a failed action; `what` names it for the toast. */
+export type ReportError = (what: string, err: unknown) => void;
+
+/** Runs an action; a failure goes to `report` under `what` instead of being thrown. */
+export async function attempt(report: ReportError | undefined, what: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    report?.(what, err);
+  }
 }

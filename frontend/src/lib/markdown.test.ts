@@ -92,7 +92,8 @@ describe('MarkdownRenderer', () => {
   });
 });
 
-describe('incremental rendering of a growing answer', () => {
+// Hundreds of full renders: a generous bound, since the test machine may be loaded.
+describe('incremental rendering of a growing answer', { timeout: 60_000 }, () => {
   const sample = [
     '# Title\n\nIntro paragraph with **bold** and a [link](https://example.com).\n\n',
     '- one\n- two\n\n- three (loose list)\n\n',

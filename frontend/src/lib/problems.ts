@@ -1,4 +1,4 @@
-import type { Problem } from './api';
+import type { Problem } from './protocol';
 import type { Translate } from './i18n.svelte';
 
 /** "line 3, column 8", "line 3", or "" when the problem has no position. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Config } from './api';
+import type { Config } from './protocol';
 import { englishMessages, format, type Translate } from './i18n.svelte';
 import { formFields, providerForm, sameConfig, splitModels, toConfigBody, toForm } from './settings-form';
 

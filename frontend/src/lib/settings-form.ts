@@ -1,4 +1,4 @@
-import type { Config, LanguageSetting, Problem, ProviderConfig, ThemeSetting } from './api';
+import type { Config, LanguageSetting, Problem, ProviderConfig, ThemeSetting } from './protocol';
 import type { Translate } from './i18n.svelte';
 
 /** The kinds a provider can have (docs/providers.md). */

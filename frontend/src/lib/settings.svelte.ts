@@ -1,4 +1,6 @@
-import { HttpError, type Api, type Config, type KeyStatus, type LocalServer, type Problem, type SettingsView } from './api';
+import type { Api } from './api';
+import { HttpError } from './http';
+import type { Config, KeyStatus, LocalServer, Problem, SettingsView } from './protocol';
 import type { UiSettings } from './config.svelte';
 import type { Translate } from './i18n.svelte';
 import { providerForm, sameConfig, toConfigBody, toForm, type ProviderForm, type SettingsForm } from './settings-form';

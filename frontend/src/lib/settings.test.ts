@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Api, type Config, type KeyStatus, type SettingsView } from './api';
+import { Api } from './api';
+import type { Config, KeyStatus, SettingsView } from './protocol';
 import type { UiSettings } from './config.svelte';
 import { englishMessages, format, type Translate } from './i18n.svelte';
 import { SettingsEditor } from './settings.svelte';

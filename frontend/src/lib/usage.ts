@@ -1,4 +1,4 @@
-import type { Usage } from './api';
+import type { Usage } from './protocol';
 import type { Locale, Translate } from './i18n.svelte';
 
 /**

@@ -1,15 +1,9 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { afterFailure, httpErrorFrom, joinUrl } from '../http';
+import type { HelloData, ShutdownData } from '../protocol';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff';
 import { parseEventId } from './eventid';
-import type {
-  Credentials,
-  HelloData,
-  Resolver,
-  ShutdownData,
-  StreamEvent,
-  StreamListener,
-  StreamStatus,
-} from './types';
+import type { Credentials, Resolver, StreamEvent, StreamListener, StreamStatus } from './types';
 
 /** The browser hooks the client listens to; injectable for tests. */
 export interface StreamEnv {
@@ -68,55 +62,6 @@ class StallError extends Error {
   }
 }
 
-/**
- * One thing wrong with a request or with config.toml: `line`/`column` are
- * 1-based positions in the file (absent when unknown), `key` the path of the
- * value ("providers[1].kind").
- */
-export interface ErrorProblem {
-  line?: number;
-  column?: number;
-  key?: string;
-  message: string;
-}
-
-/** An error from an HTTP answer, with its status and the server's error code. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    /** What exactly is wrong, when the server lists it (the Settings endpoints). */
-    readonly problems: readonly ErrorProblem[] = [],
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-/** Reads `{"error":{"code","message","problems"?}}` from a failed response, tolerating anything else. */
-export async function httpErrorFrom(res: Response): Promise<HttpError> {
-  let code = `http_${res.status}`;
-  let message = `HTTP ${res.status}`;
-  let problems: ErrorProblem[] = [];
-  try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string; problems?: unknown } };
-    if (body?.error?.code) code = body.error.code;
-    if (body?.error?.message) message = body.error.message;
-    if (Array.isArray(body?.error?.problems)) {
-      problems = body.error.problems.filter((p): p is ErrorProblem => typeof p?.message === 'string');
-    }
-  } catch {
-    // Not JSON: the status line is all we know.
-  }
-  return new HttpError(res.status, code, message, problems);
-}
-
-/** Statuses that are the client's fault and will not get better by retrying. */
-function isFatalStatus(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 408 && status !== 429;
-}
-
 /** Rejects as soon as `signal` aborts, so a hung resolver or resync cannot outlive the watchdog. */
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -134,10 +79,6 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
-}
-
-function joinUrl(base: string, path: string): string {
-  return base.replace(/\/+$/, '') + path;
 }
 
 function defaultEnv(): StreamEnv {
@@ -339,18 +280,9 @@ export class StreamClient {
     const fetchFn = this.#opts.fetch ?? globalThis.fetch.bind(globalThis);
     const res = await fetchFn(url.toString(), { headers, signal, cache: 'no-store' });
     if (gen !== this.#gen) return { kind: 'retry', reason: 'superseded' };
-    if (res.status === 401) {
-      const err = await httpErrorFrom(res);
-      if (!this.#freshCreds) {
-        this.#freshCreds = true;
-        return { kind: 'now', reason: 'unauthorized' };
-      }
-      return { kind: 'fail', code: 'unauthorized', reason: err.message };
-    }
     if (!res.ok) {
       const err = await httpErrorFrom(res);
-      if (isFatalStatus(res.status)) return { kind: 'fail', code: err.code, reason: err.message };
-      return { kind: 'retry', reason: err.message };
+      return this.#failed(res.status, err.code, err.message);
     }
     this.#freshCreds = false;
     const type = res.headers.get('content-type') ?? '';
@@ -442,19 +374,23 @@ export class StreamClient {
     // HttpError from a resync, or a resolver's error that carries a status (no token → 401).
     const status = (err as { status?: unknown } | null)?.status;
     if (typeof status === 'number' && err instanceof Error) {
-      const code = String((err as { code?: unknown }).code ?? `http_${status}`);
-      if (status === 401) {
-        if (!this.#freshCreds) {
-          this.#freshCreds = true;
-          return { kind: 'now', reason: 'unauthorized' };
-        }
-        return { kind: 'fail', code: 'unauthorized', reason: err.message };
-      }
-      if (isFatalStatus(status)) return { kind: 'fail', code, reason: err.message };
-      return { kind: 'retry', reason: err.message };
+      return this.#failed(status, String((err as { code?: unknown }).code ?? `http_${status}`), err.message);
     }
     const reason = err instanceof Error ? err.message : String(err);
     return { kind: 'retry', reason: reason || 'network error' };
+  }
+
+  /** An HTTP failure (of the stream request, a resync or the resolver), judged by the shared rules. */
+  #failed(status: number, code: string, reason: string): Outcome {
+    switch (afterFailure(status, this.#freshCreds)) {
+      case 'refresh':
+        this.#freshCreds = true;
+        return { kind: 'now', reason: 'unauthorized' };
+      case 'fail':
+        return { kind: 'fail', code: status === 401 ? 'unauthorized' : code, reason };
+      case 'retry':
+        return { kind: 'retry', reason };
+    }
   }
 
   #handleOutcome(o: Outcome): void {

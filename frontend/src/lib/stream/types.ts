@@ -33,25 +33,3 @@ export interface StreamEvent<T = unknown> {
 }
 
 export type StreamListener<T = unknown> = (event: StreamEvent<T>) => void;
-
-/** `hello` payload (docs/protocol.md). */
-export interface HelloData {
-  epoch: string;
-  head: string;
-  connection_id: string;
-  heartbeat_ms: number;
-  version: string;
-}
-
-/** `reset` payload. */
-export interface ResetData {
-  reason: string;
-  epoch: string;
-  head: string;
-}
-
-/** `shutdown` payload. */
-export interface ShutdownData {
-  reason: string;
-  retry_ms: number;
-}

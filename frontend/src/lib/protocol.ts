@@ -1,0 +1,225 @@
+/**
+ * The wire protocol of docs/protocol.md in TypeScript: the JSON objects the
+ * REST API answers with and the data of every SSE event. Types only; change
+ * them together with that page and the Go structs they mirror.
+ */
+
+/** A chat. */
+export interface Session {
+  id: string;
+  title: string;
+  model: string;
+  system_prompt?: string;
+  created_at: string;
+  updated_at: string;
+  message_count: number;
+}
+
+export type MessageStatus = 'streaming' | 'complete' | 'failed' | 'stopped' | 'interrupted';
+
+/** One turn of a chat. */
+export interface Message {
+  id: string;
+  session_id: string;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  status: MessageStatus;
+  error?: string;
+  model?: string;
+  client_id?: string;
+  chunks: number;
+  usage?: Usage;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Token usage of one answer, as the provider reported it. */
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+/** The answer of a send or an edit: the user's message and the assistant's placeholder. */
+export interface MessagePair {
+  user: Message;
+  assistant: Message;
+}
+
+/** One page of a chat, newest last (`GET /api/sessions/{id}/messages`). */
+export interface MessagePage {
+  messages: Message[];
+  has_more: boolean;
+}
+
+/** An entry of `GET /api/models`. */
+export interface Model {
+  id: string;
+  provider: string;
+  model: string;
+  label: string;
+  demo?: boolean;
+}
+
+/** `GET /api/health`. */
+export interface Health {
+  ok: boolean;
+  version: string;
+  epoch: string;
+  head: string;
+}
+
+/**
+ * One thing wrong with a request or with config.toml: `line`/`column` are
+ * 1-based positions in the file (absent when unknown), `key` the path of the
+ * value ("providers[1].kind").
+ */
+export interface Problem {
+  line?: number;
+  column?: number;
+  key?: string;
+  message: string;
+}
+
+/** The body of every failed answer. */
+export interface ErrorBody {
+  error: { code: string; message: string; problems?: Problem[] };
+}
+
+// --- Settings ----------------------------------------------------------------
+
+export type ThemeSetting = 'system' | 'light' | 'dark';
+export type LanguageSetting = 'auto' | 'en' | 'zh';
+
+/** One `[[providers]]` entry as the API shows it: never an API key. */
+export interface ProviderConfig {
+  name: string;
+  kind: string;
+  base_url?: string;
+  api_key_ref?: string;
+  models?: string[];
+  params?: { temperature?: number; max_tokens?: number };
+  connect_timeout?: string;
+  first_token_timeout?: string;
+  idle_timeout?: string;
+}
+
+/** config.toml as JSON (durations are strings like "15s"). */
+export interface Config {
+  default_model: string;
+  system_prompt: string;
+  server: { addr: string; heartbeat: string };
+  ui: { theme: ThemeSetting; language: LanguageSetting };
+  /** null when none is configured. */
+  providers: ProviderConfig[] | null;
+}
+
+/** config.toml cannot be used; the last good configuration stays in force (also the `config.error` event). */
+export interface ConfigError {
+  file: string;
+  problems: Problem[];
+}
+
+/** A provider's key, without the key. */
+export interface KeyStatus {
+  has_key: boolean;
+  source?: 'keychain' | 'env' | 'file';
+  /** A masked copy, like `sk-…abcd`. */
+  hint?: string;
+  warning?: string;
+  problem?: string;
+}
+
+/** `GET /api/config`. */
+export interface SettingsView {
+  config: Config;
+  error: ConfigError | null;
+  warnings: Problem[] | null;
+  keys: Record<string, KeyStatus> | null;
+  keychain: { available: boolean; warning?: string };
+}
+
+/** An OpenAI-compatible server found on loopback (Ollama, LM Studio). */
+export interface LocalServer {
+  name: string;
+  kind: string;
+  base_url: string;
+  models: string[] | null;
+  /** A configured provider with this name or address is used instead. */
+  configured: boolean;
+}
+
+// --- SSE event data ------------------------------------------------------------
+
+/** `hello`: the first event of every connection. */
+export interface HelloData {
+  epoch: string;
+  head: string;
+  connection_id: string;
+  heartbeat_ms: number;
+  version: string;
+}
+
+/** `reset`: resync over REST, then reconnect with the snapshot's head. */
+export interface ResetData {
+  reason: string;
+  epoch: string;
+  head: string;
+}
+
+/** `heartbeat` (no id). */
+export interface HeartbeatData {
+  head: string;
+  time: string;
+}
+
+/** `shutdown`: the server is going away; come back after `retry_ms`. */
+export interface ShutdownData {
+  reason: string;
+  retry_ms: number;
+}
+
+/** `message.delta`: `index` counts from 0 per message and continues across Continue. */
+export interface MessageDelta {
+  message_id: string;
+  session_id: string;
+  index: number;
+  text: string;
+}
+
+/** `message.deleted`. */
+export interface MessageDeleted {
+  id: string;
+  session_id: string;
+}
+
+/** `session.deleted`. */
+export interface SessionDeleted {
+  id: string;
+}
+
+/** `config.changed`: a new configuration is in force. */
+export interface ConfigChanged {
+  config: Config;
+  warnings: Problem[] | null;
+}
+
+/** Every SSE event's data, by event name (the table in docs/protocol.md). */
+export interface EventData {
+  hello: HelloData;
+  reset: ResetData;
+  heartbeat: HeartbeatData;
+  shutdown: ShutdownData;
+  'session.created': Session;
+  'session.updated': Session;
+  'session.deleted': SessionDeleted;
+  'message.created': Message;
+  'message.delta': MessageDelta;
+  'message.completed': Message;
+  'message.failed': Message;
+  'message.stopped': Message;
+  'message.interrupted': Message;
+  'message.continued': Message;
+  'message.deleted': MessageDeleted;
+  'config.changed': ConfigChanged;
+  'config.error': ConfigError;
+}
