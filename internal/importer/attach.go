@@ -61,7 +61,7 @@ var commonTypes = map[string]string{
 	".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 	".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-	".zip": "application/zip", ".py": "text/x-python", ".go": "text/x-go", ".js": "text/javascript",
+	".zip":  "application/zip", ".py": "text/x-python", ".go": "text/x-go", ".js": "text/javascript",
 }
 
 func mimeByName(name string) string {

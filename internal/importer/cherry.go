@@ -52,10 +52,10 @@ type chMessage struct {
 	FoldSelected flexBool     `json:"foldSelected"`
 	Blocks       []flexString `json:"blocks"`
 	// Before version 3 the text lived on the message.
-	Content          *flexString  `json:"content"`
-	ReasoningContent flexString   `json:"reasoning_content"`
-	Files            []chFile     `json:"files"`
-	Images           []flexString `json:"images"`
+	Content          *flexString     `json:"content"`
+	ReasoningContent flexString      `json:"reasoning_content"`
+	Files            []chFile        `json:"files"`
+	Images           []flexString    `json:"images"`
 	Error            json.RawMessage `json:"error"`
 }
 

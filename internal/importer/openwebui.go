@@ -36,16 +36,16 @@ type owChat struct {
 }
 
 type owChatBody struct {
-	ID        flexString   `json:"id"`
-	Title     flexString   `json:"title"`
-	Models    []flexString `json:"models"`
-	History   *struct {
+	ID      flexString   `json:"id"`
+	Title   flexString   `json:"title"`
+	Models  []flexString `json:"models"`
+	History *struct {
 		Messages  map[string]owMessage `json:"messages"`
 		CurrentID flexString           `json:"currentId"`
 	} `json:"history"`
-	Messages  []owMessage `json:"messages"`
-	System    flexString  `json:"system"`
-	Params    struct {
+	Messages []owMessage `json:"messages"`
+	System   flexString  `json:"system"`
+	Params   struct {
 		System flexString `json:"system"`
 	} `json:"params"`
 	Timestamp flexTime `json:"timestamp"`

@@ -17,9 +17,9 @@ const maxWarnings = 20
 // its messages in source order, with flags the normaliser acts on. All the
 // tree repairs live here so every format gets the same guarantees.
 type draft struct {
-	conv     Conversation // Messages, CurrentLeafID and Warnings are filled by finish
-	nodes    []draftNode
-	leaf     string // the source's current message, "" when it has none
+	conv  Conversation // Messages, CurrentLeafID and Warnings are filled by finish
+	nodes []draftNode
+	leaf  string // the source's current message, "" when it has none
 	// fallbackModel is the conversation's model when none of the messages
 	// on the current path names one.
 	fallbackModel string
