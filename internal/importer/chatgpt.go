@@ -254,6 +254,12 @@ func chatGPTOrder(mapping map[string]cgNode) []string {
 
 // chatGPTContent renders a message's content into m.
 func chatGPTContent(m *Message, msg *cgMessage, e *env, unknown map[string]bool) {
+	// Uploads first: their entries carry the name and type that image
+	// parts referring to the same file lack.
+	for _, a := range msg.Metadata.Attachments {
+		ref := AttachmentRef{Name: sanitizeName(string(a.Name)), MIME: string(a.MimeType), Size: int64(a.Size), SourceID: string(a.ID)}
+		addChatGPTFile(m, ref, e)
+	}
 	c := &msg.Content
 	switch ctype := string(c.ContentType); ctype {
 	case "text":
@@ -304,10 +310,6 @@ func chatGPTContent(m *Message, msg *cgMessage, e *env, unknown map[string]bool)
 		if ctype != "" {
 			unknown[ctype] = true
 		}
-	}
-	for _, a := range msg.Metadata.Attachments {
-		ref := AttachmentRef{Name: sanitizeName(string(a.Name)), MIME: string(a.MimeType), Size: int64(a.Size), SourceID: string(a.ID)}
-		addChatGPTFile(m, ref, e)
 	}
 }
 

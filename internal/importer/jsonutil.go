@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -50,21 +51,22 @@ func epochTime(f float64) time.Time {
 	if f <= 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 		return time.Time{}
 	}
-	var ns float64
+	if f >= 1e17 {
+		if f >= math.MaxInt64 {
+			return time.Time{}
+		}
+		return time.Unix(0, int64(f)).UTC()
+	}
+	// Work in microseconds: a float of seconds holds no more precision than
+	// that, and rounding keeps the same input giving the same time.
+	us := f * 1e6
 	switch {
-	case f >= 1e17:
-		ns = f
 	case f >= 1e14:
-		ns = f * 1e3
+		us = f
 	case f >= 1e11:
-		ns = f * 1e6
-	default:
-		ns = f * 1e9
+		us = f * 1e3
 	}
-	if ns >= math.MaxInt64 {
-		return time.Time{}
-	}
-	t := time.Unix(0, int64(ns)).UTC()
+	t := time.UnixMicro(int64(math.Round(us))).UTC()
 	if t.Year() > 9999 {
 		return time.Time{}
 	}
@@ -217,7 +219,7 @@ func (s *elementStream) next(v any) (ok bool, err error) {
 	switch {
 	case err == nil:
 	case errors.As(err, &te):
-		return true, fmt.Errorf("unexpected %s where %s was expected at %s", te.Value, te.Type, fieldName(te))
+		return true, fmt.Errorf("%s holds %s where %s was expected", fieldName(te), jsonWord(te.Value), goKindWord(te.Type))
 	default:
 		return false, jsonError(err, s.dec)
 	}
@@ -234,6 +236,41 @@ func (s *elementStream) trailing() error {
 		return fmt.Errorf("unexpected data after the end of the JSON document at byte %d", s.dec.InputOffset())
 	}
 	return nil
+}
+
+// jsonWord and goKindWord describe a type mismatch in JSON's terms rather
+// than Go's.
+func jsonWord(v string) string {
+	switch v {
+	case "array":
+		return "a list"
+	case "object":
+		return "an object"
+	case "bool":
+		return "true/false"
+	case "string", "number":
+		return "a " + v
+	}
+	return v
+}
+
+func goKindWord(t reflect.Type) string {
+	if t == nil {
+		return "something else"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true/false"
+	case reflect.Pointer:
+		return goKindWord(t.Elem())
+	}
+	return "a number"
 }
 
 func fieldName(te *json.UnmarshalTypeError) string {
