@@ -205,30 +205,30 @@ func chatboxDraft(s *cbSession) *draft {
 	// Earlier threads are separate contexts: each starts a root of its own,
 	// so they sit beside the current thread as other branches.
 	for _, t := range s.Threads {
-		chatboxList(d, s, t.Messages, "", expanded)
+		chatboxList(d, s, t.Messages, -1, expanded)
 	}
-	if tip := chatboxList(d, s, s.Messages, "", expanded); tip != "" {
-		d.leaf = tip
+	if tip := chatboxList(d, s, s.Messages, -1, expanded); tip >= 0 {
+		d.leaf = d.nodes[tip].SourceID
 	}
 	return d
 }
 
-// chatboxList adds a list of messages as a chain under parent, then the
-// other branches recorded after any of them, and returns the chain's last
-// message.
-func chatboxList(d *draft, s *cbSession, msgs []cbMessage, parent string, expanded map[string]bool) string {
-	var forked []string
+// chatboxList adds a list of messages as a chain under the node at index
+// parent (-1: a root), then the other branches recorded after any of them,
+// and returns the index of the chain's last message (parent if empty).
+func chatboxList(d *draft, s *cbSession, msgs []cbMessage, parent int, expanded map[string]bool) int {
+	type fork struct {
+		id  string
+		idx int
+	}
+	var forked []fork
 	for i := range msgs {
 		cm := &msgs[i]
-		m := Message{SourceID: string(cm.ID), ParentID: parent, Model: string(cm.Model), CreatedAt: cm.Timestamp.Time, Error: string(cm.Error)}
+		m := Message{SourceID: string(cm.ID), Model: string(cm.Model), CreatedAt: cm.Timestamp.Time, Error: string(cm.Error)}
 		if m.SourceID == "" {
 			m.SourceID = d.syntheticMessageID(len(d.nodes))
 		}
-		parent = m.SourceID
-		if _, ok := s.Forks[m.SourceID]; ok && !expanded[m.SourceID] {
-			expanded[m.SourceID] = true // a fork is followed once, even if the data loops
-			forked = append(forked, m.SourceID)
-		}
+		drop := false
 		switch cm.Role {
 		case "user":
 			m.Role = RoleUser
@@ -240,19 +240,26 @@ func chatboxList(d *draft, s *cbSession, msgs []cbMessage, parent string, expand
 			m.Role = RoleTool
 		default:
 			d.warnf("message %q has an unknown role %q; left out", m.SourceID, string(cm.Role))
-			d.add(m).drop = true
-			continue
+			drop = true
 		}
-		chatboxContent(&m, cm)
-		d.add(m)
+		if !drop {
+			chatboxContent(&m, cm)
+		}
+		var n *draftNode
+		n, parent = d.addAfter(m, parent)
+		n.drop = drop
+		if _, ok := s.Forks[m.SourceID]; ok && !expanded[m.SourceID] {
+			expanded[m.SourceID] = true // a fork is followed once, even if the data loops
+			forked = append(forked, fork{m.SourceID, parent})
+		}
 	}
-	for _, id := range forked {
-		f := s.Forks[id]
-		for li, l := range f.Lists {
-			if li == int(f.Position) && len(l.Messages) == 0 {
+	for _, f := range forked {
+		entry := s.Forks[f.id]
+		for li, l := range entry.Lists {
+			if li == int(entry.Position) && len(l.Messages) == 0 {
 				continue // the shown branch, which is the list above
 			}
-			chatboxList(d, s, l.Messages, id, expanded)
+			chatboxList(d, s, l.Messages, f.idx, expanded)
 		}
 	}
 	return parent

@@ -103,21 +103,14 @@ func claudeDraft(c *clConversation) *draft {
 		}
 	}
 	unknown := map[string]bool{}
-	prev := ""
+	prev := -1
 	for i := range c.ChatMessages {
 		cm := &c.ChatMessages[i]
 		m := Message{SourceID: string(cm.UUID), CreatedAt: cm.CreatedAt.Time}
-		if tree {
-			if p := string(cm.Parent); !isNilUUID(p) {
-				m.ParentID = p
-			}
-		} else {
-			m.ParentID = prev
-		}
 		if m.SourceID == "" {
 			m.SourceID = d.syntheticMessageID(i)
 		}
-		prev = m.SourceID
+		drop := false
 		switch cm.Sender {
 		case "human":
 			m.Role = RoleUser
@@ -125,11 +118,21 @@ func claudeDraft(c *clConversation) *draft {
 			m.Role = RoleAssistant
 		default:
 			d.warnf("message %q has an unknown sender %q; left out", m.SourceID, string(cm.Sender))
-			d.add(m).drop = true
-			continue
+			drop = true
 		}
-		claudeContent(&m, cm, unknown)
-		d.add(m)
+		if !drop {
+			claudeContent(&m, cm, unknown)
+		}
+		var n *draftNode
+		if tree {
+			if p := string(cm.Parent); !isNilUUID(p) {
+				m.ParentID = p
+			}
+			n = d.add(m)
+		} else {
+			n, prev = d.addAfter(m, prev)
+		}
+		n.drop = drop
 	}
 	if len(unknown) > 0 {
 		types := make([]string, 0, len(unknown))
@@ -186,13 +189,16 @@ func claudeContent(m *Message, cm *clMessage, unknown map[string]bool) {
 			Name: name, MIME: mt, Size: int64(a.FileSize), Text: string(a.ExtractedContent),
 		})
 	}
+	// files_v2 repeats files with more detail: read it first, then skip
+	// what was already seen by id or by name.
 	seen := map[string]bool{}
-	for _, f := range append(cm.Files, cm.FilesV2...) {
-		key := string(firstNonEmpty(f.FileUUID, f.FileName))
-		if key == "" || seen[key] {
+	for _, f := range append(cm.FilesV2, cm.Files...) {
+		dupID := f.FileUUID != "" && seen["id:"+string(f.FileUUID)]
+		dupName := f.FileName != "" && seen["name:"+string(f.FileName)]
+		if dupID || dupName || (f.FileUUID == "" && f.FileName == "") {
 			continue
 		}
-		seen[key] = true
+		seen["id:"+string(f.FileUUID)], seen["name:"+string(f.FileName)] = true, true
 		name := sanitizeName(string(f.FileName))
 		m.Attachments = append(m.Attachments, AttachmentRef{Name: name, MIME: mimeByName(name), SourceID: string(f.FileUUID)})
 	}

@@ -143,25 +143,31 @@ func openWebUIDraft(c *owChat, body *owChatBody, id, title string, e *env) *draf
 		d.leaf = string(firstNonEmpty(body.History.CurrentID, c.CurrentMessageID))
 		msgs := body.History.Messages
 		for _, key := range openWebUIOrder(msgs) {
-			m := msgs[key]
-			openWebUIMessage(d, key, string(m.ParentID), &m, e)
+			om := msgs[key]
+			m, ok := openWebUIMessage(d, key, &om, e)
+			m.ParentID = string(om.ParentID)
+			d.add(m).drop = !ok
 		}
 		return d
 	}
 	// Legacy: a list, linked by parentId where present, else in order.
-	prev := ""
+	prev := -1
 	for i := range body.Messages {
-		m := &body.Messages[i]
-		id := string(m.ID)
+		om := &body.Messages[i]
+		id := string(om.ID)
 		if id == "" {
 			id = d.syntheticMessageID(i)
 		}
-		parent := string(m.ParentID)
-		if parent == "" {
-			parent = prev
+		m, ok := openWebUIMessage(d, id, om, e)
+		var n *draftNode
+		if p := string(om.ParentID); p != "" {
+			m.ParentID = p
+			n = d.add(m)
+			prev = len(d.nodes) - 1
+		} else {
+			n, prev = d.addAfter(m, prev)
 		}
-		openWebUIMessage(d, id, parent, m, e)
-		prev = id
+		n.drop = !ok
 	}
 	return d
 }
@@ -216,8 +222,9 @@ func openWebUIOrder(msgs map[string]owMessage) []string {
 	return order
 }
 
-func openWebUIMessage(d *draft, id, parent string, om *owMessage, e *env) {
-	m := Message{SourceID: id, ParentID: parent, CreatedAt: om.Timestamp.Time, Model: string(om.Model)}
+// openWebUIMessage reads one message; false means it is to be left out.
+func openWebUIMessage(d *draft, id string, om *owMessage, e *env) (Message, bool) {
+	m := Message{SourceID: id, CreatedAt: om.Timestamp.Time, Model: string(om.Model)}
 	switch role := string(om.Role); role {
 	case "user":
 		m.Role = RoleUser
@@ -229,8 +236,7 @@ func openWebUIMessage(d *draft, id, parent string, om *owMessage, e *env) {
 		m.Role = RoleTool
 	default:
 		d.warnf("message %q has an unknown role %q; left out", id, role)
-		d.add(m).drop = true
-		return
+		return m, false
 	}
 	text, parts := openWebUIContent(om.Content)
 	if m.Role == RoleAssistant && !openWebUIOutput(&m, om.Output) {
@@ -244,7 +250,7 @@ func openWebUIMessage(d *draft, id, parent string, om *owMessage, e *env) {
 		}
 	}
 	m.Error = openWebUIError(om.Error)
-	d.add(m)
+	return m, true
 }
 
 // openWebUIContent reads content as a string or as a list of OpenAI-style

@@ -34,11 +34,24 @@ type draftNode struct {
 	// mergeDown marks a reasoning-only node (ChatGPT's separate "thoughts"
 	// message): it is folded into its single assistant child.
 	mergeDown bool
+	// after links a node to its parent by position (1 + the parent's index
+	// in nodes), for sources that are lists: it stays right when ids
+	// repeat. 0 means ParentID names the parent.
+	after int
 }
 
 func (d *draft) add(m Message) *draftNode {
 	d.nodes = append(d.nodes, draftNode{Message: m})
 	return &d.nodes[len(d.nodes)-1]
+}
+
+// addAfter adds m as the child of the node at index prev (-1: a root) and
+// returns m's index.
+func (d *draft) addAfter(m Message, prev int) (*draftNode, int) {
+	m.ParentID = ""
+	n := d.add(m)
+	n.after = prev + 1
+	return n, len(d.nodes) - 1
 }
 
 // syntheticMessageID names the i-th message of a conversation whose source
@@ -92,6 +105,12 @@ func finish(d *draft, index int) (Conversation, error) {
 	par := make([]int, n)
 	for i := range nodes {
 		par[i] = -1
+		if a := nodes[i].after; a > 0 {
+			if a-1 != i && a-1 < n {
+				par[i] = a - 1
+			}
+			continue
+		}
 		p := nodes[i].ParentID
 		if p == "" {
 			continue
