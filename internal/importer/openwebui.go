@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -395,6 +396,13 @@ func openWebUIFile(f owFile, e *env) (AttachmentRef, bool) {
 		a.SourcePath = "" // an undecodable or oversized data URL is not a useful reference
 	} else {
 		a.SourcePath = url
+		if a.Name == "" && url != "" {
+			u := url
+			if i := strings.IndexAny(u, "?#"); i >= 0 {
+				u = u[:i]
+			}
+			a.Name = sanitizeName(path.Base(u))
+		}
 	}
 	if a.Name == "" {
 		a.Name = sanitizeName(string(firstNonEmpty(f.ID, f.Type)))
