@@ -191,10 +191,11 @@ func emitChatbox(out *sink, s *cbSession, err error, id string, index int, seen 
 	}
 	seen[string(s.ID)] = true
 	if err != nil {
-		if !isTypeError(err) {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
 			return false
 		}
-		return out.skip(index, string(s.ID), string(s.Name), err.Error())
+		return out.skip(index, string(s.ID), string(s.Name), typeError(te).Error())
 	}
 	return out.emit(chatboxDraft(s), index)
 }

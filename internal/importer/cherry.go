@@ -25,15 +25,17 @@ import (
 	"strings"
 )
 
+// The backup is decoded in layers of json.RawMessage so that one topic or
+// block of the wrong shape is skipped on its own instead of failing the
+// whole file.
 type chBackup struct {
-	Version      flexInt                    `json:"version"`
-	LocalStorage map[string]json.RawMessage `json:"localStorage"`
-	IndexedDB    json.RawMessage            `json:"indexedDB"`
+	LocalStorage json.RawMessage `json:"localStorage"`
+	IndexedDB    json.RawMessage `json:"indexedDB"`
 }
 
 type chTables struct {
-	Topics        []chTopic `json:"topics"`
-	MessageBlocks []chBlock `json:"message_blocks"`
+	Topics        []json.RawMessage `json:"topics"`
+	MessageBlocks []json.RawMessage `json:"message_blocks"`
 }
 
 type chTopic struct {
@@ -130,18 +132,28 @@ func parseCherryStudio(ctx context.Context, r io.Reader, e *env, out *sink) erro
 	if err := json.Unmarshal(b.IndexedDB, &tables); err != nil {
 		legacy, lerr := cherryLegacyTables(b.IndexedDB)
 		if lerr != nil {
-			return fmt.Errorf("read indexedDB: %w", err)
+			return fmt.Errorf("read indexedDB: %w", describeJSONError(err))
 		}
 		tables = legacy
 	}
 	meta := cherryTopicMeta(b.LocalStorage)
 	blocks := make(map[string]*chBlock, len(tables.MessageBlocks))
-	for i := range tables.MessageBlocks {
-		blocks[string(tables.MessageBlocks[i].ID)] = &tables.MessageBlocks[i]
+	for _, raw := range tables.MessageBlocks {
+		var b chBlock
+		if json.Unmarshal(raw, &b) == nil {
+			blocks[string(b.ID)] = &b
+		}
 	}
-	for i := range tables.Topics {
-		t := &tables.Topics[i]
-		if !out.emit(cherryDraft(t, meta[string(t.ID)], blocks, e), i) {
+	for i, raw := range tables.Topics {
+		var t chTopic
+		if err := json.Unmarshal(raw, &t); err != nil {
+			m := meta[string(t.ID)]
+			if !out.skip(i, string(t.ID), m.name, describeJSONError(err).Error()) {
+				return nil
+			}
+			continue
+		}
+		if !out.emit(cherryDraft(&t, meta[string(t.ID)], blocks, e), i) {
 			return nil
 		}
 	}
@@ -161,10 +173,7 @@ func cherryLegacyTables(raw json.RawMessage) (chTables, error) {
 	var t chTables
 	for _, row := range rows {
 		if strings.HasPrefix(string(row.Key), "topic:") {
-			var topic chTopic
-			if json.Unmarshal(row.Value, &topic) == nil {
-				t.Topics = append(t.Topics, topic)
-			}
+			t.Topics = append(t.Topics, row.Value)
 		}
 	}
 	return t, nil
@@ -172,10 +181,11 @@ func cherryLegacyTables(raw json.RawMessage) (chTables, error) {
 
 // cherryTopicMeta reads topic names, dates, prompts and models from the
 // redux-persist state. Any part it cannot read is simply missing.
-func cherryTopicMeta(ls map[string]json.RawMessage) map[string]chTopicMeta {
+func cherryTopicMeta(localStorage json.RawMessage) map[string]chTopicMeta {
 	meta := map[string]chTopicMeta{}
+	var ls map[string]json.RawMessage
 	var persist map[string]json.RawMessage
-	if !unmarshalMaybeString(ls["persist:cherry-studio"], &persist) {
+	if json.Unmarshal(localStorage, &ls) != nil || !unmarshalMaybeString(ls["persist:cherry-studio"], &persist) {
 		return meta
 	}
 	var st chAssistants

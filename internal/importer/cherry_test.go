@@ -40,7 +40,10 @@ func cherryWant(withZip bool) []Conversation {
 	}
 }
 
-var cherrySkipped = []SkippedError{{Index: 2, SourceID: "t-orphan", Reason: "no messages to import"}}
+var cherrySkipped = []SkippedError{
+	{Index: 2, SourceID: "t-orphan", Reason: "no messages to import"},
+	{Index: 3, SourceID: "t-bad", Reason: `field "messages" holds a string where a list was expected`},
+}
 
 func TestCherryStudio(t *testing.T) {
 	data := fixture(t, "cherrystudio/data.json")

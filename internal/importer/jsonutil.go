@@ -219,7 +219,7 @@ func (s *elementStream) next(v any) (ok bool, err error) {
 	switch {
 	case err == nil:
 	case errors.As(err, &te):
-		return true, fmt.Errorf("%s holds %s where %s was expected", fieldName(te), jsonWord(te.Value), goKindWord(te.Type))
+		return true, typeError(te)
 	default:
 		return false, jsonError(err, s.dec)
 	}
@@ -236,6 +236,25 @@ func (s *elementStream) trailing() error {
 		return fmt.Errorf("unexpected data after the end of the JSON document at byte %d", s.dec.InputOffset())
 	}
 	return nil
+}
+
+// typeError words a JSON type mismatch for a person: which field, what it
+// held, what was expected.
+func typeError(te *json.UnmarshalTypeError) error {
+	return fmt.Errorf("%s holds %s where %s was expected", fieldName(te), jsonWord(te.Value), goKindWord(te.Type))
+}
+
+// describeJSONError words an error from json.Unmarshal.
+func describeJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return typeError(te)
+	case errors.As(err, &se):
+		return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)
+	}
+	return err
 }
 
 // jsonWord and goKindWord describe a type mismatch in JSON's terms rather
