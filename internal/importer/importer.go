@@ -296,7 +296,12 @@ func (s *sink) emit(d *draft, index int) bool {
 	d.conv.Source = s.format
 	c, err := finish(d, index)
 	if err != nil {
-		return s.send(Conversation{Source: s.format, SourceID: d.conv.SourceID, Title: d.conv.Title}, err)
+		skipped := Conversation{Source: s.format, SourceID: d.conv.SourceID, Title: d.conv.Title}
+		var se *SkippedError
+		if errors.As(err, &se) {
+			skipped.SourceID, skipped.Title = se.SourceID, se.Title
+		}
+		return s.send(skipped, err)
 	}
 	return s.send(c, nil)
 }
