@@ -11,6 +11,7 @@ package importer
 // src/lib/utils/index.ts.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,7 +19,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"unicode"
 )
 
 type cgConversation struct {
@@ -50,18 +50,18 @@ type cgMessage struct {
 }
 
 type cgContent struct {
-	ContentType      flexString        `json:"content_type"`
-	Parts            []json.RawMessage `json:"parts"`
-	Text             flexString        `json:"text"`
-	Language         flexString        `json:"language"`
-	Result           flexString        `json:"result"`
-	Summary          flexString        `json:"summary"`
-	URL              flexString        `json:"url"`
-	Title            flexString        `json:"title"`
-	Name             flexString        `json:"name"`
-	Content          flexString        `json:"content"`
-	UserProfile      flexString        `json:"user_profile"`
-	UserInstructions flexString        `json:"user_instructions"`
+	ContentType      flexString    `json:"content_type"`
+	Parts            []cgPartValue `json:"parts"`
+	Text             flexString    `json:"text"`
+	Language         flexString    `json:"language"`
+	Result           flexString    `json:"result"`
+	Summary          flexString    `json:"summary"`
+	URL              flexString    `json:"url"`
+	Title            flexString    `json:"title"`
+	Name             flexString    `json:"name"`
+	Content          flexString    `json:"content"`
+	UserProfile      flexString    `json:"user_profile"`
+	UserInstructions flexString    `json:"user_instructions"`
 	Thoughts         []struct {
 		Summary flexString `json:"summary"`
 		Content flexString `json:"content"`
@@ -86,6 +86,23 @@ type cgMetadata struct {
 		MatchedText flexString `json:"matched_text"`
 		Alt         flexString `json:"alt"`
 	} `json:"content_references"`
+}
+
+// cgPartValue is one element of "parts": a string (most of them, read
+// without a second pass) or an object kept raw for chatGPTPart.
+type cgPartValue struct {
+	text   string
+	isText bool
+	raw    json.RawMessage
+}
+
+func (p *cgPartValue) UnmarshalJSON(b []byte) error {
+	if s, ok := jsonString(bytes.TrimSpace(b)); ok {
+		p.text, p.isText = s, true
+		return nil
+	}
+	p.raw = append(json.RawMessage(nil), b...)
+	return nil
 }
 
 // cgPart is an object inside multimodal_text parts.
@@ -269,14 +286,13 @@ func chatGPTContent(m *Message, msg *cgMessage, e *env, unknown map[string]bool)
 		}
 	case "multimodal_text":
 		var texts []string
-		for _, raw := range c.Parts {
-			var s string
-			if json.Unmarshal(raw, &s) == nil {
-				texts = append(texts, s)
+		for _, part := range c.Parts {
+			if part.isText {
+				texts = append(texts, part.text)
 				continue
 			}
 			var p cgPart
-			if json.Unmarshal(raw, &p) != nil {
+			if json.Unmarshal(part.raw, &p) != nil {
 				continue
 			}
 			texts = append(texts, chatGPTPart(m, &p, e)...)
@@ -396,12 +412,11 @@ func addChatGPTFile(m *Message, ref AttachmentRef, e *env) {
 	m.Attachments = append(m.Attachments, ref)
 }
 
-func stringParts(parts []json.RawMessage) []string {
+func stringParts(parts []cgPartValue) []string {
 	var out []string
-	for _, raw := range parts {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			out = append(out, s)
+	for _, p := range parts {
+		if p.isText {
+			out = append(out, p.text)
 		}
 	}
 	return out
@@ -413,31 +428,35 @@ var citationMarker = regexp.MustCompile("\ue200[^\ue201]*\ue201")
 
 // resolveCitations replaces ChatGPT's citation markers with the markdown
 // the app shows for them ("alt"), and drops markers it cannot resolve. Only
-// text containing private-use characters is touched, so a reference whose
-// matched text is ordinary words never rewrites the message.
+// references whose matched text is such a marker (private-use brackets,
+// U+E200…U+E201) are applied, so one matching ordinary words never rewrites
+// the message.
 func resolveCitations(text string, msg *cgMessage) string {
+	const open = "\ue200"
+	if !strings.Contains(text, open) {
+		return text
+	}
 	for _, ref := range msg.Metadata.ContentReferences {
-		matched := string(ref.MatchedText)
-		if matched == "" || !strings.ContainsFunc(matched, isPrivateUse) {
-			continue
+		if matched := string(ref.MatchedText); strings.Contains(matched, open) {
+			text = strings.Replace(text, matched, string(ref.Alt), 1)
 		}
-		text = strings.Replace(text, matched, string(ref.Alt), 1)
 	}
-	if strings.ContainsFunc(text, isPrivateUse) {
-		text = citationMarker.ReplaceAllString(text, "")
-	}
-	return text
+	return citationMarker.ReplaceAllString(text, "")
 }
-
-func isPrivateUse(r rune) bool { return unicode.In(r, unicode.Co) }
 
 // fence wraps code in a markdown code block long enough not to be closed
 // by the code itself.
 func fence(lang, code string) string {
-	ticks := "```"
-	for strings.Contains(code, ticks) {
-		ticks += "`"
+	longest, run := 0, 0
+	for i := 0; i < len(code); i++ {
+		if code[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
 	}
+	ticks := strings.Repeat("`", max(3, longest+1))
 	return ticks + lang + "\n" + strings.TrimRight(code, "\n") + "\n" + ticks
 }
 

@@ -94,3 +94,17 @@ func TestChatGPT(t *testing.T) {
 		})
 	}
 }
+
+func TestFence(t *testing.T) {
+	for code, want := range map[string]string{
+		"x := 1\n":        "```go\nx := 1\n```",
+		"a ``` b":         "````go\na ``` b\n````",
+		"`````":           "``````go\n`````\n``````",
+		"":                "```go\n\n```",
+		"``x`` and ````y": "`````go\n``x`` and ````y\n`````",
+	} {
+		if got := fence("go", code); got != want {
+			t.Errorf("fence(%q) = %q, want %q", code, got, want)
+		}
+	}
+}

@@ -250,7 +250,7 @@ func (s *Source) Conversations(ctx context.Context) iter.Seq2[Conversation, erro
 			return
 		}
 		if err != nil {
-			yield(Conversation{}, fmt.Errorf("read %s as a %s export: %w", s.docErr, s.format, err))
+			yield(Conversation{}, fmt.Errorf("read %s (as %s): %w", s.docErr, s.format, err))
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // flexTime reads the timestamp shapes the sources use: seconds since the
@@ -31,8 +32,8 @@ func parseTimeJSON(b []byte) time.Time {
 		return time.Time{}
 	}
 	if b[0] == '"' {
-		var s string
-		if json.Unmarshal(b, &s) != nil {
+		s, ok := jsonString(b)
+		if !ok {
 			return time.Time{}
 		}
 		return parseTimeString(s)
@@ -110,8 +111,7 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	case len(b) == 0:
 		*s = ""
 	case b[0] == '"':
-		var v string
-		if json.Unmarshal(b, &v) == nil {
+		if v, ok := jsonString(b); ok {
 			*s = flexString(v)
 		}
 	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
@@ -120,6 +120,24 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 		*s = ""
 	}
 	return nil
+}
+
+// jsonString decodes a JSON string literal. Most strings have no escapes
+// and are valid UTF-8, so they are copied as they are; the rest go through
+// encoding/json. The decoder has already checked the syntax.
+func jsonString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	inner := b[1 : len(b)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), true
+	}
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // rawText renders a JSON value for display: a string as itself, anything

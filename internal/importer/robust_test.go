@@ -147,7 +147,7 @@ func TestCorruptJSON(t *testing.T) {
 			if got.fatal == nil {
 				t.Fatal("no error")
 			}
-			if !strings.Contains(got.fatal.Error(), tt.wantErr) || !strings.Contains(got.fatal.Error(), "as a chatgpt export") {
+			if !strings.Contains(got.fatal.Error(), tt.wantErr) || !strings.Contains(got.fatal.Error(), "(as chatgpt)") {
 				t.Errorf("error %q does not say %q and which format", got.fatal, tt.wantErr)
 			}
 			if IsSkipped(got.fatal) {
