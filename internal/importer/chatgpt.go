@@ -211,6 +211,18 @@ func chatGPTDraft(c *cgConversation, id string, e *env) *draft {
 		if ctype == "thoughts" {
 			n.mergeDown = true
 		}
+		if to := string(msg.Recipient); m.Role == RoleAssistant && to != "" && to != "all" {
+			// A message addressed to a tool (code for python, a search
+			// for web.run) is the model calling it: ChatGPT shows it as
+			// a tool step, not as an answer. The tool's reply follows as
+			// a tool message of its own.
+			input := n.Content
+			if ctype == "code" {
+				input = string(msg.Content.Text)
+			}
+			n.ToolCalls = append(n.ToolCalls, ToolCall{Name: to, Input: input})
+			n.Content = ""
+		}
 	}
 	if len(unknownTypes) > 0 {
 		types := make([]string, 0, len(unknownTypes))

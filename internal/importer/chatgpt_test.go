@@ -33,8 +33,9 @@ func chatGPTWant(withZip bool) []Conversation {
 			Messages: []Message{
 				{SourceID: "q1", Role: RoleUser, Content: "What is in this photo? See also my notes.", CreatedAt: unix(1700001001),
 					Attachments: []AttachmentRef{img, {Name: "notes.pdf", MIME: "application/pdf", Size: 2048, SourceID: "file-Doc2"}}},
-				{SourceID: "code1", ParentID: "q1", Role: RoleAssistant, Content: "```python\nprint(2*2)\n```", Model: "o3", CreatedAt: unix(1700001004),
-					Reasoning: "Looking\n\nThe image is tiny.\n\nPlanning\n\nCount pixels with Python."},
+				{SourceID: "code1", ParentID: "q1", Role: RoleAssistant, Model: "o3", CreatedAt: unix(1700001004),
+					Reasoning: "Looking\n\nThe image is tiny.\n\nPlanning\n\nCount pixels with Python.",
+					ToolCalls: []ToolCall{{Name: "python", Input: "print(2*2)"}}},
 				{SourceID: "out1", ParentID: "code1", Role: RoleTool, Name: "python", Content: "```\n4\n```", CreatedAt: unix(1700001005)},
 				{SourceID: "gen1", ParentID: "out1", Role: RoleTool, Name: "dalle.text2im", CreatedAt: unix(1700001006), Attachments: []AttachmentRef{gen}},
 				{SourceID: "ans1", ParentID: "gen1", Role: RoleAssistant, Content: "It has 4 pixels ([Example](https://example.com/px)) and more.", Model: "o3", CreatedAt: unix(1700001007)},
