@@ -9,10 +9,14 @@ import (
 	"strings"
 )
 
-// sniffBytes is how much of a document detection reads. The keys that tell
-// the formats apart come first in every export, within the first
-// conversation.
-const sniffBytes = 1 << 20
+// sniffBytes is how much of a document detection reads, and sniffElements
+// how many conversations of a list it looks at: the keys that tell the
+// formats apart come early, and looking past the first conversation copes
+// with one that is broken (a ChatGPT entry without "mapping").
+const (
+	sniffBytes    = 1 << 20
+	sniffElements = 5
+)
 
 // DetectError says that no format matched, what each one looks for, and
 // what the file looked like instead.
@@ -40,7 +44,7 @@ var signatures = map[Format]string{
 type shape struct {
 	root  byte                       // '[' or '{'
 	empty bool                       // an empty array
-	keys  map[string]bool            // keys of the first element (array) or of the root object
+	keys  map[string]bool            // keys of the first elements (array) or of the root object
 	sub   map[string]map[string]bool // keys one level below, by parent key
 	order []string                   // keys in the order seen, for messages
 }
@@ -111,8 +115,8 @@ func classify(sh *shape) Format {
 }
 
 // sniff reads the structure at the start of a JSON document: the root
-// kind, the keys of the first element (or of the root object) and the keys
-// one level below them. A document cut off by the prefix is fine.
+// kind, the keys of the first few elements (or of the root object) and the
+// keys one level below them. A document cut off by the prefix is fine.
 func sniff(prefix []byte) (*shape, error) {
 	prefix = bytes.TrimPrefix(prefix, []byte{0xEF, 0xBB, 0xBF})
 	trimmed := bytes.TrimLeft(prefix, " \t\r\n")
@@ -140,6 +144,7 @@ func sniff(prefix []byte) (*shape, error) {
 	var stack []frame
 	var lastKey string
 	sawElement := false
+	elements := 0 // complete elements of a list seen so far
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	for {
 		tok, err := dec.Token()
@@ -166,7 +171,9 @@ func sniff(prefix []byte) (*shape, error) {
 					stack[len(stack)-1].expectKey = true
 				}
 				if sh.root == '[' && len(stack) == 1 {
-					return sh, nil // the first element is complete
+					if elements++; elements == sniffElements {
+						return sh, nil
+					}
 				}
 			}
 			continue
@@ -175,7 +182,10 @@ func sniff(prefix []byte) (*shape, error) {
 			break
 		}
 		if sh.root == '[' && len(stack) == 1 {
-			return sh, nil // the first element is not an object
+			if len(sh.keys) == 0 {
+				return sh, nil // the first element is not an object
+			}
+			continue // a scalar later in the list
 		}
 		f := &stack[len(stack)-1]
 		if f.object && f.expectKey {
@@ -218,7 +228,7 @@ func (sh *shape) describe() string {
 	case sh.root == '[' && len(keys) == 0:
 		return "it holds a list whose first element is not an object"
 	case sh.root == '[':
-		return "it holds a list whose first element has the keys " + strings.Join(keys, ", ")
+		return "it holds a list of objects with the keys " + strings.Join(keys, ", ")
 	case len(keys) == 0:
 		return "it holds an empty object"
 	default:

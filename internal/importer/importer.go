@@ -174,16 +174,16 @@ func OpenReaderAt(r io.ReaderAt, size int64, opts Options) (*Source, error) {
 			return io.NopCloser(io.NewSectionReader(r, 0, size)), nil
 		}
 	}
-	s.format = opts.Format
-	if s.format == "" {
-		f, err := s.detect()
-		if err != nil {
-			return nil, err
-		}
-		s.format = f
-	} else if _, err := ParseFormat(string(s.format)); err != nil {
+	format, err := ParseFormat(string(opts.Format))
+	if err != nil {
 		return nil, err
 	}
+	if format == "" {
+		if format, err = s.detect(); err != nil {
+			return nil, err
+		}
+	}
+	s.format = format
 	return s, nil
 }
 

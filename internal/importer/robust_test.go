@@ -26,7 +26,7 @@ func TestDetectFailsClearly(t *testing.T) {
 		{"empty list", "[]", "an empty list"},
 		{"list of numbers", "[1, 2, 3]", "first element is not an object"},
 		{"unknown object", `{"foo": 1, "bar": {"baz": 2}}`, "object with the keys foo, bar"},
-		{"unknown list", `[{"question": "q", "answer": "a"}]`, "first element has the keys question, answer"},
+		{"unknown list", `[{"question": "q", "answer": "a"}, {"note": 1}]`, "list of objects with the keys question, answer, note"},
 		{"holdfast export", `{"format": "holdfast.chat", "format_version": 1, "session": {}, "messages": []}`, "keys format, format_version, session, messages"},
 		{"empty object", `{}`, "an empty object"},
 		{"zip with other json", string(zipOf(t, "a.json", "{}", "b.json", "[]")), "several JSON files (a.json, b.json)"},
@@ -69,6 +69,8 @@ func TestDetectEachFormat(t *testing.T) {
 		{`{"settings": {}, "session:abc": {"id": "abc", "messages": []}}`, FormatChatbox},
 		{`{"chat-sessions": []}`, FormatChatbox},
 		{"\xEF\xBB\xBF  [{\"mapping\": {}}]", FormatChatGPT}, // byte order mark
+		{`[{"title": "broken first", "conversation_id": "c"}, {"title": "t", "mapping": {}}]`, FormatChatGPT},
+		{`[{"title": "x"}, 3, {"uuid": "u", "chat_messages": []}]`, FormatClaude},
 	}
 	for _, tt := range tests {
 		src, err := OpenReaderAt(strings.NewReader(tt.data), int64(len(tt.data)), Options{})
@@ -100,6 +102,10 @@ func TestParseFormat(t *testing.T) {
 	data := []byte(`[]`)
 	if _, err := OpenReaderAt(bytes.NewReader(data), 2, Options{Format: "myspace"}); err == nil {
 		t.Error("an unknown format in Options was accepted")
+	}
+	src, err := OpenReaderAt(bytes.NewReader(data), 2, Options{Format: "cherry-studio"})
+	if err != nil || src.Format() != FormatCherryStudio {
+		t.Errorf("a format spelled as a user would: %v, %v", src, err)
 	}
 }
 
