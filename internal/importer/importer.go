@@ -332,6 +332,3 @@ func (s *sink) send(c Conversation, err error) bool {
 	}
 	return !s.stopped
 }
-
-// errStopped lets a parser unwind once the sink has stopped.
-var errStopped = errors.New("stopped")
