@@ -174,10 +174,9 @@ func finish(d *draft, index int) (Conversation, error) {
 	}
 	c.CurrentLeafID = nodes[leaf].SourceID
 	if c.Model == "" {
-		path := c.CurrentPath()
-		for k := len(path) - 1; k >= 0; k-- {
-			if path[k].Role == RoleAssistant && path[k].Model != "" {
-				c.Model = path[k].Model
+		for i := leaf; i >= 0; i = par[i] {
+			if nodes[i].Role == RoleAssistant && nodes[i].Model != "" {
+				c.Model = nodes[i].Model
 				break
 			}
 		}
@@ -269,6 +268,13 @@ func keptAncestors(par []int, kept []bool) []int {
 // mergeReasoning folds reasoning-only nodes into their single assistant
 // child, top down, so a chain of thoughts ends up on the answer.
 func mergeReasoning(nodes []draftNode, par []int, kept []bool, leaf int) {
+	found := false
+	for i := range nodes {
+		found = found || nodes[i].mergeDown
+	}
+	if !found {
+		return
+	}
 	children := childLists(par, kept)
 	for _, i := range preorder(par, kept) {
 		m := &nodes[i]
@@ -297,6 +303,16 @@ func mergeReasoning(nodes []draftNode, par []int, kept []bool, leaf int) {
 // liftSystemPrompt turns system messages at the very start of the
 // conversation into its system prompt; their children become roots.
 func liftSystemPrompt(nodes []draftNode, par []int, kept []bool, leaf int, prompt string) (string, int) {
+	found := false
+	for i := range nodes {
+		if kept[i] && par[i] < 0 && nodes[i].Role == RoleSystem {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return prompt, leaf
+	}
 	children := childLists(par, kept)
 	lifted := map[string]bool{strings.TrimSpace(prompt): true}
 	var queue []int
