@@ -27,6 +27,7 @@ bench: build
 	$(GO) test -run '^$$' -bench 'Replay' -benchtime 5x -count 3 ./internal/eventlog/
 	$(GO) test -run '^$$' -bench 'Deliver' -benchtime 200000x -count 3 ./internal/bench/
 	$(GO) test -run '^$$' -bench 'Latency|Replay100k' -benchtime 1x -count 3 ./internal/bench/
+	$(GO) test -run '^$$' -bench 'ChatGPT5000' -benchtime 1x -count 3 ./internal/importer/
 	./bin/holdfast bench
 
 ## build: the headless/serve binary with the front end embedded
