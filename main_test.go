@@ -333,3 +333,83 @@ func TestServeRefusesBadDatabase(t *testing.T) {
 		})
 	}
 }
+
+// Kill -9 with answers waiting in line: after the restart the interrupted
+// answer continues, the queued ones follow in the order they were sent,
+// and at no point of the log do two answers of the chat stream at once.
+func TestKillWithQueuedAnswers(t *testing.T) {
+	bin := buildBinary(t)
+	home, addr := t.TempDir(), freePort(t)
+	p := serve(t, bin, home, addr, 60)
+	var health struct{ Epoch string }
+	p.api(t, "GET", "/api/health", "", &health)
+	var sess struct{ ID string }
+	p.api(t, "POST", "/api/sessions", `{}`, &sess)
+	var ids []string
+	for i, content := range []string{prompt, "/echo second in line", "/echo third in line"} {
+		var sent struct{ Assistant struct{ ID, Status string } }
+		p.api(t, "POST", "/api/sessions/"+sess.ID+"/messages", fmt.Sprintf(`{"content":%q,"client_id":"q%d"}`, content, i), &sent)
+		ids = append(ids, sent.Assistant.ID)
+		if want := map[bool]string{true: "streaming", false: "queued"}[i == 0]; sent.Assistant.Status != want {
+			t.Fatalf("answer %d is %s; want %s", i, sent.Assistant.Status, want)
+		}
+	}
+	r, closeStream := p.events(t, health.Epoch+":0")
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Event == "message.delta" && strings.Contains(ev.Data, `"index":5,`) {
+			break
+		}
+	}
+	closeStream()
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.exited
+
+	p2 := serve(t, bin, home, addr, 2000)
+	r2, closeStream2 := p2.events(t, health.Epoch+":0")
+	defer closeStream2()
+	status := map[string]string{}
+	var starts []string
+	done := 0
+	for done < len(ids) {
+		ev, err := r2.Next()
+		if err != nil {
+			t.Fatalf("stream after restart: %v\n%s", err, p2.stderr)
+		}
+		if !strings.HasPrefix(ev.Event, "message.") || ev.Event == "message.delta" {
+			continue
+		}
+		var m struct{ ID, Role, Status string }
+		json.Unmarshal([]byte(ev.Data), &m)
+		if m.Role != "assistant" {
+			continue
+		}
+		if m.Status == "streaming" && status[m.ID] != "streaming" {
+			starts = append(starts, m.ID)
+		}
+		status[m.ID] = m.Status
+		streaming := 0
+		for _, st := range status {
+			if st == "streaming" {
+				streaming++
+			}
+		}
+		if streaming > 1 {
+			t.Fatalf("event %s: %d answers stream at once: %v", ev.ID, streaming, status)
+		}
+		if ev.Event == "message.completed" {
+			done++
+		}
+	}
+	if fmt.Sprint(starts) != fmt.Sprint(ids) {
+		t.Fatalf("answers started in order %v; want %v", starts, ids)
+	}
+	for _, id := range ids {
+		if status[id] != "complete" {
+			t.Fatalf("answer %s ended %s", id, status[id])
+		}
+	}
+}

@@ -34,6 +34,8 @@ const (
 	EventMessageStopped     = "message.stopped"
 	EventMessageInterrupted = "message.interrupted"
 	EventMessageContinued   = "message.continued"
+	EventMessageQueued      = "message.queued"  // an existing answer waits for its turn (Continue while another streams)
+	EventMessageStarted     = "message.started" // a queued answer's turn came: it streams now
 	EventMessageDeleted     = "message.deleted"
 )
 
@@ -71,6 +73,7 @@ type Reader interface {
 	GetMessage(ctx context.Context, id string) (store.Message, error)
 	ListAllMessages(ctx context.Context, sessionID string) ([]store.Message, error)
 	StreamingMessages(ctx context.Context) ([]store.Message, error)
+	QueuedMessages(ctx context.Context) ([]store.Message, error)
 }
 
 var (
@@ -100,6 +103,9 @@ type Service struct {
 	jobs   map[string]*job // guarded by mu; by assistant message id
 	closed bool            // guarded by mu; set by Close, never cleared
 	wg     sync.WaitGroup  // counts running jobs; Add with mu held
+
+	lanesMu sync.Mutex
+	lanes   map[string]*lane // guarded by lanesMu; by session id (queue.go)
 }
 
 type job struct {
@@ -118,7 +124,7 @@ func New(events EventLog, st Reader, providers Providers, systemPrompt func() st
 		log = slog.New(slog.DiscardHandler)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{events: events, store: st, providers: providers, systemPrompt: systemPrompt, log: log, base: base, cancel: cancel, jobs: map[string]*job{}}
+	return &Service{events: events, store: st, providers: providers, systemPrompt: systemPrompt, log: log, base: base, cancel: cancel, jobs: map[string]*job{}, lanes: map[string]*lane{}}
 }
 
 func mustJSON(v any) []byte {
@@ -222,12 +228,19 @@ func (s *Service) UpdateSession(ctx context.Context, id string, p SessionPatch) 
 
 // DeleteSession stops the session's generations and deletes it.
 func (s *Service) DeleteSession(ctx context.Context, id string) error {
+	release := s.hold(id)
 	s.stopJobs(ctx, func(j *job) bool { return j.sessionID == id }, errStopped)
-	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
-		if err := tx.DeleteSession(id); err != nil {
-			return nil, err
+	err := release(func(l *lane) error {
+		_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+			if err := tx.DeleteSession(id); err != nil {
+				return nil, err
+			}
+			return []eventlog.Event{event(id, EventSessionDeleted, map[string]string{"id": id, "session_id": id})}, nil
+		})
+		if err == nil {
+			l.waiting = nil // deleted with the chat
 		}
-		return []eventlog.Event{event(id, EventSessionDeleted, map[string]string{"id": id, "session_id": id})}, nil
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("delete session %s: %w", id, err)

@@ -293,9 +293,14 @@ func TestEndStates(t *testing.T) {
 				t.Fatalf("kept %q; deltas said %q", final.Content, partial)
 			}
 			if tc.wantStatus == store.StatusStopped {
-				if _, err := e.svc.Stop(ctx, final.ID); !errors.Is(err, ErrConflict) {
-					t.Fatalf("second stop: %v; want conflict", err)
+				// A second Stop (a resend) changes nothing and answers the same.
+				head := e.log.Head()
+				again, err := e.svc.Stop(ctx, final.ID)
+				if err != nil || again.Status != store.StatusStopped || again.Content != final.Content || e.log.Head() != head {
+					t.Fatalf("second stop: %s %v, %d new events; want the same stopped answer and nothing new", again.Status, err, e.log.Head()-head)
 				}
+			} else if _, err := e.svc.Stop(ctx, final.ID); !errors.Is(err, ErrConflict) {
+				t.Fatalf("stop after %s: %v; want conflict", final.Status, err)
 			}
 		})
 	}
@@ -353,7 +358,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 			partial := llm.DemoAnswer(prompt)[:40]
 			var asst store.Message
 			_, err := e.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
-				evs, sent, err := insertTurn(tx, sess, prompt, "", tc.model)
+				evs, sent, err := insertTurn(tx, sess, prompt, "", tc.model, store.StatusStreaming)
 				if err != nil {
 					return nil, err
 				}
@@ -398,7 +403,8 @@ func TestRegenerateAndEditTruncate(t *testing.T) {
 	second, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "two"})
 	e.waitEnd(t, sub, second.Assistant.ID)
 
-	re, err := e.svc.Regenerate(ctx, first.Assistant.ID, "")
+	regen, err := e.svc.Regenerate(ctx, RegenerateRequest{ID: first.Assistant.ID})
+	re := regen.Message
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +426,7 @@ func TestRegenerateAndEditTruncate(t *testing.T) {
 	if _, err := e.svc.Edit(ctx, edited.Assistant.ID, "x", ""); !errors.Is(err, ErrConflict) {
 		t.Fatalf("editing an answer: %v", err)
 	}
-	if _, err := e.svc.Regenerate(ctx, edited.User.ID, ""); !errors.Is(err, ErrConflict) {
+	if _, err := e.svc.Regenerate(ctx, RegenerateRequest{ID: edited.User.ID}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("regenerating a user message: %v", err)
 	}
 	if err := e.svc.DeleteSession(ctx, sess.ID); err != nil {

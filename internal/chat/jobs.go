@@ -20,6 +20,8 @@ type Delta struct {
 
 // start runs a generation job for an assistant message in status
 // streaming. With cont, the provider continues after the message's text.
+// Callers hold the chat's lane and have made the message its running
+// answer (queue.go); when the job ends the lane moves on.
 func (s *Service) start(m store.Message, cont bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -35,13 +37,14 @@ func (s *Service) start(m store.Message, cont bool) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer close(j.done)
-		defer func() {
-			s.mu.Lock()
-			delete(s.jobs, m.ID)
-			s.mu.Unlock()
-		}()
 		s.run(ctx, m, cont)
+		s.mu.Lock()
+		delete(s.jobs, m.ID)
+		s.mu.Unlock()
+		// The next answer of the chat starts before Stop returns, so a
+		// caller sees the queue already moved on.
+		s.ended(m.SessionID, m.ID)
+		close(j.done)
 	}()
 }
 
@@ -199,14 +202,20 @@ func (s *Service) Running(id string) bool {
 	return ok
 }
 
-// Recover settles answers a crash left streaming: their text is already
-// what the log committed; answers whose provider can continue carry on,
-// the rest become interrupted (the user can Continue or Regenerate).
+// Recover settles what a crash or shutdown left behind: answers left
+// streaming continue when their provider can (their text is what the log
+// committed), the rest become interrupted (the user can Continue or
+// Regenerate); answers left queued wait for their turn again, in order.
 func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err error) {
 	msgs, err := s.store.StreamingMessages(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover generations: %w", err)
 	}
+	queued, err := s.store.QueuedMessages(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("recover generations: %w", err)
+	}
+	var continuing []store.Message
 	for _, m := range msgs {
 		if s.Running(m.ID) {
 			continue
@@ -214,8 +223,7 @@ func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err 
 		p, _, rerr := s.providers.Resolve(m.Model)
 		if rerr == nil && p.CanContinue() {
 			s.log.Info("continuing an answer interrupted by a crash", "message", m.ID, "chars", len(m.Content))
-			s.start(m, true)
-			continued++
+			continuing = append(continuing, m)
 			continue
 		}
 		if err := s.finish(m, nil, errShutdown); err != nil {
@@ -223,7 +231,14 @@ func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err 
 		}
 		interrupted++
 	}
-	return continued, interrupted, nil
+	started, waiting, err := s.recoverQueue(ctx, continuing, queued)
+	if err != nil {
+		return started, interrupted, fmt.Errorf("recover generations: %w", err)
+	}
+	if waiting > 0 {
+		s.log.Info("answers waiting for their turn again", "queued", waiting)
+	}
+	return started, interrupted, nil
 }
 
 // Close stops every job (their text is kept; they end interrupted) and

@@ -238,14 +238,24 @@ func (s *Server) messageAction(w http.ResponseWriter, r *http.Request) {
 	case "continue":
 		out, err = s.cfg.Chats.Continue(ctx, id)
 	case "regenerate":
-		out, err = s.cfg.Chats.Regenerate(ctx, id, body.Model)
-		status = http.StatusCreated
-	case "edit":
-		var content string
-		if content, err = body.content(); err == nil {
-			out, err = s.cfg.Chats.Edit(ctx, id, content, body.ClientID)
+		var re chat.Regenerated
+		re, err = s.cfg.Chats.Regenerate(ctx, chat.RegenerateRequest{ID: id, Model: body.Model, ClientID: body.ClientID})
+		out = re.Message
+		if re.Created {
+			status = http.StatusCreated
 		}
-		status = http.StatusCreated
+	case "edit":
+		var (
+			content string
+			sent    chat.Sent
+		)
+		if content, err = body.content(); err == nil {
+			sent, err = s.cfg.Chats.Edit(ctx, id, content, body.ClientID)
+			out = sent
+		}
+		if sent.Created {
+			status = http.StatusCreated
+		}
 	default:
 		writeError(w, http.StatusNotFound, "not_found", "unknown message action "+quoteShort(action))
 		return

@@ -45,7 +45,7 @@ type Chats interface {
 	Send(ctx context.Context, req chat.SendRequest) (chat.Sent, error)
 	Stop(ctx context.Context, id string) (store.Message, error)
 	Continue(ctx context.Context, id string) (store.Message, error)
-	Regenerate(ctx context.Context, id, model string) (store.Message, error)
+	Regenerate(ctx context.Context, req chat.RegenerateRequest) (chat.Regenerated, error)
 	Edit(ctx context.Context, id, content, clientID string) (chat.Sent, error)
 }
 

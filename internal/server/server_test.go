@@ -550,3 +550,85 @@ func TestFrozenClientBlocksNobody(t *testing.T) {
 		t.Fatalf("appends with a frozen client attached: %v", err)
 	}
 }
+
+// One answer at a time per chat, over HTTP: a send while an answer
+// streams is stored queued and starts (message.started) when that answer
+// ends; controls delivered twice change nothing the second time.
+func TestQueueAndRepeatedControls(t *testing.T) {
+	h := start(t, time.Second, 40)
+	sess := h.newSession()
+	s := h.stream("?session=" + sess.ID)
+	s.until(t, func(e sseEvent) bool { return e.Event == "hello" })
+	a := h.send(sess.ID, "first question", "c-a")
+	b := h.send(sess.ID, "/echo second", "c-b")
+	c := h.send(sess.ID, "/echo third", "c-c")
+	if a.Assistant.Status != "streaming" || b.Assistant.Status != "queued" || c.Assistant.Status != "queued" {
+		t.Fatalf("statuses %s %s %s; want streaming queued queued", a.Assistant.Status, b.Assistant.Status, c.Assistant.Status)
+	}
+	cases := []struct {
+		name       string
+		method     string
+		path, body string
+		want       []int // status of the first delivery, then of the second
+		wantStatus string
+	}{
+		{"stop a queued answer", "POST", "/api/messages/" + c.Assistant.ID + "/stop", ``, []int{200, 200}, "stopped"},
+		{"stop the streaming answer", "POST", "/api/messages/" + a.Assistant.ID + "/stop", ``, []int{200, 200}, "stopped"},
+		{"continue a cancelled answer behind the running one", "POST", "/api/messages/" + c.Assistant.ID + "/continue", ``, []int{200, 409}, "queued"},
+	}
+	for _, tc := range cases {
+		for i, want := range tc.want {
+			var m message
+			resp, body := h.do(tc.method, tc.path, tc.body)
+			if resp.StatusCode != want {
+				t.Fatalf("%s, delivery %d: %d %s; want %d", tc.name, i+1, resp.StatusCode, body, want)
+			}
+			if want == 200 {
+				json.Unmarshal(body, &m)
+				if m.Status != tc.wantStatus {
+					t.Fatalf("%s, delivery %d: status %s; want %s", tc.name, i+1, m.Status, tc.wantStatus)
+				}
+			}
+		}
+	}
+	// b started when a was stopped; c waits behind it and then runs.
+	evs := s.until(t, func(e sseEvent) bool {
+		return e.Event == "message.completed" && strings.Contains(e.Data, c.Assistant.ID)
+	})
+	var order []string
+	for _, e := range evs {
+		switch e.Event {
+		case "message.started", "message.queued":
+			var m message
+			json.Unmarshal([]byte(e.Data), &m)
+			order = append(order, e.Event+" "+m.ID)
+		}
+	}
+	want := []string{"message.started " + b.Assistant.ID, "message.queued " + c.Assistant.ID, "message.started " + c.Assistant.ID}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("queue events %v; want %v", order, want)
+	}
+
+	// Regenerate with a client_id: the second delivery returns the same answer, 200.
+	var re, again message
+	h.jsonDo("POST", "/api/messages/"+c.Assistant.ID+"/regenerate", `{"client_id":"r-1"}`, 201, &re)
+	s.until(t, func(e sseEvent) bool { return e.Event == "message.completed" && strings.Contains(e.Data, re.ID) })
+	var page struct{ Messages []message }
+	h.jsonDo("GET", "/api/sessions/"+sess.ID+"/messages", "", 200, &page)
+	resp, body := h.do("POST", "/api/messages/"+c.Assistant.ID+"/regenerate", `{"client_id":"r-1"}`)
+	switch resp.StatusCode {
+	case 200: // the old answer is still there (kept as a version): the same new answer comes back
+		json.Unmarshal(body, &again)
+		if again.ID != re.ID {
+			t.Fatalf("resent regenerate made %s; want %s", again.ID, re.ID)
+		}
+	case 404: // the old answer was replaced by the first delivery
+	default:
+		t.Fatalf("resent regenerate: %d %s", resp.StatusCode, body)
+	}
+	var after struct{ Messages []message }
+	h.jsonDo("GET", "/api/sessions/"+sess.ID+"/messages", "", 200, &after)
+	if len(after.Messages) != len(page.Messages) {
+		t.Fatalf("a resent regenerate changed the chat: %d messages, then %d", len(page.Messages), len(after.Messages))
+	}
+}

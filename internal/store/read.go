@@ -242,6 +242,16 @@ func (s *Store) StreamingMessages(ctx context.Context) ([]Message, error) {
 	return collectMessages(rows)
 }
 
+// QueuedMessages lists answers waiting for their turn, in the order they
+// were queued (oldest first).
+func (s *Store) QueuedMessages(ctx context.Context) ([]Message, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE status='queued' ORDER BY updated_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list queued messages: %w", err)
+	}
+	return collectMessages(rows)
+}
+
 // EventRow is one stored event.
 type EventRow struct {
 	Seq       int64

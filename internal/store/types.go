@@ -13,13 +13,15 @@ const (
 )
 
 // Status is where a message is in its life. A user message is always
-// StatusComplete; an assistant message starts StatusStreaming and ends in
-// one of the other states.
+// StatusComplete; an assistant message starts StatusStreaming (or
+// StatusQueued, while another answer of its chat is generating) and ends
+// in one of the other states.
 type Status string
 
 // Message statuses.
 const (
 	StatusStreaming   Status = "streaming"
+	StatusQueued      Status = "queued" // waits for the chat's current answer to end
 	StatusComplete    Status = "complete"
 	StatusFailed      Status = "failed"
 	StatusStopped     Status = "stopped"
