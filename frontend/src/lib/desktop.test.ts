@@ -38,11 +38,11 @@ describe('desktop bridge', () => {
 
     d.activeSession('s_1');
     d.activeSession(null);
-    d.streamStatus({ state: 'reconnecting', attempt: 2, delayMs: 500, retryAt: 1, reason: 'x' });
+    d.streamStatus({ state: 'reconnecting', attempt: 2, delayMs: 500, retryAt: 1, reason: 'x', since: 0 });
     expect(runtime.EventsEmit.mock.calls).toEqual([
       ['active-session', 's_1'],
       ['active-session', ''],
-      ['stream-status', { state: 'reconnecting', attempt: 2, delayMs: 500, retryAt: 1, reason: 'x' }],
+      ['stream-status', { state: 'reconnecting', attempt: 2, delayMs: 500, retryAt: 1, reason: 'x', since: 0 }],
     ]);
 
     on.get('menu:new-chat')!();

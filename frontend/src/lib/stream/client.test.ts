@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StreamClient, type StreamClientOptions } from './client';
-import { backoffDelay } from './backoff';
+import { BackendDownError, StreamClient, type StreamClientOptions } from './client';
+import { backoffDelay, isLoopbackHost, retryDelay as policyDelay } from './backoff';
 import { FakeServer, type SseHandle } from './fake-server.test-helper';
 import { MissingTokenError } from './resolver';
 import type { Credentials, StreamEvent, StreamStatus } from './types';
@@ -35,7 +35,8 @@ let clients: StreamClient[] = [];
 function setup(opts: Partial<StreamClientOptions> = {}): Harness {
   const server = new FakeServer();
   const env = new FakeEnv();
-  const resolver: ResolverMock = vi.fn(async () => ({ baseUrl: 'http://127.0.0.1:9000/', token: 'T1' }));
+  // A remote server by default: the backoff tests are about it; loopback has its own below.
+  const resolver: ResolverMock = vi.fn(async () => ({ baseUrl: 'https://holdfast.example.net/', token: 'T1' }));
   const client = new StreamClient({
     resolve: resolver,
     fetch: server.fetch,
@@ -94,7 +95,7 @@ describe('connecting and resuming', () => {
     h.client.start();
     await settle();
     const req = h.server.last;
-    expect(req.url).toBe('http://127.0.0.1:9000/api/events');
+    expect(req.url).toBe('https://holdfast.example.net/api/events');
     expect(req.headers.Authorization).toBe('Bearer T1');
     expect(req.headers['Last-Event-ID']).toBe('E1:41');
     expect(h.client.status.state).toBe('connecting');
@@ -190,7 +191,7 @@ describe('backoff', () => {
   });
 
   it('grows the delay on consecutive failures, caps it, and resets after a stable connection', async () => {
-    const h = setup();
+    const h = setup({ downAfterMs: 600_000 }); // the ladder, not the unreachable threshold
     h.client.start();
     const delays: number[] = [];
     for (let i = 0; i < 9; i++) {
@@ -251,6 +252,173 @@ describe('backoff', () => {
     await vi.advanceTimersByTimeAsync(1);
     await settle();
     expect(h.server.streams).toHaveLength(2);
+  });
+});
+
+describe('retry policy: a backend on this machine vs a remote one', () => {
+  const opts = { backoff: { baseMs: 250, capMs: 30_000 }, local: { intervalMs: 250, slowIntervalMs: 2_000 } };
+
+  it.each([
+    ['127.0.0.1', true],
+    ['127.4.5.6', true],
+    ['localhost', true],
+    ['LOCALHOST.', true],
+    ['wails.localhost', true],
+    ['[::1]', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['128.0.0.1', false],
+    ['10.0.0.2', false],
+    ['192.168.1.20', false],
+    ['holdfast.example.net', false],
+    ['localhost.example.net', false],
+    ['[::2]', false],
+  ])('%s is loopback: %s', (host, want) => {
+    expect(isLoopbackHost(host)).toBe(want);
+  });
+
+  it('local: the first retry at once, then a constant short interval whatever the attempt or the server asks', () => {
+    const delays = Array.from({ length: 40 }, (_, attempt) => policyDelay({ attempt, local: true, down: false, floorMs: 1000 }, opts, () => 0.99));
+    expect(delays[0]).toBe(0);
+    expect(new Set(delays.slice(1))).toEqual(new Set([250]));
+    expect(policyDelay({ attempt: 3, local: true, down: true, floorMs: 0 }, opts, () => 0.5)).toBe(2000);
+  });
+
+  it('remote: full-jitter exponential backoff, at least the server floor, also once down', () => {
+    expect(policyDelay({ attempt: 0, local: false, down: false, floorMs: 0 }, opts, () => 0.5)).toBe(125);
+    expect(policyDelay({ attempt: 4, local: false, down: false, floorMs: 0 }, opts, () => 0.5)).toBe(2000);
+    expect(policyDelay({ attempt: 4, local: false, down: false, floorMs: 7000 }, opts, () => 0.5)).toBe(7000);
+    expect(policyDelay({ attempt: 20, local: false, down: true, floorMs: 0 }, opts, () => 0.5)).toBe(15000);
+  });
+
+  function localSetup(extra: Partial<StreamClientOptions> = {}) {
+    const h = setup({ downAfterMs: 30_000, ...extra });
+    h.resolver.mockResolvedValue({ baseUrl: 'http://127.0.0.1:9000', token: 'T1' });
+    return h;
+  }
+
+  it('a loopback backend that went away is tried every 250 ms and resumed the moment it answers', async () => {
+    const h = localSetup();
+    const sse = await startLive(h);
+    sse.event('message.delta', delta(0, 'a'), 'E1:1');
+    await settle();
+    h.statuses.length = 0;
+    sse.drop(); // kill -9
+    await settle();
+    expect(h.client.status).toMatchObject({ state: 'reconnecting', attempt: 1, delayMs: 0 });
+    const tried: number[] = [];
+    const t0 = Date.now();
+    for (let i = 0; i < 20; i++) {
+      await vi.advanceTimersByTimeAsync(retryDelay(h));
+      await settle();
+      tried.push(Date.now() - t0);
+      h.server.last.networkError('connection refused');
+      await settle();
+    }
+    expect(tried.slice(0, 4)).toEqual([0, 250, 500, 750]);
+    expect(tried.at(-1)).toBe(19 * 250);
+    // The status said "reconnecting" throughout: no flicker through "connecting".
+    expect(new Set(h.statuses.map((s) => s.state))).toEqual(new Set(['reconnecting']));
+    // Back: the next attempt goes live and resumes after the last event seen.
+    await vi.advanceTimersByTimeAsync(retryDelay(h));
+    await settle();
+    expect(h.server.last.headers['Last-Event-ID']).toBe('E1:1');
+    const sse2 = await goLive(h);
+    // The next outage starts from an immediate retry again.
+    sse2.drop();
+    await settle();
+    expect(h.client.status).toMatchObject({ state: 'reconnecting', attempt: 1, delayMs: 0 });
+  });
+
+  it('the desktop binding marks its backend local whatever its address says', async () => {
+    const h = setup();
+    h.resolver.mockResolvedValue({ baseUrl: 'http://wails-backend.internal:5000', token: 'T1', local: true });
+    const sse = await startLive(h);
+    sse.drop();
+    await settle();
+    await vi.advanceTimersByTimeAsync(0);
+    await settle();
+    h.server.last.networkError();
+    await settle();
+    expect(retryDelay(h)).toBe(250);
+  });
+
+  it('after the threshold: failed (unreachable), still retrying at a slower pace, live again when it is back', async () => {
+    const h = localSetup({ downAfterMs: 3000 });
+    const sse = await startLive(h);
+    sse.drop();
+    for (let i = 0; i < 14; i++) {
+      await settle();
+      if (h.client.status.state === 'failed') break;
+      await vi.advanceTimersByTimeAsync(retryDelay(h));
+      await settle();
+      h.server.last.networkError('connection refused');
+    }
+    await settle();
+    const s = h.client.status;
+    expect(s).toMatchObject({ state: 'failed', code: 'unreachable', reason: 'connection refused', delayMs: 2000 });
+    if (s.state !== 'failed') throw new Error('not failed');
+    expect(Date.now() - s.since!).toBeGreaterThanOrEqual(3000);
+    expect(s.retryAt).toBe(Date.now() + 2000);
+    // Keeps trying in the background.
+    const before = h.server.streams.length;
+    await vi.advanceTimersByTimeAsync(2000);
+    await settle();
+    expect(h.server.streams.length).toBe(before + 1);
+    await goLive(h);
+  });
+
+  it('a remote backoff crossing the threshold says failed when it passes, not at the next attempt', async () => {
+    const h = setup({ downAfterMs: 5000, random: () => 0.999 });
+    const sse = await startLive(h);
+    sse.drop();
+    await settle();
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(retryDelay(h));
+      await settle();
+      h.server.last.networkError();
+      await settle();
+    }
+    // 250+500+1000+2000+4000 ceilings: the 5th wait ends past 5 s; it is failed before it ends.
+    expect(h.client.status).toMatchObject({ state: 'failed', code: 'unreachable' });
+    expect((h.client.status as { retryAt?: number }).retryAt).toBeGreaterThan(Date.now());
+  });
+
+  it('the Reconnect button tries at once from the failed state', async () => {
+    const h = localSetup({ downAfterMs: 1000 });
+    const sse = await startLive(h);
+    sse.drop();
+    for (let i = 0; i < 8 && h.client.status.state !== 'failed'; i++) {
+      await settle();
+      await vi.advanceTimersByTimeAsync(retryDelay(h));
+      await settle();
+      h.server.last.networkError();
+      await settle();
+    }
+    expect(h.client.status.state).toBe('failed');
+    const before = h.server.streams.length;
+    h.client.reconnect();
+    expect(h.client.status.state).toBe('connecting');
+    await settle();
+    expect(h.server.streams.length).toBe(before + 1);
+    await goLive(h);
+  });
+
+  it('a desktop backend that failed to restart is reported at once, and tried again until it is back', async () => {
+    const h = setup({ local: true });
+    const sse = await startLive(h);
+    h.resolver.mockRejectedValue(new BackendDownError('the backend could not restart: listen on 127.0.0.1:4000: address already in use'));
+    sse.drop();
+    await settle();
+    await vi.advanceTimersByTimeAsync(0);
+    await settle();
+    expect(h.client.status).toMatchObject({ state: 'failed', code: 'backend_down', delayMs: 2000 });
+    expect((h.client.status as { reason: string }).reason).toContain('address already in use');
+    h.resolver.mockResolvedValue({ baseUrl: 'http://127.0.0.1:4001', token: 'T1', local: true });
+    await vi.advanceTimersByTimeAsync(2000);
+    await settle();
+    expect(h.server.last.url).toBe('http://127.0.0.1:4001/api/events');
+    await goLive(h);
   });
 });
 
@@ -355,7 +523,7 @@ describe('sleep and network changes', () => {
     h.env.window.dispatchEvent(new Event('offline'));
     await settle();
     const probe = h.server.last;
-    expect(probe.url).toBe('http://127.0.0.1:9000/api/health');
+    expect(probe.url).toBe('https://holdfast.example.net/api/health');
     expect(probe.headers.Authorization).toBe('Bearer T1');
     probe.networkError();
     await settle();

@@ -1,7 +1,15 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { afterFailure, httpErrorFrom, joinUrl } from '../http';
 import type { HelloData, ShutdownData } from '../protocol';
-import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff';
+import {
+  defaultBackoff,
+  defaultDownAfterMs,
+  defaultLocalRetry,
+  isLoopbackUrl,
+  retryDelay,
+  type BackoffOptions,
+  type LocalRetryOptions,
+} from './backoff';
 import { parseEventId } from './eventid';
 import type { Credentials, Resolver, StreamEvent, StreamListener, StreamStatus } from './types';
 
@@ -32,7 +40,18 @@ export interface StreamClientOptions {
   fetch?: typeof fetch;
   env?: StreamEnv;
   random?: () => number;
+  /** Backoff for a remote server. */
   backoff?: Partial<BackoffOptions>;
+  /** Constant-interval retries for a backend on this machine. */
+  localRetry?: Partial<LocalRetryOptions>;
+  /**
+   * Treat the backend as local even before any credentials are known (the
+   * desktop window, whose binding may fail while its backend is down).
+   * Otherwise the credentials decide (`local`, or a loopback host).
+   */
+  local?: boolean;
+  /** Unreachable this long, the status becomes `failed` (still retrying, slower). */
+  downAfterMs?: number;
   /** A connection live this long resets the backoff. */
   stableMs?: number;
   /** Silence longer than factor × heartbeat_ms aborts the connection. */
@@ -50,9 +69,22 @@ export interface StreamClientOptions {
 }
 
 type Outcome =
-  | { kind: 'retry'; reason: string; floorMs?: number }
+  | { kind: 'retry'; reason: string; floorMs?: number; code?: string }
   | { kind: 'now'; reason: string }
   | { kind: 'fail'; code: string; reason: string };
+
+/**
+ * Thrown by a resolver when the backend it knows of is not running (the
+ * desktop app's in-process server failed to restart): the client says so at
+ * once instead of after the unreachable threshold, and keeps trying.
+ */
+export class BackendDownError extends Error {
+  readonly code = 'backend_down';
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendDownError';
+  }
+}
 
 /** Thrown into a connection's AbortController when the watchdog fires. */
 class StallError extends Error {
@@ -108,10 +140,12 @@ export class StreamClient {
       | 'driftMs'
       | 'hiddenDriftMs'
       | 'probeTimeoutMs'
+      | 'downAfterMs'
     >
   > &
     StreamClientOptions;
   readonly #backoff: BackoffOptions;
+  readonly #localRetry: LocalRetryOptions;
   readonly #env: StreamEnv;
   readonly #random: () => number;
   readonly #listeners = new Map<string, Set<StreamListener<any>>>();
@@ -138,6 +172,10 @@ export class StreamClient {
   #lastByteAt = 0;
   #lastTick = 0;
   #probing = false;
+  /** The backend is on this machine: constant short retries. */
+  #local: boolean;
+  /** When the backend stopped answering (ms); null while live. */
+  #downSince: number | null = null;
 
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #watchdogTimer: ReturnType<typeof setTimeout> | null = null;
@@ -145,6 +183,7 @@ export class StreamClient {
   #tickTimer: ReturnType<typeof setInterval> | null = null;
   #probeTimer: ReturnType<typeof setTimeout> | null = null;
   #probeCtl: AbortController | null = null;
+  #downTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(opts: StreamClientOptions) {
     this.#opts = {
@@ -156,9 +195,12 @@ export class StreamClient {
       driftMs: 4_000,
       hiddenDriftMs: 90_000,
       probeTimeoutMs: 4_000,
+      downAfterMs: defaultDownAfterMs,
       ...opts,
     };
     this.#backoff = { ...defaultBackoff, ...opts.backoff };
+    this.#localRetry = { ...defaultLocalRetry, ...opts.localRetry };
+    this.#local = opts.local ?? false;
     this.#env = opts.env ?? defaultEnv();
     this.#random = opts.random ?? Math.random;
     this.#heartbeatMs = this.#opts.defaultHeartbeatMs;
@@ -220,6 +262,7 @@ export class StreamClient {
     this.#attempt = 0;
     this.#nowStreak = 0;
     this.#freshCreds = false;
+    this.#setStatus({ state: 'connecting', attempt: 0 }); // the click shows at once
     void this.#connect();
   }
 
@@ -231,6 +274,7 @@ export class StreamClient {
     this.#teardown();
     this.#clearRetry();
     this.#clearProbe();
+    this.#clearDown();
     if (this.#tickTimer !== null) clearInterval(this.#tickTimer);
     this.#tickTimer = null;
     this.#env.window?.removeEventListener('online', this.#onOnline);
@@ -248,7 +292,9 @@ export class StreamClient {
     const gen = ++this.#gen;
     const ctl = new AbortController();
     this.#ctl = ctl;
-    this.#setStatus({ state: 'connecting', attempt: this.#attempt });
+    // While retrying, the status keeps saying so (and when the next try
+    // is): a flip to `connecting` four times a second helps nobody.
+    if (!this.#retrying()) this.#setStatus({ state: 'connecting', attempt: this.#attempt });
     this.#armWatchdog(ctl);
     let outcome: Outcome;
     try {
@@ -270,6 +316,7 @@ export class StreamClient {
     }
     const creds = await abortable(this.#opts.resolve({ fresh: this.#freshCreds }), signal);
     this.#creds = creds;
+    this.#local = creds.local ?? (this.#opts.local || isLoopbackUrl(creds.baseUrl));
     const url = new URL(joinUrl(creds.baseUrl, this.#opts.path));
     if (this.#opts.session) url.searchParams.set('session', this.#opts.session);
     const headers: Record<string, string> = {
@@ -342,6 +389,7 @@ export class StreamClient {
         this.#nowStreak = 0;
         this.#kickWatchdog(ctl); // re-arm with the announced heartbeat
         this.#armStable();
+        this.#backUp();
         this.#setStatus({ state: 'live', connectionId: this.#connectionId ?? '' });
         this.#emit({ type, id: m.id ?? null, data });
         return null;
@@ -372,6 +420,10 @@ export class StreamClient {
       return { kind: 'retry', reason: 'no data from the server (stalled)' };
     }
     // HttpError from a resync, or a resolver's error that carries a status (no token → 401).
+    if (err instanceof BackendDownError) {
+      this.#local = true;
+      return { kind: 'retry', reason: err.message, code: err.code };
+    }
     const status = (err as { status?: unknown } | null)?.status;
     if (typeof status === 'number' && err instanceof Error) {
       return this.#failed(status, String((err as { code?: unknown }).code ?? `http_${status}`), err.message);
@@ -410,20 +462,66 @@ export class StreamClient {
         this.#scheduleRetry(o.reason, 0);
         return;
       case 'retry':
-        this.#scheduleRetry(o.reason, o.floorMs ?? 0);
+        this.#scheduleRetry(o.reason, o.floorMs ?? 0, o.code);
     }
   }
 
-  #scheduleRetry(reason: string, floorMs: number): void {
-    const delayMs = Math.max(floorMs, backoffDelay(this.#attempt, this.#backoff, this.#random));
+  #scheduleRetry(reason: string, floorMs: number, code?: string): void {
+    const now = Date.now();
+    if (this.#downSince === null) {
+      this.#downSince = now;
+      this.#armDown();
+    }
+    const since = this.#downSince;
+    const down = code !== undefined || now - since >= this.#opts.downAfterMs;
+    const delayMs = retryDelay(
+      { attempt: this.#attempt, local: this.#local, down, floorMs },
+      { backoff: this.#backoff, local: this.#localRetry },
+      this.#random,
+    );
     this.#attempt++;
-    const retryAt = Date.now() + delayMs;
-    const offline = this.#env.navigator?.onLine === false;
-    this.#setStatus({ state: offline ? 'offline' : 'reconnecting', attempt: this.#attempt, delayMs, retryAt, reason });
+    const retry = { attempt: this.#attempt, delayMs, retryAt: now + delayMs, reason, since };
+    if (down) {
+      this.#setStatus({ state: 'failed', code: code ?? 'unreachable', ...retry });
+    } else {
+      const offline = this.#env.navigator?.onLine === false;
+      this.#setStatus({ state: offline ? 'offline' : 'reconnecting', ...retry });
+    }
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       void this.#connect();
     }, delayMs);
+  }
+
+  /** Waiting for the next attempt (or making it) after losing the backend. */
+  #retrying(): boolean {
+    const s = this.#status;
+    return s.state === 'reconnecting' || s.state === 'offline' || (s.state === 'failed' && s.retryAt !== undefined);
+  }
+
+  /** The stream is live again: the outage is over. */
+  #backUp(): void {
+    this.#downSince = null;
+    this.#clearDown();
+    // Nothing to spread on loopback: the next outage starts from the first step.
+    if (this.#local) this.#attempt = 0;
+  }
+
+  /** Says `failed` when the threshold passes in the middle of a long (remote) backoff. */
+  #armDown(): void {
+    this.#clearDown();
+    this.#downTimer = setTimeout(() => {
+      this.#downTimer = null;
+      const s = this.#status;
+      if (s.state === 'reconnecting' || s.state === 'offline') {
+        this.#setStatus({ ...s, state: 'failed', code: 'unreachable' });
+      }
+    }, this.#opts.downAfterMs);
+  }
+
+  #clearDown(): void {
+    if (this.#downTimer !== null) clearTimeout(this.#downTimer);
+    this.#downTimer = null;
   }
 
   /** Aborts the current connection (if any) without touching the status. */
@@ -509,8 +607,7 @@ export class StreamClient {
   /** The wall clock jumped: the machine slept, and the socket is probably half-open. */
   #onWake(driftMs: number): void {
     this.#emit({ type: 'wake', id: null, data: { driftMs } }, false);
-    const s = this.#status.state;
-    if (this.#closed || s === 'failed') return;
+    if (this.#closed || this.#fatal()) return;
     void this.#connect();
   }
 
@@ -524,8 +621,8 @@ export class StreamClient {
   #check(reason: 'online' | 'offline' | 'visible'): void {
     if (this.#closed) return;
     const s = this.#status;
-    if (s.state === 'failed' || s.state === 'connecting') return;
-    if (s.state === 'reconnecting' || s.state === 'offline') {
+    if (this.#fatal() || s.state === 'connecting') return;
+    if (this.#retrying()) {
       if (reason === 'offline') {
         if (s.state === 'reconnecting') this.#setStatus({ ...s, state: 'offline' });
         return;
@@ -570,6 +667,11 @@ export class StreamClient {
         this.#clearProbe();
         if (!ok && gen === this.#gen && !this.#closed && this.#status.state === 'live') void this.#connect();
       });
+  }
+
+  /** Failed for a reason retrying cannot fix: only Reconnect tries again. */
+  #fatal(): boolean {
+    return this.#status.state === 'failed' && this.#status.retryAt === undefined;
   }
 
   // --- events -------------------------------------------------------------
