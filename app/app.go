@@ -24,3 +24,10 @@ const connectionWait = 30 * time.Second
 func (a *App) ConnectionInfo() (ConnectionInfo, error) {
 	return a.core.connectionInfo(connectionWait)
 }
+
+// RestartBackend restarts the in-process server (the View menu's Restart
+// Backend): the page offers it when the server is down. The error, if it
+// fails again, is the page's to show.
+func (a *App) RestartBackend() error {
+	return a.core.restartBackend(a.core.wailsCtx())
+}

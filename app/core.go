@@ -18,6 +18,7 @@ const (
 	// From the page.
 	EventActiveSession = "active-session" // data: session id ("" = none)
 	EventStreamStatus  = "stream-status"  // data: connecting|live|reconnecting|offline|failed|closed
+	EventStreamWords   = "stream-words"   // new words on screen after the stream came back
 	// To the page.
 	EventNewChat     = "menu:new-chat"
 	EventToggleTheme = "menu:toggle-theme"
@@ -65,6 +66,11 @@ type Core struct {
 	lastDir  string    // folder of the last export
 	geometry *Geometry // saved window state (nil = none)
 	unlock   func()    // releases the data folder lock
+	// restartErr is why the last Restart Backend left the server not
+	// listening (nil after one that worked); restartedAt is when the last
+	// one finished, to log how long the page took to show words again.
+	restartErr  error
+	restartedAt time.Time
 
 	restarting sync.Mutex
 }
@@ -125,6 +131,7 @@ func (c *Core) startup(ctx context.Context) {
 	}
 	c.ui.On(ctx, EventActiveSession, func(data ...any) { c.setActive(firstString(data)) })
 	c.ui.On(ctx, EventStreamStatus, func(data ...any) { c.setStatus(streamState(data)) })
+	c.ui.On(ctx, EventStreamWords, func(...any) { c.wordsResumed() })
 
 	unlock, err := lockHome(c.home)
 	var be Backend
@@ -228,6 +235,10 @@ func (c *Core) wailsCtx() context.Context {
 type ConnectionInfo struct {
 	BaseURL string `json:"baseUrl"`
 	Token   string `json:"token"`
+	// Down says why the server is not listening (a Restart Backend that
+	// failed); BaseURL is empty then. The page shows it with a Restart
+	// Backend button and keeps asking.
+	Down string `json:"down,omitempty"`
 }
 
 // connectionInfo waits (up to wait) for the backend and reports where it
@@ -239,7 +250,16 @@ func (c *Core) connectionInfo(wait time.Duration) (ConnectionInfo, error) {
 	if err != nil {
 		return ConnectionInfo{}, err
 	}
-	return ConnectionInfo{BaseURL: be.BaseURL(), Token: be.Token()}, nil
+	info := ConnectionInfo{BaseURL: be.BaseURL(), Token: be.Token()}
+	if info.BaseURL == "" {
+		info.Down = "the server is not listening"
+		c.mu.Lock()
+		if c.restartErr != nil {
+			info.Down = c.restartErr.Error()
+		}
+		c.mu.Unlock()
+	}
+	return info, nil
 }
 
 func (c *Core) setActive(id string) {
@@ -283,12 +303,36 @@ func (c *Core) restartBackend(ctx context.Context) error {
 		return err
 	}
 	c.log.Info("restarting the server", "url", be.BaseURL())
-	if err := be.RestartServer(ctx); err != nil {
-		return fmt.Errorf("restart the server: %w", err)
+	err = be.RestartServer(ctx)
+	c.mu.Lock()
+	c.restartErr, c.restartedAt = nil, c.now()
+	if err != nil {
+		c.restartErr = fmt.Errorf("restart the server: %w", err)
+		err = c.restartErr
+	}
+	c.mu.Unlock()
+	if err != nil {
+		c.hooks.record("backend down")
+		return err
 	}
 	c.log.Info("server restarted", "url", be.BaseURL())
 	c.hooks.writeConn(ConnectionInfo{BaseURL: be.BaseURL(), Token: be.Token()})
+	c.hooks.record("backend restarted")
 	return nil
+}
+
+// wordsResumed: the page shows new words again after its stream came back.
+func (c *Core) wordsResumed() {
+	c.mu.Lock()
+	since := c.restartedAt
+	c.restartedAt = time.Time{}
+	c.mu.Unlock()
+	if !since.IsZero() {
+		c.log.Info("words on screen again after Restart Backend", "ms", c.now().Sub(since).Milliseconds())
+	} else {
+		c.log.Info("words on screen again after a reconnect")
+	}
+	c.hooks.record("words")
 }
 
 // about shows the version and where the data lives.

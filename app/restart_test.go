@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,4 +181,66 @@ type failingRestart struct{ Backend }
 func (failingRestart) BaseURL() string { return "http://127.0.0.1:1" }
 func (failingRestart) RestartServer(context.Context) error {
 	return errors.New("listen on 127.0.0.1:8080: address already in use")
+}
+
+// flakyRestart is a backend whose first restart cannot listen again (the
+// port was taken in between) and whose second one works.
+type flakyRestart struct {
+	Backend
+	mu       sync.Mutex
+	restarts int
+	url      string
+}
+
+func (f *flakyRestart) Token() string { return "tok" }
+func (f *flakyRestart) BaseURL() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.url
+}
+func (f *flakyRestart) RestartServer(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.restarts++
+	if f.restarts == 1 {
+		f.url = ""
+		return errors.New("listen on 127.0.0.1:8080: address already in use")
+	}
+	f.url = "http://127.0.0.1:8081"
+	return nil
+}
+
+// A restart that leaves the server down is what the page hears from
+// ConnectionInfo (with why), and the page's Restart Backend button (the
+// bound App.RestartBackend) brings it back.
+func TestRestartFailureLeavesThePageAWayBack(t *testing.T) {
+	ui := newFakeUI()
+	be := &flakyRestart{url: "http://127.0.0.1:8080"}
+	home := t.TempDir()
+	c := NewCore(CoreConfig{Home: home, UI: ui, TestHooks: true, Open: func(context.Context, *slog.Logger) (Backend, error) {
+		return be, nil
+	}})
+	c.startup(context.Background())
+	defer c.hooks.stopPolling()
+	app := &App{core: c}
+
+	a, _ := c.findAction(ActRestartBackend)
+	c.do(a)
+	info, err := app.ConnectionInfo()
+	if err != nil || info.BaseURL != "" || !strings.Contains(info.Down, "address already in use") {
+		t.Fatalf("after a failed restart: %+v, %v; want no address and why", info, err)
+	}
+	if err := app.RestartBackend(); err != nil {
+		t.Fatalf("Restart Backend from the page: %v", err)
+	}
+	info, err = app.ConnectionInfo()
+	if err != nil || info.BaseURL != "http://127.0.0.1:8081" || info.Down != "" {
+		t.Fatalf("after restarting again: %+v, %v", info, err)
+	}
+	// The page says when words are back; the app logs and records it.
+	ui.fire(EventStreamWords)
+	events, _ := os.ReadFile(filepath.Join(home, "test-hooks", "events.log"))
+	for _, want := range []string{"backend down", "backend restarted", "words"} {
+		mustContain(t, "events.log", string(events), " "+want+"\n")
+	}
 }

@@ -68,7 +68,8 @@ export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 50, what = 
 /**
  * Starts `holdfast serve`. Options: home (data folder; default a fresh temp
  * folder), port (default any free one), token, tps (demo tokens/s),
- * heartbeat (e.g. '1s').
+ * heartbeat (e.g. '1s'), readyPollMs (how often to ask /api/health while
+ * it starts; `readyAt` is when it first answered, to time a reconnect).
  */
 export async function startServer(opts = {}) {
   const home = opts.home ?? tempHome();
@@ -90,14 +91,16 @@ export async function startServer(opts = {}) {
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   exited.then(() => liveProcesses.delete(proc));
   const base = `http://127.0.0.1:${port}`;
+  let readyAt = 0;
   try {
     await waitFor(
       async () => {
         if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`server exited: ${output}`);
         const res = await fetch(`${base}/api/health`, { headers: { Authorization: `Bearer ${token}` } });
+        if (res.ok) readyAt = Date.now();
         return res.ok;
       },
-      { timeoutMs: 15_000, what: `holdfast serve on ${base}` },
+      { timeoutMs: 15_000, intervalMs: opts.readyPollMs ?? 50, what: `holdfast serve on ${base}` },
     );
   } catch (err) {
     proc.kill('SIGKILL');
@@ -109,6 +112,8 @@ export async function startServer(opts = {}) {
     token,
     base,
     url: `${base}/#token=${token}`,
+    /** When /api/health first answered (ms since the epoch). */
+    readyAt,
     proc,
     get output() {
       return output;
@@ -173,6 +178,9 @@ export class RestClient {
   }
   send(sessionId, content, clientId = `e2e-${Math.random().toString(36).slice(2)}`) {
     return this.request('POST', `/api/sessions/${sessionId}/messages`, { content, client_id: clientId });
+  }
+  message(sessionId, id) {
+    return this.messages(sessionId).then((ms) => ms.find((m) => m.id === id) ?? null);
   }
   /** Waits until no message of the session is streaming; returns the messages. */
   async settled(sessionId, timeoutMs = 30_000) {
@@ -348,6 +356,52 @@ export async function recordStatuses(page) {
 
 export function statuses(page) {
   return page.evaluate(() => window.__statuses);
+}
+
+/**
+ * Records, every animation frame, the visible length of the last answer in
+ * window.__grow ({at: ms since the epoch, id: its message id, len}), one
+ * entry per change: when new words reached the screen.
+ */
+export async function recordAnswerGrowth(page) {
+  await page.evaluate(() => {
+    const w = window;
+    w.__grow = [];
+    let last = '';
+    const tick = () => {
+      const all = document.querySelectorAll('[data-testid=message][data-role=assistant]');
+      const msg = all[all.length - 1];
+      const el = msg?.querySelector('[data-testid=message-text]');
+      const id = msg?.getAttribute('data-id') ?? '';
+      const len = el ? el.innerText.length : 0;
+      if (`${id}:${len}` !== last) {
+        w.__grow.push({ at: Date.now(), id, len });
+        last = `${id}:${len}`;
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+}
+
+/** The id of the last answer on screen. */
+export function lastAnswerId(page) {
+  return page.evaluate(() => {
+    const all = document.querySelectorAll('[data-testid=message][data-role=assistant]');
+    return all[all.length - 1]?.getAttribute('data-id') ?? null;
+  });
+}
+
+/** The first time (ms since the epoch) answer `id` was seen longer than `len`, or null. */
+export async function grewPast(page, id, len) {
+  return page.evaluate(([i, n]) => window.__grow.find((g) => g.id === i && g.len > n)?.at ?? null, [id, len]);
+}
+
+/** Median and maximum of a list of numbers. */
+export function medianMax(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, max: s.at(-1) };
 }
 
 /** Opens a session from the sidebar by its title (first match). */

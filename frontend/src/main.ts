@@ -8,6 +8,7 @@ import { describeError } from './lib/errors';
 import { I18n } from './lib/i18n.svelte';
 import { MarkdownRenderer } from './lib/markdown';
 import { captureTokenFromHash, defaultResolver } from './lib/stream/resolver';
+import { streamTuning } from './lib/stream/tuning';
 import { Theme } from './lib/theme.svelte';
 import { Toasts } from './lib/toasts.svelte';
 
@@ -29,8 +30,10 @@ const desktop = connectDesktop(window, {
 store = new ChatStore({
   resolve: defaultResolver(window),
   storage: localStorage,
+  stream: streamTuning(window),
   onError: (what, err) => toasts.error(describeError(i18n, what, err)),
   onStatus: (status) => desktop.streamStatus(status),
+  onResumed: () => desktop.wordsResumed(),
   onActive: (id) => desktop.activeSession(id),
   onConfigUi: (ui) => applyUi({ theme, i18n }, ui),
 });

@@ -133,8 +133,12 @@ export class Api {
     return this.request<Message>('POST', `/api/messages/${encodeURIComponent(messageId)}/continue`);
   }
 
-  regenerate(messageId: string, model?: string) {
-    return this.request<Message>('POST', `/api/messages/${encodeURIComponent(messageId)}/regenerate`, { body: model ? { model } : {} });
+  /** `clientId` makes a resend harmless: the server returns the answer the first delivery made. */
+  regenerate(messageId: string, model?: string, clientId?: string) {
+    const body: { model?: string; client_id?: string } = {};
+    if (model) body.model = model;
+    if (clientId) body.client_id = clientId;
+    return this.request<Message>('POST', `/api/messages/${encodeURIComponent(messageId)}/regenerate`, { body });
   }
 
   edit(messageId: string, body: { content: string; client_id: string }) {

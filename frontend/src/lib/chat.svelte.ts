@@ -10,7 +10,9 @@ import type { ReportError } from './errors';
 import type { ConfigChanged, ConfigError, Session, SessionDeleted } from './protocol';
 import { StreamClient, type StreamClientOptions } from './stream/client';
 import { earlierHead } from './stream/eventid';
-import { flushOnLive, type OutboxStorage } from './stream/outbox';
+import { flushOnLive, kindOf, type OutboxItem, type OutboxStorage } from './stream/outbox';
+import type { Delivered } from './chat/pending.svelte';
+import type { MessagePair } from './protocol';
 import type { Resolver, StreamEvent, StreamStatus } from './stream/types';
 
 export interface ChatStoreOptions {
@@ -24,6 +26,8 @@ export interface ChatStoreOptions {
   /** Reports failures to the user (toasts). */
   onError?: ReportError;
   onStatus?: (status: StreamStatus) => void;
+  /** New words of the open chat reached the screen after the stream came back from an outage. */
+  onResumed?: () => void;
   onActive?: (id: string | null) => void;
   /** Applies a theme or language that changed in config.toml. */
   onConfigUi?: (ui: Partial<UiSettings>) => void;
@@ -79,6 +83,7 @@ export class ChatStore {
     });
     this.conversation = new Conversation({
       api,
+      outbox: (item) => this.pending.add(item),
       storage,
       frame: opts.frame,
       newId: this.#newId,
@@ -88,11 +93,12 @@ export class ChatStore {
       onError,
     });
     this.models = new Models({ api, storage, onError });
-    this.pending = new PendingMessages({ api, storage, chat: this.conversation, onSent: (p) => this.conversation.addPair(p), onError });
+    this.pending = new PendingMessages({ api, storage, chat: this.conversation, onDone: (item, r) => this.#delivered(item, r), onError });
     this.client = new StreamClient({ resolve: opts.resolve, resync: (signal) => this.resync(signal), fetch: opts.fetch, ...opts.stream });
     this.client.addEventListener('*', (ev) => this.#onEvent(ev));
     this.connection = new Connection({ client: this.client, api, onStatus: opts.onStatus, onError });
     this.#offOutbox = flushOnLive(this.client, this.pending);
+    if (opts.onResumed) this.#watchResume(opts.onResumed, opts.frame ?? ((cb) => requestAnimationFrame(cb)));
     this.#active = $derived(this.sessions.find(this.conversation.id));
   }
 
@@ -164,11 +170,45 @@ export class ChatStore {
     return true;
   }
 
+  /** Deletes a chat; like every request it goes through the outbox (pending while offline). */
+  deleteChat(id: string): void {
+    this.pending.add({ kind: 'delete-chat', clientId: this.#newId(), sessionId: id, content: '', createdAt: Date.now() });
+  }
+
+  /** The server answered an outbox item: its result goes where it belongs. */
+  #delivered(item: OutboxItem, result: Delivered): void {
+    switch (kindOf(item)) {
+      case 'send':
+        if (result.data) this.conversation.addPair(result.data as MessagePair);
+        return;
+      case 'delete-chat':
+        return this.sessions.drop(item.sessionId);
+      default:
+        return this.conversation.delivered(item, result);
+    }
+  }
+
   /** Picks the model of new chats and of the open one. */
   async setModel(model: string): Promise<void> {
     this.models.choose(model);
     const id = this.conversation.id;
     if (id) await this.sessions.setModel(id, model);
+  }
+
+  /** Calls `resumed` once per outage, two frames after the first delta of the open chat (painted by then). */
+  #watchResume(resumed: () => void, frame: (cb: () => void) => unknown): void {
+    let wasLive = false;
+    let waiting = false;
+    this.client.addEventListener<StreamStatus>('status', (ev) => {
+      if (ev.data.state !== 'live') return;
+      waiting = wasLive;
+      wasLive = true;
+    });
+    this.client.addEventListener<{ session_id?: string }>('message.delta', (ev) => {
+      if (!waiting || ev.data?.session_id !== this.conversation.id) return;
+      waiting = false;
+      frame(() => frame(resumed));
+    });
   }
 
   /** Hands each stream event to the object it concerns (the open chat holds its own back while it loads). */

@@ -64,6 +64,8 @@ class Backend {
   gate: Promise<void> | null = null;
   models = [{ id: 'demo/demo', provider: 'demo', model: 'demo', label: 'Demo', demo: true }];
   configError: { file: string; problems: { line?: number; column?: number; message: string }[] } | null = null;
+  /** Message controls and chat deletions that reached the server, in order. */
+  readonly controls: string[] = [];
   /** Answers of POST /continue: a JSON error to send, or null to continue. */
   continueError: { status: number; code: string; message: string } | null = null;
 
@@ -88,6 +90,27 @@ class Backend {
       return json(msg(m[1], { status: 'streaming' }));
     }
     if ((m = url.pathname.match(/^\/api\/messages\/([^/]+)\/regenerate$/))) return json(msg(`${m[1]}_again`, { status: 'streaming' }), 201);
+    if ((m = url.pathname.match(/^\/api\/messages\/([^/]+)\/(stop|edit)$/))) {
+      this.controls.push(`${m[2]} ${m[1]}`);
+      const found = Object.values(this.messages).flat().find((x) => x.id === m![1]);
+      if (!found) return json({ error: { code: 'not_found', message: 'no such message' } }, 404);
+      if (m[2] === 'stop') {
+        if (found.status !== 'streaming' && found.status !== 'queued' && found.status !== 'stopped') {
+          return json({ error: { code: 'conflict', message: `message is ${found.status}` } }, 409);
+        }
+        found.status = 'stopped';
+        return json({ ...found });
+      }
+      const body = JSON.parse(String(init?.body));
+      const user = msg(`${m[1]}_edited`, { role: 'user', content: body.content, status: 'complete', client_id: body.client_id });
+      return json({ user, assistant: msg(`${m[1]}_answer`) }, 201);
+    }
+    if ((m = url.pathname.match(/^\/api\/sessions\/([^/]+)$/)) && method === 'DELETE') {
+      this.controls.push(`delete ${m[1]}`);
+      if (!this.sessions.some((x) => x.id === m![1])) return json({ error: { code: 'not_found', message: 'no such chat' } }, 404);
+      this.sessions = this.sessions.filter((x) => x.id !== m![1]);
+      return new Response(null, { status: 204 });
+    }
     if (url.pathname === '/api/health') return json({ ok: true, version: 'test', epoch: 'E1', head: this.head });
     if ((m = url.pathname.match(/^\/api\/sessions\/([^/]+)\/messages$/))) {
       const id = m[1];
@@ -401,28 +424,113 @@ describe('ChatStore', () => {
     });
     h.store.start();
     await h.live();
-    await h.store.conversation.continueMessage('m2');
+    h.store.conversation.continueMessage('m2');
+    await settle();
     expect(h.store.conversation.cannotContinue).toEqual({ m2: 'this model cannot continue an answer; regenerate it instead' });
     expect(h.errors).toEqual([]);
     expect(h.store.conversation.messages[1].status).toBe('stopped'); // left as it was
 
-    await h.store.conversation.regenerate('m2');
+    h.store.conversation.regenerate('m2');
+    await settle();
     expect(h.store.conversation.cannotContinue).toEqual({});
     expect(h.store.conversation.messages.map((m) => m.id)).toEqual(['m1', 'm2_again']);
   });
 
-  it('reports other Continue failures as errors', async () => {
+  it.each([
+    [409, 'conflict', 'message m2 is queued', []],
+    [400, 'bad_request', 'malformed request', ['continue: malformed request']],
+  ])('a Continue answered %i: moot is quiet, a real rejection is reported', async (status, code, message, errors) => {
     const h = setup((b, s) => {
       b.sessions = [session('s1')];
       b.messages.s1 = [msg('m2', { content: 'part', chunks: 1, status: 'stopped' })];
-      b.continueError = { status: 409, code: 'conflict', message: 'message is not stopped' };
+      b.continueError = { status, code, message };
       s.setItem('holdfast.active', 's1');
     });
     h.store.start();
     await h.live();
-    await h.store.conversation.continueMessage('m2');
+    h.store.conversation.continueMessage('m2');
+    await settle();
     expect(h.store.conversation.cannotContinue).toEqual({});
-    expect(h.errors).toEqual(['continue: message is not stopped']);
+    expect(h.errors).toEqual(errors);
+    expect(h.store.pending.items).toEqual([]);
+  });
+
+  it('controls clicked while offline wait in the outbox, pending on their message, and are delivered once, Stop first', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1'), session('s2')];
+      b.messages.s1 = [msg('m1', { role: 'user', content: 'q', status: 'complete' }), msg('m2', { content: 'so far', chunks: 2, status: 'streaming' })];
+      b.messages.s2 = [];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    const sse = await h.live();
+    h.backend.up = false;
+    sse.drop();
+    await settle();
+    await h.store.send('queued while offline');
+    h.store.conversation.edit('m1', 'edited while offline');
+    h.store.deleteChat('s2');
+    h.store.conversation.stop(); // the streaming answer
+    h.store.conversation.stop('m2'); // clicked twice: one Stop
+    await settle();
+    const kinds = h.store.pending.items.map((i) => `${i.kind ?? 'send'} ${i.messageId ?? i.sessionId}`);
+    expect(kinds).toEqual(['stop m2', 'send s1', 'edit m1', 'delete-chat s2']);
+    expect(h.store.pending.about('m2').map((i) => i.kind)).toEqual(['stop']);
+    expect(h.store.pending.about('m1').map((i) => i.content)).toEqual(['edited while offline']);
+    expect(h.store.pending.deleting('s2')).toBe(true);
+    // They survive a reload of the page: they are in storage.
+    expect(JSON.parse(h.storage.getItem('holdfast.outbox')!)).toHaveLength(4);
+    expect(h.backend.controls).toEqual([]);
+
+    h.backend.up = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    await h.live();
+    await settle();
+    expect(h.backend.controls).toEqual(['stop m2', 'edit m1', 'delete s2']);
+    expect(h.backend.posted.map((p) => p.body.content)).toEqual(['queued while offline']);
+    expect(h.store.pending.items).toEqual([]);
+    expect(h.store.conversation.messages.find((m) => m.id === 'm2')).toBeUndefined(); // the edit replaced it
+    expect(h.store.sessions.find('s2')).toBeNull();
+    expect(h.errors).toEqual([]);
+  });
+
+  it('a Stop that arrives after the answer ended, or twice, changes nothing and reports nothing', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [msg('m2', { content: 'done', chunks: 2, status: 'complete' })];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    await h.live();
+    h.store.conversation.stop('m2');
+    await settle();
+    expect(h.backend.controls).toEqual(['stop m2']);
+    expect(h.store.conversation.messages[0].status).toBe('complete');
+    expect(h.store.pending.items).toEqual([]);
+    expect(h.errors).toEqual([]);
+  });
+
+  it('a pending control can be discarded', async () => {
+    const h = setup((b, s) => {
+      b.sessions = [session('s1')];
+      b.messages.s1 = [msg('m2', { content: 'so far', chunks: 2, status: 'streaming' })];
+      s.setItem('holdfast.active', 's1');
+    });
+    h.store.start();
+    const sse = await h.live();
+    h.backend.up = false;
+    sse.drop();
+    await settle();
+    h.store.conversation.stop('m2');
+    await settle();
+    const [stop] = h.store.pending.about('m2');
+    h.store.pending.discard(stop.clientId);
+    expect(h.store.pending.about('m2')).toEqual([]);
+    h.backend.up = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    await h.live();
+    await settle();
+    expect(h.backend.controls).toEqual([]);
   });
 
   it('keeps the token usage a finished answer reports', async () => {

@@ -22,9 +22,22 @@ export interface Desktop {
   readonly present: boolean;
   activeSession(id: string | null): void;
   streamStatus(status: StreamStatus): void;
+  /** New words reached the screen after the stream came back (the app logs it; the smoke test times it). */
+  wordsResumed(): void;
+  /**
+   * Restarts the in-process backend (the View menu's Restart Backend), for
+   * the banner shown when it is down; null outside the desktop app.
+   */
+  restartBackend: (() => Promise<void>) | null;
   /** Opens a link in the system browser; false when the page should handle it itself. */
   openExternal(url: string): boolean;
   dispose(): void;
+}
+
+/** The bound App.RestartBackend of the desktop window, if any. */
+function findRestart(w: unknown): (() => Promise<void>) | null {
+  const app = (w as { go?: { app?: { App?: { RestartBackend?: () => Promise<void> } } } } | null)?.go?.app?.App;
+  return typeof app?.RestartBackend === 'function' ? () => app.RestartBackend!() : null;
 }
 
 export function findRuntime(w: unknown): WailsRuntime | null {
@@ -40,6 +53,8 @@ export function connectDesktop(w: unknown, handlers: DesktopHandlers): Desktop {
       present: false,
       activeSession: () => {},
       streamStatus: () => {},
+      wordsResumed: () => {},
+      restartBackend: null,
       openExternal: () => false,
       dispose: () => {},
     };
@@ -55,6 +70,8 @@ export function connectDesktop(w: unknown, handlers: DesktopHandlers): Desktop {
     present: true,
     activeSession: (id) => rt.EventsEmit('active-session', id ?? ''),
     streamStatus: (status) => rt.EventsEmit('stream-status', status),
+    wordsResumed: () => rt.EventsEmit('stream-words'),
+    restartBackend: findRestart(w),
     openExternal: (url) => {
       if (!rt.BrowserOpenURL) return false;
       rt.BrowserOpenURL(url);

@@ -9,6 +9,7 @@ const actionKeys: Record<string, MessageKey> = {
   edit: 'action.edit',
   rename: 'action.rename',
   delete: 'action.delete',
+  'delete-chat': 'action.delete',
   create: 'action.create',
   model: 'action.model',
   load: 'action.load',
@@ -21,11 +22,12 @@ const actionKeys: Record<string, MessageKey> = {
 
 /** One sentence for a toast: what failed and why, in the UI language. */
 export function describeError(i18n: I18n, what: string, err: unknown): string {
-  if (what === 'send' && err instanceof Error && err.name === 'PermanentSendError') {
+  const rejected = err instanceof Error && err.name === 'PermanentSendError';
+  if (what === 'send' && rejected) {
     return i18n.t('error.rejected', { reason: err.message });
   }
-  if (isNetworkError(err)) return i18n.t('error.network');
-  const reason = err instanceof HttpError ? err.message : String(err);
+  if (isNetworkError(err) && !rejected) return i18n.t('error.network');
+  const reason = err instanceof HttpError || rejected ? (err as Error).message : String(err);
   const key = actionKeys[what];
   return i18n.t('error.generic', { what: key ? i18n.t(key) : what, reason });
 }

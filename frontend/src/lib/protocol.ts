@@ -15,7 +15,8 @@ export interface Session {
   message_count: number;
 }
 
-export type MessageStatus = 'streaming' | 'complete' | 'failed' | 'stopped' | 'interrupted';
+/** `queued`: waits for the chat's current answer to end (one answer at a time per chat). */
+export type MessageStatus = 'streaming' | 'queued' | 'complete' | 'failed' | 'stopped' | 'interrupted';
 
 /** One turn of a chat. */
 export interface Message {
@@ -219,6 +220,10 @@ export interface EventData {
   'message.stopped': Message;
   'message.interrupted': Message;
   'message.continued': Message;
+  /** An existing answer waits for its turn (Continue while another answer of the chat streams). */
+  'message.queued': Message;
+  /** A queued answer's turn came: it streams now. */
+  'message.started': Message;
   'message.deleted': MessageDeleted;
   'config.changed': ConfigChanged;
   'config.error': ConfigError;

@@ -17,12 +17,16 @@ export interface ConnectionOptions {
 export class Connection {
   #status = $state.raw<StreamStatus>({ state: 'connecting', attempt: 0 });
   #paused = $state(false);
+  /** Failed since it was last live (a Reconnect click's attempt keeps the banner up). */
+  #down = $state(false);
   readonly #opts: ConnectionOptions;
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts;
     opts.client.addEventListener<StreamStatus>('status', (ev) => {
       this.#status = ev.data;
+      if (ev.data.state === 'failed') this.#down = true;
+      else if (ev.data.state === 'live' || ev.data.state === 'closed') this.#down = false;
       opts.onStatus?.(ev.data);
     });
     opts.client.addEventListener('hello', () => {
@@ -34,6 +38,14 @@ export class Connection {
 
   get status(): StreamStatus {
     return this.#status;
+  }
+
+  /**
+   * The backend is down in a way worth more than the pill: failed (past the
+   * unreachable threshold, stopped, or refused), and not live again since.
+   */
+  get down(): boolean {
+    return this.#down;
   }
 
   get paused(): boolean {

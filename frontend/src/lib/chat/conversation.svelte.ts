@@ -1,7 +1,9 @@
 import type { Api, Snapshot } from '../api';
-import { attempt, type ReportError } from '../errors';
+import type { ReportError } from '../errors';
 import { HttpError } from '../http';
 import type { Message, MessageDelta, MessageDeleted, MessagePage, MessagePair } from '../protocol';
+import type { Delivered } from './pending.svelte';
+import { kindOf, type OutboxItem } from '../stream/outbox';
 import type { StreamEvent } from '../stream/types';
 import { Transcript, type Arrival } from './transcript.svelte';
 
@@ -14,6 +16,8 @@ const activeKey = 'holdfast.active';
 const arrivals: Partial<Record<string, Arrival>> = {
   'message.created': 'created',
   'message.continued': 'continued',
+  'message.queued': 'continued',
+  'message.started': 'continued',
   'message.completed': 'final',
   'message.failed': 'final',
   'message.stopped': 'final',
@@ -21,7 +25,12 @@ const arrivals: Partial<Record<string, Arrival>> = {
 };
 
 export interface ConversationOptions {
-  api: Pick<Api, 'listMessages' | 'stop' | 'continueMessage' | 'regenerate' | 'edit'>;
+  api: Pick<Api, 'listMessages'>;
+  /**
+   * Where the message controls go: the outbox, which keeps them across
+   * drops and delivers them in order when the server can be reached.
+   */
+  outbox: (item: OutboxItem) => void;
   storage: { getItem(k: string): string | null; setItem(k: string, v: string): void; removeItem?(k: string): void };
   /** Schedules the coalesced render; requestAnimationFrame when not given. */
   frame?: (cb: () => void) => unknown;
@@ -174,44 +183,67 @@ export class Conversation {
   }
 
   // --- actions ----------------------------------------------------------------
+  // Controls are requests like sends: queued in the outbox (shown as pending
+  // on their message while they wait), delivered once, answered in delivered().
 
-  async stop(messageId?: string): Promise<void> {
+  /** Stops an answer (the one streaming when none is named); a queued one is cancelled. */
+  stop(messageId?: string): void {
     const id = messageId ?? this.streaming?.id;
-    if (!id) return;
-    await attempt(this.#opts.onError, 'stop', () => this.#opts.api.stop(id));
+    if (id) this.#request('stop', id);
   }
 
-  async continueMessage(messageId: string): Promise<void> {
-    try {
-      const { data } = await this.#opts.api.continueMessage(messageId);
-      this.#upsert(data, 'continued');
-    } catch (err) {
-      // Not a failure to report but a limit of the provider: the message says so and offers Regenerate.
-      if (err instanceof HttpError && err.code === 'cannot_continue') {
-        this.#cannotContinue = { ...this.#cannotContinue, [messageId]: err.message };
-      } else {
-        this.#opts.onError?.('continue', err);
-      }
-    }
+  continueMessage(messageId: string): void {
+    this.#request('continue', messageId);
   }
 
-  async regenerate(messageId: string): Promise<void> {
-    await attempt(this.#opts.onError, 'regenerate', async () => {
-      const { data } = await this.#opts.api.regenerate(messageId, this.#opts.model?.());
-      this.#remove(messageId);
-      this.#upsert(data, 'created');
-    });
+  regenerate(messageId: string): void {
+    this.#request('regenerate', messageId, { model: this.#opts.model?.() });
   }
 
   /** Replaces a user message and everything after it with the edited text and a new answer. */
-  async edit(messageId: string, content: string): Promise<void> {
+  edit(messageId: string, content: string): void {
     const text = content.trim();
-    if (!text) return;
-    await attempt(this.#opts.onError, 'edit', async () => {
-      const { data } = await this.#opts.api.edit(messageId, { content: text, client_id: this.#opts.newId() });
-      this.#transcript.truncate(messageId);
-      this.addPair(data);
+    if (text) this.#request('edit', messageId, { content: text });
+  }
+
+  #request(kind: OutboxItem['kind'], messageId: string, extra: { content?: string; model?: string } = {}): void {
+    const m = this.#transcript.messages.find((x) => x.id === messageId);
+    const sessionId = m?.session_id ?? this.#id;
+    if (!sessionId) return;
+    this.#opts.outbox({
+      kind,
+      clientId: this.#opts.newId(),
+      sessionId,
+      messageId,
+      content: extra.content ?? '',
+      model: extra.model,
+      createdAt: Date.now(),
     });
+  }
+
+  /** The server answered a control this chat queued. */
+  delivered(item: OutboxItem, result: Delivered): void {
+    const id = item.messageId ?? '';
+    const kind = kindOf(item);
+    if (result.moot) {
+      // Not a failure to report but a limit of the provider: the message says so and offers Regenerate.
+      if (kind === 'continue' && result.moot.code === 'cannot_continue') {
+        this.#cannotContinue = { ...this.#cannotContinue, [id]: result.moot.message };
+      }
+      return; // nothing was left to do; the stream tells the rest
+    }
+    switch (kind) {
+      case 'stop':
+        return this.#upsert(result.data as Message, 'final');
+      case 'continue':
+        return this.#upsert(result.data as Message, 'continued');
+      case 'regenerate':
+        this.#remove(id);
+        return this.#upsert(result.data as Message, 'created');
+      case 'edit':
+        this.#transcript.truncate(id);
+        return this.addPair(result.data as MessagePair);
+    }
   }
 
   /** The server stored a user message and its answer's placeholder. */

@@ -13,7 +13,7 @@ function byUpdatedDesc(a: Session, b: Session): number {
 }
 
 export interface SessionListOptions {
-  api: Pick<Api, 'updateSession' | 'deleteSession'>;
+  api: Pick<Api, 'updateSession'>;
   onError?: ReportError;
   /** A session arrived or changed (search results follow it). */
   onUpdated?: (s: Session) => void;
@@ -86,13 +86,6 @@ export class SessionList {
 
   setModel(id: string, model: string): Promise<void> {
     return this.#update('model', id, { model });
-  }
-
-  remove(id: string): Promise<void> {
-    return attempt(this.#opts.onError, 'delete', async () => {
-      await this.#opts.api.deleteSession(id);
-      this.drop(id);
-    });
   }
 
   #update(what: string, id: string, body: Parameters<Api['updateSession']>[1]): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Outbox, PermanentSendError, flushOnLive, type OutboxItem } from './outbox';
+import { Outbox, PermanentSendError, flushOnLive, kindOf, type OutboxItem } from './outbox';
 import { StreamClient } from './client';
 import { FakeServer } from './fake-server.test-helper';
 
@@ -216,5 +216,130 @@ describe('Outbox', () => {
     expect(api.stored.size).toBe(1);
     off();
     client.close();
+  });
+});
+
+/**
+ * A stand-in for the message controls that behaves like the real server's
+ * rules: a Stop of a stopped answer changes nothing, a Regenerate with a
+ * client_id seen before returns what it made then.
+ */
+class FakeControlsApi {
+  readonly effects: string[] = [];
+  readonly calls: string[] = [];
+  readonly stopped = new Set<string>();
+  readonly regenerated = new Map<string, string>();
+  up = true;
+  /** The server acts, then the answer is lost on the way back (once per client id listed). */
+  readonly loseAnswer = new Set<string>();
+  async send(i: OutboxItem): Promise<string> {
+    this.calls.push(`${i.kind ?? 'send'} ${i.messageId ?? i.sessionId}`);
+    await new Promise((r) => setTimeout(r, 5));
+    if (!this.up) throw new TypeError('Failed to fetch');
+    let result = 'ok';
+    switch (i.kind) {
+      case 'stop':
+        if (!this.stopped.has(i.messageId!)) {
+          this.stopped.add(i.messageId!);
+          this.effects.push(`stopped ${i.messageId}`);
+        }
+        break;
+      case 'regenerate':
+        if (!this.regenerated.has(i.clientId)) {
+          this.regenerated.set(i.clientId, `new-${this.regenerated.size}`);
+          this.effects.push(`regenerated ${i.messageId} as ${this.regenerated.get(i.clientId)}`);
+        }
+        result = this.regenerated.get(i.clientId)!;
+        break;
+      default:
+        this.effects.push(`${i.kind ?? 'send'} ${i.messageId ?? i.sessionId}`);
+    }
+    if (this.loseAnswer.delete(i.clientId)) throw new TypeError('network changed');
+    return result;
+  }
+}
+
+const control = (n: number, kind: OutboxItem['kind'], messageId: string): OutboxItem => ({
+  clientId: `k${n}`,
+  kind,
+  sessionId: 's1',
+  messageId,
+  content: '',
+  createdAt: n,
+});
+
+describe('Outbox: controls', () => {
+  it('Stop goes first, replaces the pending Continue/Regenerate of its answer, and a second Stop adds nothing', async () => {
+    const api = new FakeControlsApi();
+    api.up = false;
+    const box = new Outbox({ storage: new MemoryStorage(), send: (i) => api.send(i) });
+    for (const i of [item(1), control(2, 'continue', 'm9'), control(3, 'regenerate', 'm9'), control(4, 'continue', 'm7'), item(5)]) {
+      void box.add(i);
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    void box.add(control(6, 'stop', 'm9'));
+    void box.add(control(7, 'stop', 'm9'));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(box.items.map((i) => `${i.kind ?? 'send'} ${i.messageId ?? i.clientId}`)).toEqual([
+      'stop m9',
+      'send c1',
+      'continue m7',
+      'send c5',
+    ]);
+    // A Continue clicked after the Stop is the newer wish: it stays, behind the Stop.
+    void box.add(control(8, 'continue', 'm9'));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(box.items.map((i) => i.clientId)).toEqual(['k6', 'c1', 'k4', 'c5', 'k8']);
+
+    api.up = true;
+    const f = box.flush();
+    await vi.advanceTimersByTimeAsync(100);
+    await f;
+    expect(api.effects).toEqual(['stopped m9', 'send s1', 'continue m7', 'send s1', 'continue m9']);
+    expect(box.items).toEqual([]);
+  });
+
+  it('a Stop clicked while another request is on its way goes right after it, or first if that one fails', async () => {
+    const api = new FakeControlsApi();
+    const box = new Outbox({ storage: new MemoryStorage(), send: (i) => api.send(i) });
+    api.up = false;
+    void box.add(item(1)); // on its way: it will fail
+    void box.add(item(2));
+    void box.add(control(3, 'stop', 'm1'));
+    expect(box.items.map((i) => i.clientId)).toEqual(['c1', 'k3', 'c2']);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(box.items.map((i) => i.clientId)).toEqual(['k3', 'c1', 'c2']);
+  });
+
+  it('a control resent after its answer was lost acts once (the server dedupes it)', async () => {
+    const api = new FakeControlsApi();
+    const results: string[] = [];
+    const box = new Outbox<string>({ storage: new MemoryStorage(), send: (i) => api.send(i), onSent: (_i, r) => results.push(r) });
+    api.loseAnswer.add('k1');
+    api.loseAnswer.add('k2');
+    void box.add(control(1, 'stop', 'm1'));
+    void box.add(control(2, 'regenerate', 'm2'));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(box.items.map((i) => i.clientId)).toEqual(['k1', 'k2']);
+    for (let round = 0; round < 3; round++) {
+      const f = box.flush();
+      await vi.advanceTimersByTimeAsync(20);
+      await f;
+    }
+    expect(api.calls).toEqual(['stop m1', 'stop m1', 'regenerate m2', 'regenerate m2']);
+    expect(api.effects).toEqual(['stopped m1', 'regenerated m2 as new-0']);
+    expect(results).toEqual(['ok', 'new-0']);
+    expect(box.items).toEqual([]);
+  });
+
+  it('reads items stored before kinds existed as sends, and drops what it does not know', () => {
+    const storage = new MemoryStorage();
+    storage.setItem(
+      'holdfast.outbox',
+      JSON.stringify([item(1), control(2, 'stop', 'm1'), { ...control(3, 'stop', 'm1'), kind: 'explode' }, { ...control(4, 'edit', 'm1'), messageId: 5 }]),
+    );
+    const box = new Outbox({ storage, send: async () => 1 });
+    expect(box.items.map((i) => `${kindOf(i)} ${i.clientId}`)).toEqual(['send c1', 'stop k2']);
+    expect(box.about('m1').map((i) => i.clientId)).toEqual(['k2']);
   });
 });

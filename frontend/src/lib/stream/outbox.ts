@@ -1,13 +1,36 @@
-/** A message the user sent that the server has not confirmed yet. */
+/**
+ * What an outbox item asks of the server. Sends and controls travel the
+ * same way: stored first, delivered in order once the server can be
+ * reached, each exactly once in effect (docs/protocol.md, "Delivered once").
+ */
+export type OutboxKind = 'send' | 'stop' | 'continue' | 'regenerate' | 'edit' | 'delete-chat';
+
+/** Controls that would set an answer generating again: a later Stop of it supersedes them. */
+const restarts: ReadonlySet<OutboxKind> = new Set(['continue', 'regenerate']);
+
+/** A request the user made that the server has not confirmed yet. */
 export interface OutboxItem {
-  /** Idempotency key: every resend carries the same one, so the server stores it once. */
+  /**
+   * Idempotency key: every resend carries the same one (a send's and an
+   * edit's `client_id`, a regenerate's `client_id`), so the server acts once.
+   */
   clientId: string;
+  /** What it asks; absent means `send` (items stored by earlier versions). */
+  kind?: OutboxKind;
   sessionId: string;
+  /** The message a control acts on (the answer to stop, the message to edit…). */
+  messageId?: string;
+  /** The text of a send or an edit; empty for other controls. */
   content: string;
   model?: string;
   createdAt: number;
   /** Last failure, shown next to the "pending" mark. */
   lastError?: string;
+}
+
+/** An item's kind, `send` for items from before kinds existed. */
+export function kindOf(item: Pick<OutboxItem, 'kind'>): OutboxKind {
+  return item.kind ?? 'send';
 }
 
 /** The subset of Storage the outbox needs (localStorage in the app). */
@@ -41,10 +64,15 @@ export interface OutboxOptions<R> {
 }
 
 /**
- * Messages survive drops, reloads and crashes here (in storage) until the
+ * Requests survive drops, reloads and crashes here (in storage) until the
  * server has them. Items go out one at a time, in order, never two sends of
  * the same item at once; a resend after an unclear failure reuses the
- * client_id, which the server answers with the message it already has.
+ * client_id, which the server answers with what it already did.
+ *
+ * Stop wins: a Stop goes before everything waiting (only a request already
+ * on its way stays ahead of it) and replaces the pending Continue or
+ * Regenerate of the same answer, which would set it going again. A second
+ * Stop of an answer whose Stop is pending adds nothing.
  */
 export class Outbox<R = unknown> {
   readonly #opts: OutboxOptions<R>;
@@ -52,6 +80,8 @@ export class Outbox<R = unknown> {
   #items: OutboxItem[];
   #flushing: Promise<void> | null = null;
   #again = false;
+  /** clientId of the item being delivered right now (always the first). */
+  #inFlight: string | null = null;
 
   constructor(opts: OutboxOptions<R>) {
     this.#opts = opts;
@@ -66,9 +96,30 @@ export class Outbox<R = unknown> {
 
   /** Stores the item first (so a crash cannot lose it), then tries to send. */
   add(item: OutboxItem): Promise<void> {
-    this.#items = [...this.#items, item];
+    if (kindOf(item) === 'stop') {
+      const target = item.messageId;
+      if (this.#items.some((i) => kindOf(i) === 'stop' && i.messageId === target)) return this.flush();
+      const kept = this.#items.filter(
+        (i) => i.clientId === this.#inFlight || !(i.messageId === target && restarts.has(kindOf(i))),
+      );
+      this.#items = this.#stopsFirst([...kept, item]);
+    } else {
+      this.#items = [...this.#items, item];
+    }
     this.#save();
     return this.flush();
+  }
+
+  /** Stops before everything else (the item on its way stays first); the rest keep their order. */
+  #stopsFirst(items: OutboxItem[]): OutboxItem[] {
+    const head = items[0] && items[0].clientId === this.#inFlight ? [items[0]] : [];
+    const rest = items.slice(head.length);
+    return [...head, ...rest.filter((i) => kindOf(i) === 'stop'), ...rest.filter((i) => kindOf(i) !== 'stop')];
+  }
+
+  /** Pending items acting on message `id`. */
+  about(id: string): OutboxItem[] {
+    return this.#items.filter((i) => i.messageId === id);
   }
 
   /** Forgets an item the user discarded. */
@@ -99,18 +150,22 @@ export class Outbox<R = unknown> {
       this.#again = false;
       while (this.#items.length > 0) {
         const item = this.#items[0];
+        this.#inFlight = item.clientId;
         try {
           const result = await this.#opts.send(item);
+          this.#inFlight = null;
           this.remove(item.clientId);
           this.#opts.onSent?.(item, result);
         } catch (err) {
+          this.#inFlight = null;
           const error = err instanceof Error ? err : new Error(String(err));
           if (err instanceof PermanentSendError) {
             this.remove(item.clientId);
             this.#opts.onRejected?.(item, error);
             continue;
           }
-          this.#items = this.#items.map((i) => (i.clientId === item.clientId ? { ...i, lastError: error.message } : i));
+          // A Stop that arrived while this one was on its way now goes first.
+          this.#items = this.#stopsFirst(this.#items.map((i) => (i.clientId === item.clientId ? { ...i, lastError: error.message } : i)));
           this.#save();
           return;
         }
@@ -123,9 +178,15 @@ export class Outbox<R = unknown> {
       const raw = this.#opts.storage.getItem(this.#key);
       const parsed: unknown = raw ? JSON.parse(raw) : [];
       if (!Array.isArray(parsed)) return [];
+      const kinds: readonly unknown[] = ['send', 'stop', 'continue', 'regenerate', 'edit', 'delete-chat', undefined];
       return parsed.filter(
         (i): i is OutboxItem =>
-          !!i && typeof i.clientId === 'string' && typeof i.sessionId === 'string' && typeof i.content === 'string',
+          !!i &&
+          typeof i.clientId === 'string' &&
+          typeof i.sessionId === 'string' &&
+          typeof i.content === 'string' &&
+          kinds.includes(i.kind) &&
+          (i.messageId === undefined || typeof i.messageId === 'string'),
       );
     } catch {
       return []; // unreadable storage: start empty rather than fail to boot

@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { BackendDownError } from './client';
+import { streamTuning } from './tuning';
 import { browserResolver, captureTokenFromHash, defaultResolver, findWailsApp, MissingTokenError, type BrowserLike } from './resolver';
 
 function fakeWindow(url: string): BrowserLike & { url: string; store: Map<string, string> } {
@@ -54,8 +56,8 @@ describe('desktop resolver', () => {
     const w = { ...fakeWindow('wails://wails/'), go: { app: { App: { ConnectionInfo } } } };
     expect(findWailsApp(w)).not.toBeNull();
     const resolve = defaultResolver(w as unknown as Window & typeof globalThis);
-    expect(await resolve()).toEqual({ baseUrl: 'http://127.0.0.1:5001', token: 'a' });
-    expect(await resolve({ fresh: true })).toEqual({ baseUrl: 'http://127.0.0.1:5002', token: 'b' });
+    expect(await resolve()).toEqual({ baseUrl: 'http://127.0.0.1:5001', token: 'a', local: true });
+    expect(await resolve({ fresh: true })).toEqual({ baseUrl: 'http://127.0.0.1:5002', token: 'b', local: true });
   });
 
   it('falls back to the browser when there is no binding', async () => {
@@ -65,8 +67,35 @@ describe('desktop resolver', () => {
     expect(await defaultResolver(w as unknown as Window & typeof globalThis)()).toEqual({ baseUrl: 'http://127.0.0.1:7', token: 'z' });
   });
 
+  it('says the backend is down when the binding reports it (it failed to restart)', async () => {
+    const w = { go: { app: { App: { ConnectionInfo: async () => ({ token: 't', down: 'listen on 127.0.0.1:4000: address already in use' }) } } } };
+    const err = await defaultResolver(w as unknown as Window & typeof globalThis)().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendDownError);
+    expect((err as Error).message).toMatch(/address already in use/);
+  });
+
   it('rejects an empty answer from the binding', async () => {
     const w = { go: { app: { App: { ConnectionInfo: async () => ({ baseUrl: '', token: '' }) } } } };
     await expect(defaultResolver(w as unknown as Window & typeof globalThis)()).rejects.toThrow(/no connection info/);
+  });
+});
+
+describe('stream tuning', () => {
+  it.each([
+    ['?downAfterMs=3000', null, 3000],
+    ['', '1500', 1500],
+    ['?downAfterMs=0', '9', 0],
+    ['?downAfterMs=soon', null, undefined],
+    ['', ' ', undefined],
+    ['', null, undefined],
+  ])('search %j, localStorage %j: downAfterMs %j', (search, stored, want) => {
+    const t = streamTuning({ location: { search }, localStorage: { getItem: () => stored } });
+    expect(t.downAfterMs).toBe(want);
+    expect(t.local).toBeUndefined();
+  });
+
+  it('inside the desktop window the backend is local', () => {
+    const w = { location: { search: '' }, go: { app: { App: { ConnectionInfo: async () => ({ baseUrl: '', token: '' }) } } } };
+    expect(streamTuning(w).local).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { BackendDownError } from './client';
 import type { Credentials, Resolver } from './types';
 
 const tokenKey = 'holdfast.token';
@@ -48,16 +49,21 @@ export function browserResolver(w: BrowserLike): Resolver {
 
 /** The Wails binding the desktop app exposes. */
 export interface WailsApp {
-  ConnectionInfo(): Promise<{ baseUrl?: string; base_url?: string; token: string }>;
+  /** `down` says why the in-process server is not running (it failed to restart). */
+  ConnectionInfo(): Promise<{ baseUrl?: string; base_url?: string; token: string; down?: string }>;
 }
 
-/** Credentials from the desktop app; asked every time since the backend may have moved ports. */
+/**
+ * Credentials from the desktop app; asked every time since the backend may
+ * have moved ports. Its backend is always on this machine.
+ */
 export function wailsResolver(app: WailsApp): Resolver {
   return async () => {
     const info = await app.ConnectionInfo();
+    if (info.down) throw new BackendDownError(info.down);
     const baseUrl = info.baseUrl ?? info.base_url;
     if (!baseUrl || !info.token) throw new Error('desktop app returned no connection info');
-    return { baseUrl, token: info.token } satisfies Credentials;
+    return { baseUrl, token: info.token, local: true } satisfies Credentials;
   };
 }
 
