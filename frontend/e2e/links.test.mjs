@@ -197,7 +197,7 @@ test('a remote image makes no request until "Load image"; "always in this chat" 
   assert.match(await boxes.first().innerText(), /a cat/);
 
   // One click loads that image and nothing else.
-  await boxes.first().locator('button', { hasText: 'Load image' }).click();
+  await boxes.first().locator('button.remote-image-load', { hasText: 'Load image' }).click();
   const loaded = answer(page).locator('img[data-testid=remote-image-loaded]');
   await waitFor(() => loaded.first().evaluate((img) => img.complete && img.naturalWidth === 1), { what: 'the cat to load' });
   assert.deepEqual(remote.paths(), ['/cat.png']);
@@ -205,7 +205,7 @@ test('a remote image makes no request until "Load image"; "always in this chat" 
   assert.equal(await boxes.count(), 2);
 
   // "Always load images in this chat" loads the rest of this chat's images...
-  await boxes.first().locator('button', { hasText: 'Always load images in this chat' }).click();
+  await boxes.first().locator('button.remote-image-always', { hasText: 'Always load images in this chat' }).click();
   await waitFor(async () => (await loaded.count()) === 3 && (await boxes.count()) === 0, { what: 'all images to load' });
   await waitFor(() => remote.paths().length === 3, { what: 'the remote host to see three images' });
   assert.deepEqual(remote.paths().sort(), ['/cat.png', '/picture.png', '/raw.png']);

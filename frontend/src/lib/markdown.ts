@@ -1,14 +1,6 @@
 import { Marked, type Token, type Tokens, type TokensList } from 'marked';
 import DOMPurify, { type DOMPurify as Purifier } from 'dompurify';
 import hljs from 'highlight.js/lib/core';
-import {
-  applyOutputPolicy,
-  defaultImageLabels,
-  forbiddenAttributes,
-  forbiddenTags,
-  placeRemoteImages,
-  type ImageLabels,
-} from './output-policy';
 import bash from 'highlight.js/lib/languages/bash';
 import c from 'highlight.js/lib/languages/c';
 import cpp from 'highlight.js/lib/languages/cpp';
@@ -34,6 +26,14 @@ import swift from 'highlight.js/lib/languages/swift';
 import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
+import {
+  applyOutputPolicy,
+  defaultImageLabels,
+  forbiddenAttributes,
+  forbiddenTags,
+  placeRemoteImages,
+  type ImageLabels,
+} from './output-policy';
 
 const languages = {
   bash, c, cpp, csharp, css, diff, dockerfile, go, ini, java, javascript, json, kotlin,
@@ -74,9 +74,10 @@ function escapeHtml(s: string): string {
 /**
  * Turns untrusted model output into safe HTML: marked for the markdown,
  * highlight.js for code, then DOMPurify over the result, so whatever the
- * model writes (raw HTML included) cannot run script, submit forms, or style
- * itself over the app. Rendering works block by block with a cache, so a
- * streaming answer re-renders only its growing tail.
+ * model writes (raw HTML included) cannot run script, submit forms, style
+ * itself over the app, navigate the window or load a remote resource before
+ * the user agrees (output-policy.ts). Rendering works block by block with a
+ * cache, so a streaming answer re-renders only its growing tail.
  */
 export class MarkdownRenderer {
   readonly #marked: Marked;
