@@ -294,7 +294,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Chats:     chats{Service: b.chat, config: b.config},
 		Snapshots: b.store,
 		Models:    b.providers,
-		Exporter:  export.Service{Src: b.store},
+		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version},
 		Settings:  settingsAPI{b},
 	})
 	b.httpSrv = &http.Server{
