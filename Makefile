@@ -74,7 +74,7 @@ test-desktop: deps-desktop frontend
 	./scripts/test-desktop.sh
 
 # --- release packages (dist/) -------------------------------------------------
-deps-dist: deps-desktop
+deps-dist: deps-go
 	./scripts/deps-dist.sh
 
 ## dist: .deb, .tar.gz and the Windows build (+ installer) in dist/, version from git
