@@ -5,7 +5,10 @@ GO ?= go
 export PATH := $(HOME)/go/bin:$(PATH)
 # One version for every binary: the latest v* tag (git describe), else
 # 0.0.0-dev+COMMIT; see scripts/version.sh.
+# Computed once per make run and handed to the scripts, so a commit made
+# while `make test` runs cannot give dist and the install test two versions.
 VERSION := $(shell ./scripts/version.sh)
+export HOLDFAST_VERSION := $(VERSION)
 LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: run test deps-go test-go bench build serve frontend deps-frontend test-frontend test-e2e bench-frontend deps-desktop test-desktop desktop deps-dist dist test-install

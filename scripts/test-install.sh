@@ -144,6 +144,22 @@ serve_check() {
 }
 check "holdfast serve without a display: health, web UI, a demo answer, clean exit" serve_check
 
+# --- the .tar.gz: its install.sh into a private prefix ----------------------
+tarball_check() {
+  local tgz="dist/holdfast-$VERSION-linux-amd64.tar.gz" dir=$tmp/tarball prefix=$tmp/tarball/prefix
+  mkdir -p "$dir"
+  tar -C "$dir" -xzf "$tgz"
+  "$dir/holdfast-$VERSION-linux-amd64/install.sh" --prefix "$prefix" >/dev/null
+  test "$("$prefix/bin/holdfast" --version)" = "holdfast $VERSION" || { echo "wrong version"; return 1; }
+  grep -qx "Exec=$prefix/bin/holdfast" "$prefix/share/applications/holdfast.desktop" || { echo "Exec not rewritten"; return 1; }
+  local out
+  out=$(desktop-file-validate "$prefix/share/applications/holdfast.desktop" 2>&1) && [ -z "$out" ] || { echo "$out"; return 1; }
+  cmp -s "$prefix/bin/holdfast" /usr/bin/holdfast || { echo "not the .deb's binary"; return 1; }
+  "$dir/holdfast-$VERSION-linux-amd64/install.sh" --prefix "$prefix" --uninstall >/dev/null
+  ! [ -e "$prefix/bin/holdfast" ] || { echo "--uninstall left the binary"; return 1; }
+}
+check ".tar.gz: install.sh installs the same binary and a valid menu entry, --uninstall removes it" tarball_check
+
 # --- removal -------------------------------------------------------------
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 remove --purge -y -qq holdfast >"$art/apt-remove.log" 2>&1
 check "apt-get remove takes the binary, menu entry and icons away" bash -c \
