@@ -135,6 +135,7 @@ func TestExportChat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ch.AppVersion = "1.2.3-test" // startCore's version, stamped by the app
 		return ch
 	}
 	render := func(f export.Format) []byte {
@@ -184,6 +185,9 @@ func TestExportChat(t *testing.T) {
 			got, _ := os.ReadFile(path)
 			if !bytes.Equal(got, render(tt.want)) {
 				t.Fatalf("file is not the %s export:\n%.300s", tt.want, got)
+			}
+			if !bytes.Contains(got, []byte("1.2.3-test")) {
+				t.Errorf("the %s export does not carry the app's version", tt.want)
 			}
 			d := ui.saves[len(ui.saves)-1]
 			if d.Filename != export.FileName(s.Title, s.CreatedAt, tt.chosen) || len(d.Filters) != 1 || d.Filters[0].Pattern != "*"+tt.chosen.Ext() {

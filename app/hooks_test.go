@@ -49,6 +49,17 @@ func TestTestHooks(t *testing.T) {
 	if !strings.Contains(events(), " status live\n") {
 		t.Errorf("events.log lacks the status:\n%s", events())
 	}
+
+	// probe: the page is asked for a selector (quoted as a JS string, so
+	// a quote in it cannot end the script) and its answer is recorded.
+	command(`probe [data-testid="welcome"]`)
+	waitFor(t, "the probe script", 5*time.Second, func() bool { return len(ui.ranScripts()) > 0 })
+	js := ui.ranScripts()[0]
+	mustContain(t, "probe script", js, `window.runtime.EventsEmit("test-probe", "[data-testid=\"welcome\"]", !!document.querySelector("[data-testid=\"welcome\"]"))`)
+	ui.fire(eventTestProbe, `[data-testid="welcome"]`, true)
+	if !strings.Contains(events(), ` probe [data-testid="welcome"] true`+"\n") {
+		t.Errorf("events.log lacks the probe's answer:\n%s", events())
+	}
 }
 
 func TestNoHooksWithoutTheFlag(t *testing.T) {

@@ -3,9 +3,10 @@
 # the real desktop binary with the release tags and drives it in a real
 # window under Xvfb (scripts/desktopsmoke): the page connects to the
 # in-process server and streams a demo answer, Restart Backend mid-answer
-# loses nothing, a second launch hands over to the first window, Quit exits
-# 0 with nothing left streaming. Screenshots, logs and measurements go to
-# artifacts/. Expects `make frontend` first.
+# loses nothing, a click on a link in model output goes to the system browser
+# and leaves the window on the app, a second launch hands over to the first
+# window, Quit exits 0 with nothing left streaming. Screenshots, logs and
+# measurements go to artifacts/. Expects `make frontend` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +19,9 @@ go vet ./app/... ./scripts/desktopsmoke
 go test -race -count=1 ./app/...
 
 mkdir -p bin artifacts
+# Same flags as scripts/dist.sh (-trimpath), so make dist reuses the build cache.
 echo "building the desktop binary (tags desktop,production,webkit2_41)"
-go build -tags desktop,production,webkit2_41 -ldflags "-s -w" -o bin/holdfast-desktop .
+go build -trimpath -tags desktop,production,webkit2_41 -ldflags "-s -w -X main.version=$(./scripts/version.sh)" -o bin/holdfast-desktop .
 go build -o bin/desktopsmoke ./scripts/desktopsmoke
 
 # A private session bus (single-instance lock) and display for the run.
