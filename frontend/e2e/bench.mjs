@@ -3,18 +3,29 @@
 //   1. streaming 1,000 tokens/s into one answer: long tasks and frame gaps;
 //   2. a 2,000-message chat: time to its first screen (open and cold load),
 //      and long tasks while scrolling back through it;
-//   3. the production bundle's size, gzipped.
+//   3. the production bundle's size, gzipped;
+//   4. reconnecting after kill -9: server ready -> next word on screen, over
+//      nine outages of 2-12 s (p50 and max);
+//   5. Enter -> the first answer word on screen with the demo model, over the
+//      model's own first-token time.
 // It prints figures; targets are shown next to them but do not fail the run.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
+  answerText,
   cleanupAll,
+  grewPast,
+  lastAnswerId,
   launchBrowser,
+  medianMax,
   openApp,
   openSession,
+  recordAnswerGrowth,
   repoRoot,
+  sleep,
   startServer,
+  waitFor,
   waitForAnswerStatus,
   waitForStatus,
 } from './helpers.mjs';
@@ -187,6 +198,75 @@ async function bigSessionBench(browser, server) {
   return { count, seedSeconds, open, cold, scrolled, scrollSeconds: (Date.now() - scrollStart) / 1000, scrollPerf };
 }
 
+/**
+ * Kill -9 mid-answer, stay down for each of `outages` ms, start again on the
+ * same port and folder; time from the restarted server answering /api/health
+ * to the next word painted, in one page session.
+ */
+async function reconnectBench(browser, outages) {
+  let server = await startServer({ tps: 40, readyPollMs: 5 });
+  const { page, context } = await openApp(browser, server.url);
+  await page.click('[data-testid=new-chat]');
+  await page.waitForSelector('[data-testid=empty-chat]');
+  await recordAnswerGrowth(page);
+  const rows = [];
+  for (const [i, ms] of outages.entries()) {
+    const text = Array.from({ length: 160 }, (_, w) => `b${i}w${w}`).join(' ');
+    await page.fill('[data-testid=composer]', `/echo ${text}`);
+    await page.press('[data-testid=composer]', 'Enter');
+    await waitFor(async () => ((await answerText(page)) ?? '').length > 120, { what: 'some streamed text' });
+    await server.kill();
+    await waitForStatus(page, 'reconnecting');
+    await sleep(200);
+    const shown = ((await answerText(page)) ?? '').length;
+    const id = await lastAnswerId(page);
+    await sleep(Math.max(0, ms - 200));
+    server = await server.restart({ readyPollMs: 5 });
+    const at = await waitFor(() => grewPast(page, id, shown), { timeoutMs: 30_000, intervalMs: 10, what: 'new words' });
+    rows.push({ outageMs: ms, resumeMs: at - server.readyAt });
+    await waitForAnswerStatus(page, 'complete', 60_000);
+  }
+  await context.close();
+  await server.stop();
+  return rows;
+}
+
+/**
+ * Enter in the composer -> the first word of the new answer painted, with
+ * the demo model at `tps` (its own first token comes after 1000/tps ms).
+ */
+async function firstWordBench(browser, tps, runs) {
+  const server = await startServer({ tps });
+  const { page, context } = await openApp(browser, server.url);
+  await page.click('[data-testid=new-chat]');
+  await page.waitForSelector('[data-testid=empty-chat]');
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    await page.fill('[data-testid=composer]', `Question number ${i}: how fast is the first word?`);
+    const before = await page.locator('[data-testid=message][data-role=assistant]').count();
+    const ms = await page.evaluate(async (n) => {
+      const area = document.querySelector('[data-testid=composer]');
+      const painted = new Promise((resolve) => {
+        const check = () => {
+          const all = document.querySelectorAll('[data-testid=message][data-role=assistant]');
+          const el = all.length > n ? all[all.length - 1].querySelector('[data-testid=message-text]') : null;
+          if (el && el.innerText.trim().length > 0) resolve(performance.now());
+          else requestAnimationFrame(check);
+        };
+        requestAnimationFrame(check);
+      });
+      const t0 = performance.now();
+      area.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+      return (await painted) - t0;
+    }, before);
+    times.push(ms);
+    await waitForAnswerStatus(page, 'complete', 60_000);
+  }
+  await context.close();
+  await server.stop();
+  return { times, modelMs: 1000 / tps };
+}
+
 async function main() {
   const rows = bundleSize();
   const browser = await launchBrowser();
@@ -199,6 +279,8 @@ async function main() {
     const tokens = stream.chunks;
     const fast = await streamingBench(browser, await startServer({ tps: 3000 }));
     const big = await bigSessionBench(browser, server);
+    const reconnect = await reconnectBench(browser, [2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000]);
+    const first = await firstWordBench(browser, 200, 15);
 
     const total = rows.reduce((a, r) => a + r.gz, 0);
     console.log('\n== Holdfast front-end speed ==');
@@ -225,6 +307,16 @@ async function main() {
     console.log(
       `  scrolling back ${fmt(big.scrollSeconds, 's')} (${big.scrolled} messages loaded): long tasks ${big.scrollPerf.longTasks.length}, longest ${fmt(maxScroll)}, longest frame gap ${fmt(big.scrollPerf.maxFrameGap)}`,
     );
+    console.log(`\nReconnecting after kill -9 (${reconnect.length} outages, one page session, server on loopback):`);
+    for (const r of reconnect) console.log(`  down ${fmt(r.outageMs / 1000, 's')}: next word on screen ${fmt(r.resumeMs)} after the server was ready`);
+    const rs = medianMax(reconnect.map((r) => r.resumeMs));
+    console.log(`  p50 ${fmt(rs.median)}  [target <= 500 ms] ${mark(rs.median <= 500)}; max ${fmt(rs.max)}  [target <= 1000 ms] ${mark(rs.max <= 1000)}`);
+
+    const fw = medianMax(first.times);
+    const over = fw.median - first.modelMs;
+    console.log(`\nEnter -> first answer word on screen, demo model at 200 tokens/s (its first token after ${fmt(first.modelMs)}), ${first.times.length} sends:`);
+    console.log(`  median ${fmt(fw.median)}, max ${fmt(fw.max)}; over the model's first-token time: ${fmt(over)}  [target <= 50 ms] ${mark(over <= 50)}`);
+
     const load = (await import('node:os')).loadavg()[0];
     console.log(`\n(load average while measuring: ${load.toFixed(2)} on ${(await import('node:os')).cpus().length} cores; long tasks are wall-clock and grow with contention)`);
   } finally {

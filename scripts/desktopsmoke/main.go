@@ -228,6 +228,15 @@ func (r *runner) mainRun(ctx context.Context, readmeShot string) {
 		r.check("the page reconnected (stream-status live again)", err)
 		r.check("the page's stream is on the new address", a.webviewConnected(conn2.port()))
 	}
+	// How soon the window showed words again: from the server listening
+	// again (the app records it when RestartServer returns) to the page's
+	// "words" event (new words painted after its stream came back).
+	restarted, err := a.waitEvent(ctx, mark, "backend restarted", 30*time.Second)
+	var took time.Duration
+	if err == nil {
+		took, err = a.wordsAfter(ctx, restarted+1, a.events()[restarted].at)
+	}
+	r.reportResume("Restart Backend mid-answer", "restart_to_words_ms", took, err)
 	done2, err := api.waitDone(ctx, sess.ID, second.ID, 120*time.Second)
 	if err == nil && (done2.Status != store.StatusComplete || done2.Content != llm.DemoAnswer(prompt2)) {
 		err = fmt.Errorf("status %s, %d bytes; want the complete demo answer (%d bytes)", done2.Status, len(done2.Content), len(llm.DemoAnswer(prompt2)))
@@ -235,6 +244,33 @@ func (r *runner) mainRun(ctx context.Context, readmeShot string) {
 	r.check("the answer streamed across the restart is intact", err)
 	time.Sleep(500 * time.Millisecond)
 	r.screenshot("desktop-after-restart.png")
+
+	// A new server.addr in config.toml moves the server to another port
+	// mid-answer; the page follows through its binding just as fast.
+	prompt3 := "Where does the window look when the port changes?"
+	third, err := api.send(ctx, sess.ID, prompt3)
+	if err == nil {
+		err = api.waitContent(ctx, sess.ID, third.ID, 20, 30*time.Second)
+	}
+	if r.check("a third answer is streaming", err) {
+		mark = a.eventCount()
+		port, err := moveServer(home)
+		var ready time.Time
+		if err == nil {
+			ready, err = waitListening(ctx, port, conn2.Token, 30*time.Second)
+		}
+		if r.check("config.toml's server.addr moved the server to a new port", err) {
+			took, err := a.wordsAfter(ctx, mark, ready)
+			r.reportResume("port change mid-answer", "port_change_to_words_ms", took, err)
+			r.check("the page's stream is on the new port", a.webviewConnected(port))
+			api = client{conn: connInfo{BaseURL: fmt.Sprintf("http://127.0.0.1:%d", port), Token: conn2.Token}}
+			done3, err := api.waitDone(ctx, sess.ID, third.ID, 120*time.Second)
+			if err == nil && (done3.Status != store.StatusComplete || done3.Content != llm.DemoAnswer(prompt3)) {
+				err = fmt.Errorf("status %s, %d bytes; want the complete demo answer", done3.Status, len(done3.Content))
+			}
+			r.check("the answer streamed across the port change is intact", err)
+		}
+	}
 
 	// A second launch on the same data folder focuses the first and exits.
 	b, err := r.launch(home, "desktop-second-instance.log")
