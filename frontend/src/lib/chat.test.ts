@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChatStore } from './chat.svelte';
+import { ChatStore, type ChatStoreOptions } from './chat.svelte';
 import type { Config, Message, Session } from './protocol';
 import type { UiSettings } from './config.svelte';
 import { FakeServer, type SseHandle } from './stream/fake-server.test-helper';
@@ -150,7 +150,7 @@ interface Harness {
 
 let stores: ChatStore[] = [];
 
-function setup(prep: (b: Backend, s: MemoryStorage) => void = () => {}): Harness {
+function setup(prep: (b: Backend, s: MemoryStorage) => void = () => {}, extra: Partial<ChatStoreOptions> = {}): Harness {
   const backend = new Backend();
   const storage = new MemoryStorage();
   prep(backend, storage);
@@ -167,6 +167,7 @@ function setup(prep: (b: Backend, s: MemoryStorage) => void = () => {}): Harness
     onError: (what, err) => errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`),
     onConfigUi: (ui) => uiApplied.push(ui),
     stream: { env: { window: new EventTarget(), document: null, navigator: { onLine: true } }, random: () => 0.5 },
+    ...extra,
   });
   stores.push(store);
   return {
@@ -531,6 +532,38 @@ describe('ChatStore', () => {
     await h.live();
     await settle();
     expect(h.backend.controls).toEqual([]);
+  });
+
+  it('says once per outage when new words of the open chat are painted again', async () => {
+    let resumed = 0;
+    const h = setup(
+      (b, s) => {
+        b.sessions = [session('s1')];
+        b.messages.s1 = [msg('m2', { content: 'ab', chunks: 2 })];
+        s.setItem('holdfast.active', 's1');
+      },
+      { onResumed: () => resumed++ },
+    );
+    h.store.start();
+    let sse = await h.live();
+    sse.event('message.delta', delta(2, 'c'), 'E1:11'); // not after an outage
+    await settle();
+    h.runFrame();
+    h.runFrame();
+    expect(resumed).toBe(0);
+    sse.drop();
+    await settle();
+    await vi.advanceTimersByTimeAsync(300);
+    sse = await h.live();
+    sse.event('message.delta', delta(3, 'x', 'm_other', 's_other'), 'E1:12'); // another chat's words
+    sse.event('message.delta', delta(3, 'd'), 'E1:13');
+    sse.event('message.delta', delta(4, 'e'), 'E1:14');
+    await settle();
+    h.runFrame(); // the text lands
+    expect(resumed).toBe(0);
+    h.runFrame(); // and is painted
+    h.runFrame();
+    expect(resumed).toBe(1);
   });
 
   it('keeps the token usage a finished answer reports', async () => {

@@ -30,6 +30,21 @@ describe('desktop bridge', () => {
     expect(findRuntime({ runtime: { EventsEmit: 1 } })).toBeNull();
   });
 
+  it('says when words are back and restarts the backend through the binding', async () => {
+    const { runtime } = fakeRuntime();
+    const RestartBackend = vi.fn(async () => {});
+    const handlers = { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn() };
+    const d = connectDesktop({ runtime, go: { app: { App: { RestartBackend } } } }, handlers);
+    d.wordsResumed();
+    expect(runtime.EventsEmit.mock.calls).toEqual([['stream-words']]);
+    expect(d.restartBackend).not.toBeNull();
+    await d.restartBackend!();
+    expect(RestartBackend).toHaveBeenCalledTimes(1);
+    // Without the binding (or in a browser) there is no Restart Backend to offer.
+    expect(connectDesktop({ runtime }, handlers).restartBackend).toBeNull();
+    expect(connectDesktop({}, handlers).restartBackend).toBeNull();
+  });
+
   it('emits the open chat and the stream status, and runs the menu commands', () => {
     const { runtime, handlers: on, offs } = fakeRuntime();
     const handlers = { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn() };
