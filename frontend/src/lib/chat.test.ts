@@ -478,7 +478,7 @@ describe('ChatStore', () => {
     expect(kinds).toEqual(['stop m2', 'send s1', 'edit m1', 'delete-chat s2']);
     expect(h.store.pending.about('m2').map((i) => i.kind)).toEqual(['stop']);
     expect(h.store.pending.about('m1').map((i) => i.content)).toEqual(['edited while offline']);
-    expect(h.store.pending.deleting('s2')).toBe(true);
+    expect(h.store.pending.deleting('s2')?.kind).toBe('delete-chat');
     // They survive a reload of the page: they are in storage.
     expect(JSON.parse(h.storage.getItem('holdfast.outbox')!)).toHaveLength(4);
     expect(h.backend.controls).toEqual([]);

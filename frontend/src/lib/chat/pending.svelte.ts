@@ -93,9 +93,9 @@ export class PendingMessages {
     return this.#items.filter((i) => i.messageId === id);
   }
 
-  /** True while a Delete of chat `id` waits to be delivered. */
-  deleting(id: string): boolean {
-    return this.#items.some((i) => kindOf(i) === 'delete-chat' && i.sessionId === id);
+  /** The Delete of chat `id` waiting to be delivered, if any. */
+  deleting(id: string): OutboxItem | undefined {
+    return this.#items.find((i) => kindOf(i) === 'delete-chat' && i.sessionId === id);
   }
 
   /** Stores the item, then delivers it now if it can. */
