@@ -240,6 +240,30 @@ export async function sendFromUI(page, text) {
   await page.press('[data-testid=composer]', 'Enter');
 }
 
+/**
+ * Sends from the composer and waits until the new answer (not an earlier
+ * one) shows more than `minChars` characters; returns its message id.
+ */
+export async function sendAndWaitForText(page, text, minChars = 100) {
+  const answers = '[data-testid=message][data-role=assistant]';
+  const before = await page.locator(answers).count();
+  await sendFromUI(page, text);
+  return waitFor(
+    () =>
+      page.evaluate(
+        ([sel, n, min]) => {
+          const all = document.querySelectorAll(sel);
+          if (all.length <= n) return null;
+          const last = all[all.length - 1];
+          const t = last.querySelector('[data-testid=message-text]')?.innerText ?? '';
+          return t.length > min ? last.getAttribute('data-id') : null;
+        },
+        [answers, before, minChars],
+      ),
+    { timeoutMs: 30_000, what: `the new answer to show ${minChars} characters` },
+  );
+}
+
 /** The visible text of the n-th (default last) assistant answer. */
 export function answerText(page, nth = -1) {
   return page.evaluate((n) => {

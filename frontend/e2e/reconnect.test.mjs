@@ -11,6 +11,7 @@ import {
   launchBrowser,
   openApp,
   recordAnswerGrowth,
+  sendAndWaitForText,
   sendFromUI,
   sleep,
   startServer,
@@ -56,8 +57,7 @@ test('three outages (2 s, 6 s, 12 s) in one page session: new words on screen wi
   const times = [];
   for (const [i, ms] of [2000, 6000, 12000].entries()) {
     const text = words(160, `o${i}w`);
-    await sendFromUI(page, `/echo ${text}`);
-    await waitFor(async () => ((await answerText(page)) ?? '').length > 120, { what: 'some streamed text' });
+    await sendAndWaitForText(page, `/echo ${text}`, 120);
     const took = await outage(page, ms);
     times.push(took);
     console.log(`# reconnect: outage of ${ms / 1000} s -> new words on screen ${took} ms after the server answered`);
