@@ -129,7 +129,7 @@ func (b *Backend) withListenProblem(warns []config.Problem) []config.Problem {
 func (b *Backend) appendConfigEvent(ctx context.Context, typ string, data any) {
 	raw, err := json.Marshal(data)
 	if err == nil {
-		_, err = b.events.Append(ctx, eventlog.Event{Type: typ, Data: raw})
+		_, err = b.events.Append(ctx, eventlog.Event{Type: eventlog.Type(typ), Data: raw})
 	}
 	if err != nil && ctx.Err() == nil {
 		b.log.Warn("append config event", "type", typ, "err", err)
