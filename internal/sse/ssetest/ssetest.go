@@ -176,7 +176,7 @@ const pollEvery = 10 * time.Millisecond
 
 // Eventually polls ok until it holds, failing the test with what it was
 // waiting for once within has passed.
-func Eventually(t testing.TB, within time.Duration, what string, ok func() bool) {
+func Eventually(t testing.TB, what string, within time.Duration, ok func() bool) {
 	t.Helper()
 	err := WaitFor(within, func() error {
 		if ok() {
