@@ -6,6 +6,9 @@
 // Memory only caches recent events in a ring; the database is the truth. A
 // subscriber that falls behind the ring reads from the database instead of
 // being dropped or making writers wait.
+//
+// The log does not know how events look on the wire: a record only caches
+// the bytes its first reader encodes (Record.Encoded) for the others.
 package eventlog
 
 import (

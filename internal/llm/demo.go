@@ -24,21 +24,21 @@ type Demo struct {
 	TokensPerSecond float64
 }
 
-// Name implements Provider.
+// Name is DemoName.
 func (d *Demo) Name() string { return DemoName }
 
 // Demo marks this provider as the offline demo in model lists.
 func (d *Demo) Demo() bool { return true }
 
-// CanContinue implements Provider: the demo always can.
+// CanContinue is true: the demo can go on from any prefix of its answer.
 func (d *Demo) CanContinue() bool { return true }
 
-// Models implements Provider.
+// Models is the one demo model.
 func (d *Demo) Models(context.Context) ([]Model, error) {
 	return []Model{{ID: "demo", Provider: DemoName, Label: "Demo (offline)"}}, nil
 }
 
-// Stream implements Provider.
+// Stream sends the answer for the last user message at TokensPerSecond.
 func (d *Demo) Stream(ctx context.Context, req Request, emit func(Chunk) error) (Result, error) {
 	full := DemoAnswer(lastUser(req.Messages))
 	rest := full
