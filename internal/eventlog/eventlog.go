@@ -68,7 +68,8 @@ type Record struct {
 	Type      Type
 	Data      []byte
 
-	encoded atomic.Pointer[[]byte] // the wire form, see Encoded
+	encoded atomic.Pointer[[]byte] // the shared wire form, see Encoded
+	private bool                   // read back from the database for one subscriber
 }
 
 // Options configure a Log.

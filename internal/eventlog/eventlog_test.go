@@ -407,14 +407,26 @@ func TestReplayedRecordsAreIndependent(t *testing.T) {
 	if string(recs[1].Data) != `{"n":1}` {
 		t.Fatalf("appending to one record's data changed the next: %s", recs[1].Data)
 	}
+	// A replayed record is one reader's: encoded into the caller's buffer,
+	// never kept. A live one is everybody's: encoded once, then shared.
 	calls := 0
-	enc := func(r *Record) []byte { calls++; return []byte(fmt.Sprint(r.Seq)) }
+	enc := func(dst []byte, r *Record) []byte { calls++; return fmt.Append(dst, r.Seq) }
+	scratch := make([]byte, 0, 16)
 	for range 3 {
-		if got := string(recs[4].Encoded(enc)); got != "5" {
-			t.Fatalf("Encoded = %q", got)
+		if got := recs[4].Encoded(scratch, enc); string(got) != "5" || &got[0] != &scratch[:1][0] {
+			t.Fatalf("replayed Encoded = %q, or not in the caller's buffer", got)
 		}
 	}
-	if calls != 1 {
-		t.Fatalf("encoded %d times; want once", calls)
+	live, err := l.Append(context.Background(), Event{Type: "test", Data: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if got := string(live[0].Encoded(scratch, enc)); got != "51" {
+			t.Fatalf("live Encoded = %q", got)
+		}
+	}
+	if calls != 3+1 {
+		t.Fatalf("encoded %d times; want 3 replayed + 1 live", calls)
 	}
 }

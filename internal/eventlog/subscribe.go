@@ -95,7 +95,8 @@ const replayBatch = 4096
 // fromDB reads the next events from the database. Replay is bound by
 // per-row work, so a batch's records share one allocation and their data
 // is copied into shared chunks: a replayed record costs no allocation of
-// its own until a reader encodes it.
+// its own, and being this subscriber's alone, its encoding is not kept
+// (see Encoded).
 func (s *Subscription) fromDB(ctx context.Context, limit int) ([]*Record, error) {
 	n := min(limit, replayBatch)
 	recs := make([]Record, 0, n)
@@ -114,7 +115,7 @@ func (s *Subscription) fromDB(ctx context.Context, limit int) ([]*Record, error)
 		}
 		recs = recs[:len(recs)+1]
 		r := &recs[len(recs)-1]
-		r.Seq, r.SessionID, r.Type, r.Data = e.Seq, e.SessionID, Type(e.Type), data.copy(e.Data)
+		r.Seq, r.SessionID, r.Type, r.Data, r.private = e.Seq, e.SessionID, Type(e.Type), data.copy(e.Data), true
 		out = append(out, r)
 	})
 	if err != nil {
@@ -145,15 +146,22 @@ func (c *chunks) copy(b []byte) []byte {
 	return c.buf[start:len(c.buf):len(c.buf)]
 }
 
-// Encoded returns the record's wire form: made by encode the first time
-// any reader asks, then shared, so a burst sent to many streams is
-// encoded once. Every caller must pass the same encoding (there is one
-// wire format); the log itself never looks at it.
-func (r *Record) Encoded(encode func(*Record) []byte) []byte {
+// Encoded returns the record's wire form, made by encode, which appends
+// it to the slice it is given. A live record is seen by every subscriber,
+// so its form is made once (appended to nil) and kept: a burst sent to
+// many streams is encoded once. A record read back from the database is
+// the one subscriber's that asked for it, so its form is appended to dst
+// and nothing is kept. Every caller must pass the same encoding (there is
+// one wire format); the log never looks at it. The result may be shared:
+// write it out, never modify it or append to it.
+func (r *Record) Encoded(dst []byte, encode func(dst []byte, r *Record) []byte) []byte {
+	if r.private {
+		return encode(dst, r)
+	}
 	if p := r.encoded.Load(); p != nil {
 		return *p
 	}
-	b := encode(r)
+	b := encode(nil, r)
 	r.encoded.Store(&b)
 	return b
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,6 +36,7 @@ type streamConn struct {
 
 	// Owned by the handler's goroutine.
 	w        *sse.Writer
+	scratch  []byte                 // encodings nobody else will send (replayed records)
 	sub      *eventlog.Subscription // nil when the resume point was refused
 	cursorID string                 // the id hello/reset/shutdown carry: never past what the client saw
 
@@ -120,6 +122,7 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request, sub *eventlo
 		filter:   r.URL.Query().Get("session"),
 		rc:       http.NewResponseController(w),
 		w:        sse.NewWriter(w, 32<<10),
+		scratch:  make([]byte, 0, 4<<10),
 		sub:      sub,
 		cursorID: cursorID,
 		changed:  make(chan struct{}),
@@ -248,18 +251,18 @@ func (c *streamConn) write(recs []*eventlog.Record) {
 		if c.filter != "" && rec.SessionID != "" && rec.SessionID != c.filter {
 			continue
 		}
-		c.w.Frame(rec.Encoded(c.encode))
+		c.w.Frame(rec.Encoded(c.scratch[:0], c.encode))
 	}
 	c.cursorID = eventlog.FormatID(c.epoch, recs[len(recs)-1].Seq)
 }
 
-// encode is a record's block on the wire. Records cache it (see
-// Record.Encoded): every stream of one server has the same epoch, so
-// they all make the same bytes.
-func (c *streamConn) encode(r *eventlog.Record) []byte {
+// encode appends a record's block on the wire to dst. Live records cache
+// it (see Record.Encoded): every stream of one server has the same epoch,
+// so they all make the same bytes.
+func (c *streamConn) encode(dst []byte, r *eventlog.Record) []byte {
 	var id [64]byte
-	return sse.AppendEvent(make([]byte, 0, len(r.Data)+len(r.Type)+len(c.epoch)+40),
-		eventlog.AppendID(id[:0], c.epoch, r.Seq), string(r.Type), r.Data)
+	dst = slices.Grow(dst, len(r.Data)+len(r.Type)+len(c.epoch)+40)
+	return sse.AppendEvent(dst, eventlog.AppendID(id[:0], c.epoch, r.Seq), string(r.Type), r.Data)
 }
 
 // heartbeat tells an idle client the connection is alive and where the

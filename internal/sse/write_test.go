@@ -98,3 +98,14 @@ func TestWriterErrorIsSticky(t *testing.T) {
 		t.Fatalf("Flush = %v after %d writes; want the first write's error and no more writes", err, f.n)
 	}
 }
+
+// BenchmarkAppendEvent is one delta-sized record frame into a reused
+// buffer: the per-subscriber cost when a frame is not cached.
+func BenchmarkAppendEvent(b *testing.B) {
+	data := []byte(`{"message_id":"m_01JBENCHMARKMESSAGE0000000","session_id":"s_01JBENCH","index":1,"text":"token "}`)
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendEvent(buf[:0], "01JBENCHEPOCH:123456", "message.delta", data)
+	}
+}
