@@ -155,11 +155,11 @@ func (c *chunks) copy(b []byte) []byte {
 // one wire format); the log never looks at it. The result may be shared:
 // write it out, never modify it or append to it.
 func (r *Record) Encoded(dst []byte, encode func(dst []byte, r *Record) []byte) []byte {
-	if r.private {
-		return encode(dst, r)
-	}
 	if p := r.encoded.Load(); p != nil {
 		return *p
+	}
+	if r.private {
+		return encode(dst, r)
 	}
 	b := encode(nil, r)
 	r.encoded.Store(&b)
