@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-chat/holdfast/internal/sse"
 )
 
 func TestResolveVersion(t *testing.T) {
@@ -67,14 +69,10 @@ func TestVersionStamped(t *testing.T) {
 		t.Errorf("/api/health version = %q, want %q", health.Version, v)
 	}
 
-	r, closeStream := p.events(t, "")
-	defer closeStream()
-	hello, err := r.Next()
-	for err == nil && hello.Event == "" { // the retry: block comes first
-		hello, err = r.Next()
-	}
-	if err != nil || hello.Event != "hello" {
-		t.Fatalf("first event = %+v, %v; want hello", hello, err)
+	evs := p.events(t, "").Until(eventTimeout, func(e sse.Event) bool { return e.Event != "" }) // the retry: block comes first
+	hello := evs[len(evs)-1]
+	if hello.Event != "hello" {
+		t.Fatalf("first event = %+v; want hello", hello)
 	}
 	var h struct{ Version string }
 	if err := json.Unmarshal([]byte(hello.Data), &h); err != nil || h.Version != v {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/export"
+	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -477,7 +478,7 @@ func TestShutdownKeepsPartialAnswers(t *testing.T) {
 	cl := client{t, c}
 	s, a := cl.newChat("Long", "tell me something long")
 	// Let a few tokens stream, then quit mid-answer.
-	waitFor(t, "some streamed text", 10*time.Second, func() bool {
+	ssetest.Eventually(t, "some streamed text", 10*time.Second, func() bool {
 		m, err := c.be.Store().GetMessage(context.Background(), a.ID)
 		return err == nil && len(m.Content) > 10
 	})
@@ -568,7 +569,7 @@ func TestSecondWindowOnSameHomeStaysOut(t *testing.T) {
 	if m := ui.shownMessages(); m[0].title != "Holdfast is already running" {
 		t.Errorf("message = %+v", m[0])
 	}
-	waitFor(t, "the second window to quit", 5*time.Second, func() bool {
+	ssetest.Eventually(t, "the second window to quit", 5*time.Second, func() bool {
 		ui.mu.Lock()
 		defer ui.mu.Unlock()
 		return ui.quits == 1

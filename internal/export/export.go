@@ -102,13 +102,14 @@ func Write(w io.Writer, f Format, c Chat) error {
 	return fmt.Errorf("unknown export format %q", string(f))
 }
 
-// Source reads chats. *store.Store satisfies it; unknown ids give
-// store.ErrNotFound.
+// Source reads chats; unknown ids give store.ErrNotFound.
 type Source interface {
 	GetSession(ctx context.Context, id string) (store.Session, error)
 	ListSessions(ctx context.Context, query string) ([]store.Session, error)
 	ListAllMessages(ctx context.Context, sessionID string) ([]store.Message, error)
 }
+
+var _ Source = (*store.Store)(nil)
 
 // Load reads one chat from src.
 func Load(ctx context.Context, src Source, id string) (Chat, error) {
