@@ -19,8 +19,8 @@ type Sent struct {
 	Created bool `json:"-"`
 }
 
-// duplicate carries an earlier send out of a transaction.
-type duplicate struct{ sent Sent }
+// duplicate carries an earlier request's result out of a transaction.
+type duplicate struct{ result any }
 
 func (d *duplicate) Error() string { return "duplicate client_id" }
 
@@ -30,12 +30,13 @@ type SendRequest struct {
 	Content   string
 	ClientID  string // makes the send idempotent
 	Model     string // "" = the session's model
+	// ParentID is the message to answer after; "" = the end of the path
+	// the chat shows.
+	ParentID string
 }
 
 // Send stores the user's message and an assistant placeholder, then starts
-// generating — or, while another answer of the chat is generating, leaves
-// the placeholder queued until its turn. A repeat with the same ClientID
-// returns the first pair.
+// generating. A repeat with the same ClientID returns the first pair.
 func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 	if err := checkContent(req.Content); err != nil {
 		return Sent{}, err
@@ -55,18 +56,20 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 			if err != nil {
 				return nil, err
 			}
-			dup, err := sentBefore(tx, req.SessionID, req.ClientID)
-			if err != nil {
+			if err := sentBefore(tx, req.SessionID, req.ClientID); err != nil {
 				return nil, err
-			}
-			if dup != nil {
-				return nil, dup
 			}
 			model := req.Model
 			if model == "" {
 				model = sess.Model
 			}
-			evs, sent, err := insertTurn(tx, sess, req.Content, req.ClientID, model, l.statusForNew())
+			parent := req.ParentID
+			if parent == "" {
+				parent = string(sess.CurrentLeafID)
+			} else if err := checkInSession(tx, req.SessionID, parent); err != nil {
+				return nil, err
+			}
+			evs, sent, err := insertTurn(tx, sess, parent, req.Content, req.ClientID, model, l.statusForNew(), parent != string(sess.CurrentLeafID))
 			out = sent
 			return evs, err
 		})
@@ -77,7 +80,10 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 	})
 	var dup *duplicate
 	if errors.As(err, &dup) {
-		return dup.sent, nil
+		if prev, ok := dup.result.(Sent); ok {
+			return prev, nil
+		}
+		return Sent{}, fmt.Errorf("%w: client_id %q was used for a regenerate", ErrConflict, req.ClientID)
 	}
 	if err != nil {
 		return Sent{}, fmt.Errorf("send message: %w", err)
@@ -86,50 +92,108 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 	return out, nil
 }
 
-// sentBefore finds the pair an earlier request with this client id made
-// (a *duplicate), if any.
-func sentBefore(tx *store.Tx, sessionID, clientID string) (*duplicate, error) {
+// sentBefore returns a *duplicate holding the pair an earlier request
+// with this client id made, if there was one.
+func sentBefore(tx *store.Tx, sessionID, clientID string) error {
 	if clientID == "" {
-		return nil, nil
+		return nil
 	}
 	prev, err := tx.MessageByClientID(sessionID, clientID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if prev.Role != store.RoleUser {
-		return nil, fmt.Errorf("%w: client_id %q already names another request", ErrConflict, clientID)
+	if prev.Role == store.RoleAssistant { // a regenerate's
+		return &duplicate{prev}
 	}
-	asst, _ := tx.MessageAfter(sessionID, prev.ID)
-	return &duplicate{Sent{User: prev, Assistant: asst}}, nil
+	asst, _ := tx.FirstChild(prev.ID)
+	return &duplicate{Sent{User: prev, Assistant: asst}}
 }
 
-// insertTurn adds a user message and its assistant placeholder (in status
-// streaming or queued), naming the session after its first message.
-func insertTurn(tx *store.Tx, sess store.Session, content, clientID, model string, status store.Status) ([]eventlog.Event, Sent, error) {
+// checkInSession refuses a message id of another chat (or none).
+func checkInSession(tx *store.Tx, sessionID, id string) error {
+	m, err := tx.GetMessage(id)
+	if err != nil {
+		return err
+	}
+	if m.SessionID != sessionID {
+		return fmt.Errorf("message %s, chat %s: %w", id, sessionID, ErrWrongSession)
+	}
+	return nil
+}
+
+// insertTurn adds a user message under parent and its assistant
+// placeholder (status streaming, or queued behind the chat's running
+// answer), moves the chat's path to them, and names a new chat after
+// its first message. branched says the path does not just grow at its
+// end (an edit, or a send under another message).
+func insertTurn(tx *store.Tx, sess store.Session, parent, content, clientID, model string, status store.Status, branched bool) ([]eventlog.Event, Sent, error) {
 	now := tx.Now()
-	user := store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, Role: store.RoleUser, Content: content,
-		Status: store.StatusComplete, ClientID: clientID, CreatedAt: now, UpdatedAt: now}
-	asst := store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, Role: store.RoleAssistant,
-		Status: status, Model: model, CreatedAt: now, UpdatedAt: now}
-	for _, m := range []store.Message{user, asst} {
-		if err := tx.InsertMessage(m); err != nil {
+	user, err := tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, ParentID: store.Ref(parent), Role: store.RoleUser,
+		Content: content, Status: store.StatusComplete, ClientID: clientID, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		return nil, Sent{}, err
+	}
+	asst, err := tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, ParentID: store.Ref(user.ID), Role: store.RoleAssistant,
+		Status: status, Model: model, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		return nil, Sent{}, err
+	}
+	if sess.TitleSource == store.TitleAuto && sess.Title == DefaultTitle && parent == "" {
+		sess.Title = titleFrom(content)
+		if err := tx.UpdateSession(sess); err != nil {
 			return nil, Sent{}, err
 		}
 	}
-	evs := []eventlog.Event{event(sess.ID, EventMessageCreated, user), event(sess.ID, EventMessageCreated, asst)}
-	if sess.MessageCount == 0 && sess.Title == DefaultTitle {
-		sess.Title = titleFrom(content)
-	}
-	sess.UpdatedAt = now
-	sess.MessageCount += 2
-	if err := tx.UpdateSession(sess); err != nil {
+	created := []store.Message{user, asst}
+	evs, err := moveTo(tx, sess.ID, asst.ID, user.ID, created, branched)
+	if err != nil {
 		return nil, Sent{}, err
 	}
-	evs = append(evs, event(sess.ID, EventSessionUpdated, sess))
-	return evs, Sent{User: user, Assistant: asst}, nil
+	return evs, Sent{User: created[0], Assistant: created[1]}, nil
+}
+
+// moveTo finishes a change that created messages: the path moves to leaf,
+// the session records the activity, created get their siblings, and the
+// events say so in order: message.created for each new message,
+// branch.switched when the path did not just grow at its end (shownFrom
+// is its first new message), and session.updated.
+func moveTo(tx *store.Tx, sessionID, leaf, shownFrom string, created []store.Message, branched bool) ([]eventlog.Event, error) {
+	if err := tx.SetPath(sessionID, leaf); err != nil {
+		return nil, err
+	}
+	if err := tx.TouchSession(sessionID, tx.Now()); err != nil {
+		return nil, err
+	}
+	if err := tx.FillSiblings(created); err != nil {
+		return nil, err
+	}
+	var evs []eventlog.Event
+	for _, m := range created {
+		evs = append(evs, event(sessionID, EventMessageCreated, m))
+	}
+	updated, err := tx.GetSession(sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if branched {
+		evs = append(evs, switchedEvent(updated, shownFrom))
+	}
+	return append(evs, event(sessionID, EventSessionUpdated, updated)), nil
+}
+
+// Switched is the data of a branch.switched event.
+type Switched struct {
+	SessionID string        `json:"session_id"`
+	LeafID    store.Ref     `json:"leaf_id"`
+	MessageID store.Ref     `json:"message_id"`
+	Session   store.Session `json:"session"`
+}
+
+func switchedEvent(sess store.Session, shownFrom string) eventlog.Event {
+	return event(sess.ID, EventBranchSwitched, Switched{SessionID: sess.ID, LeafID: sess.CurrentLeafID, MessageID: store.Ref(shownFrom), Session: sess})
 }
 
 // Stop ends an answer, keeping its text, and returns it: a streaming one
@@ -161,16 +225,16 @@ func (s *Service) Stop(ctx context.Context, id string) (store.Message, error) {
 		// Streaming with no job (its job ended in this very moment, or a
 		// provider could not be resumed): settle it directly, and let the
 		// chat's next answer have its turn.
-		if err := s.finish(m, nil, errStopped); err != nil {
+		if err := s.endTurn(m, nil, errStopped, nil); err != nil {
 			return store.Message{}, err
 		}
-		s.ended(m.SessionID, id)
 	}
 	return s.store.GetMessage(ctx, id)
 }
 
-// Continue resumes an interrupted, failed or stopped answer in place; it
-// waits (queued) while another answer of the chat is generating. An
+// Continue resumes an interrupted, failed or stopped answer in place, on
+// whatever branch it is (the chat's path does not move); it waits
+// (queued) while another answer of the chat is generating. An
 // answer stopped before it produced anything starts afresh, which every
 // provider can do.
 func (s *Service) Continue(ctx context.Context, id string) (store.Message, error) {
@@ -224,62 +288,101 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 	return out, nil
 }
 
-// RegenerateRequest asks for a new answer in place of an old one.
-type RegenerateRequest struct {
-	ID       string // the answer to replace
-	Model    string // "" = the old answer's model
-	ClientID string // makes the request idempotent; stored on the new answer
-}
-
-// Regenerated is the answer a Regenerate made.
-type Regenerated struct {
-	Message store.Message
-	// Created is false when the client_id was seen before and the answer
-	// it made is returned instead (nothing new is started).
-	Created bool
-}
-
-// Regenerate replaces an answer (and anything after it) with a new one,
-// which waits its turn if an earlier answer of the chat is generating.
-func (s *Service) Regenerate(ctx context.Context, req RegenerateRequest) (Regenerated, error) {
-	if err := checkText("client_id", req.ClientID, 200); err != nil {
-		return Regenerated{}, err
+// Regenerate answers again: for an answer, a new sibling of it (the old
+// one stays; stopped first if it was streaming, cancelled if it was
+// queued); for a user message, a new answer to it. The new answer becomes
+// the path the chat shows, and streams at once or waits its turn behind
+// the chat's other answers. A repeat with the same clientID returns the
+// first new answer and changes nothing.
+func (s *Service) Regenerate(ctx context.Context, id, model, clientID string) (store.Message, bool, error) {
+	if err := checkText("client_id", clientID, 200); err != nil {
+		return store.Message{}, false, err
 	}
-	m, err := s.store.GetMessage(ctx, req.ID)
+	m, err := s.store.GetMessage(ctx, id)
 	if err != nil {
-		return Regenerated{}, err
+		return store.Message{}, false, err
 	}
-	if prev, ok, err := s.regeneratedBefore(ctx, m.SessionID, req.ClientID); ok || err != nil {
-		return Regenerated{Message: prev}, err
+	parent := m.ID
+	if m.Role == store.RoleAssistant {
+		if m.ParentID == "" {
+			return store.Message{}, false, fmt.Errorf("%w: message %s answers nothing", ErrConflict, id)
+		}
+		parent = string(m.ParentID)
 	}
-	if m.Role != store.RoleAssistant {
-		return Regenerated{}, fmt.Errorf("%w: only answers can be regenerated", ErrConflict)
-	}
-	model := req.Model
 	if model == "" {
-		model = m.Model
+		if model = m.Model; m.Role != store.RoleAssistant || model == "" {
+			sess, err := s.store.GetSession(ctx, m.SessionID)
+			if err != nil {
+				return store.Message{}, false, err
+			}
+			model = sess.Model
+		}
 	}
 	if err := s.checkModel(model); err != nil {
-		return Regenerated{}, err
+		return store.Message{}, false, err
+	}
+	// A repeat changes nothing: not even the stop of the old answer.
+	if prev, ok, err := s.regeneratedBefore(ctx, m.SessionID, clientID); ok || err != nil {
+		return prev, false, err
+	}
+	if m.Role == store.RoleAssistant && m.Status == store.StatusQueued {
+		// The old answer will not be wanted: it never starts.
+		if m, err = s.cancelQueued(ctx, m); err != nil {
+			return store.Message{}, false, err
+		}
+	}
+	// The lane is held while the old answer stops, so no waiting answer
+	// takes the turn meant for the new one.
+	release := s.hold(m.SessionID)
+	if m.Role == store.RoleAssistant && m.Status == store.StatusStreaming {
+		if n := s.stopJobs(ctx, func(j *job) bool { return j.msgID == id }, errStopped); n == 0 {
+			if err := s.endTurn(m, nil, errStopped, nil); err != nil {
+				release(nil)
+				return store.Message{}, false, err
+			}
+		}
 	}
 	var out store.Message
-	err = s.truncate(ctx, m, func(tx *store.Tx, sess store.Session, status store.Status) ([]eventlog.Event, store.Message, error) {
-		now := tx.Now()
-		out = store.Message{ID: tx.NewID("m_"), SessionID: m.SessionID, Role: store.RoleAssistant,
-			Status: status, Model: model, ClientID: req.ClientID, CreatedAt: now, UpdatedAt: now}
-		if err := tx.InsertMessage(out); err != nil {
-			return nil, store.Message{}, err
+	err = release(func(l *lane) error {
+		_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+			if err := sentBefore(tx, m.SessionID, clientID); err != nil {
+				return nil, err
+			}
+			if _, err := tx.GetMessage(parent); err != nil {
+				return nil, err
+			}
+			now := tx.Now()
+			var err error
+			out, err = tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: m.SessionID, ParentID: store.Ref(parent), Role: store.RoleAssistant,
+				Status: l.statusForNew(), Model: model, ClientID: clientID, CreatedAt: now, UpdatedAt: now})
+			if err != nil {
+				return nil, err
+			}
+			created := []store.Message{out}
+			evs, err := moveTo(tx, m.SessionID, out.ID, out.ID, created, true)
+			out = created[0]
+			return evs, err
+		})
+		if err == nil {
+			s.enqueueLocked(l, out)
 		}
-		return []eventlog.Event{event(m.SessionID, EventMessageCreated, out)}, out, nil
+		return err
 	})
-	if err != nil {
-		return Regenerated{}, fmt.Errorf("regenerate message %s: %w", req.ID, err)
+	var dup *duplicate
+	if errors.As(err, &dup) {
+		if prev, ok := dup.result.(store.Message); ok {
+			return prev, false, nil
+		}
+		return store.Message{}, false, fmt.Errorf("%w: client_id %q was used for a message", ErrConflict, clientID)
 	}
-	return Regenerated{Message: out, Created: true}, nil
+	if err != nil {
+		return store.Message{}, false, fmt.Errorf("regenerate message %s: %w", id, err)
+	}
+	return out, true, nil
 }
 
 // regeneratedBefore finds the answer an earlier Regenerate with this
-// client id made.
+// client id made; a client id a send or edit used is a conflict.
 func (s *Service) regeneratedBefore(ctx context.Context, sessionID, clientID string) (store.Message, bool, error) {
 	if clientID == "" {
 		return store.Message{}, false, nil
@@ -295,7 +398,7 @@ func (s *Service) regeneratedBefore(ctx context.Context, sessionID, clientID str
 			return nil, err
 		}
 		if m.Role != store.RoleAssistant {
-			return nil, fmt.Errorf("%w: client_id %q already names another request", ErrConflict, clientID)
+			return nil, fmt.Errorf("%w: client_id %q was used for a message", ErrConflict, clientID)
 		}
 		prev, found = m, true
 		return nil, nil
@@ -303,9 +406,11 @@ func (s *Service) regeneratedBefore(ctx context.Context, sessionID, clientID str
 	return prev, found, err
 }
 
-// Edit replaces a user message (and everything after it) with new text and
-// answers it afresh. A repeat with the same clientID returns the pair the
-// first one made.
+// Edit adds a new version of a user message (any one, not only the last):
+// a sibling with the new text, and an answer to it. Nothing is deleted;
+// answers streaming on the old branch go on, and the new answer waits
+// for them (one answer at a time per chat). A repeat with the same
+// clientID returns the first pair.
 func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent, error) {
 	if err := checkContent(content); err != nil {
 		return Sent{}, err
@@ -317,80 +422,41 @@ func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent,
 	if err != nil {
 		return Sent{}, err
 	}
-	var dup *duplicate
-	_, err = s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
-		d, err := sentBefore(tx, m.SessionID, clientID)
-		dup = d
-		return nil, err
-	})
-	if err != nil {
-		return Sent{}, fmt.Errorf("edit message %s: %w", id, err)
-	}
-	if dup != nil {
-		return dup.sent, nil
-	}
 	if m.Role != store.RoleUser {
 		return Sent{}, fmt.Errorf("%w: only your own messages can be edited", ErrConflict)
 	}
 	var out Sent
-	err = s.truncate(ctx, m, func(tx *store.Tx, sess store.Session, status store.Status) ([]eventlog.Event, store.Message, error) {
-		evs, sent, err := insertTurn(tx, sess, content, clientID, sess.Model, status)
-		out = sent
-		return evs, sent.Assistant, err
+	err = s.withLane(m.SessionID, func(l *lane) error {
+		_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+			sess, err := tx.GetSession(m.SessionID)
+			if err != nil {
+				return nil, err
+			}
+			if err := sentBefore(tx, m.SessionID, clientID); err != nil {
+				return nil, err
+			}
+			if _, err := tx.GetMessage(id); err != nil {
+				return nil, err // deleted since
+			}
+			evs, sent, err := insertTurn(tx, sess, string(m.ParentID), content, clientID, sess.Model, l.statusForNew(), true)
+			out = sent
+			return evs, err
+		})
+		if err == nil {
+			s.enqueueLocked(l, out.Assistant)
+		}
+		return err
 	})
+	var dup *duplicate
+	if errors.As(err, &dup) {
+		if prev, ok := dup.result.(Sent); ok {
+			return prev, nil
+		}
+		return Sent{}, fmt.Errorf("%w: client_id %q was used for a message", ErrConflict, clientID)
+	}
 	if err != nil {
 		return Sent{}, fmt.Errorf("edit message %s: %w", id, err)
 	}
 	out.Created = true
 	return out, nil
-}
-
-// truncate stops generations at or after m, deletes m and every later
-// message of its session, then runs then() in the same transaction; then
-// stores the new answer with the status it is given, and it starts or
-// waits its turn. The chat's lane is held meanwhile, so nothing queued
-// starts between the stop and the replacement.
-func (s *Service) truncate(ctx context.Context, m store.Message, then func(*store.Tx, store.Session, store.Status) ([]eventlog.Event, store.Message, error)) error {
-	release := s.hold(m.SessionID)
-	s.stopJobs(ctx, func(j *job) bool { return j.sessionID == m.SessionID && j.msgID >= m.ID }, errStopped)
-	return release(func(l *lane) error {
-		var (
-			deleted []string
-			answer  store.Message
-		)
-		_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
-			deleted = deleted[:0]
-			later, err := tx.MessagesFrom(m.SessionID, m.ID)
-			if err != nil {
-				return nil, err
-			}
-			if len(later) == 0 || later[0].ID != m.ID {
-				return nil, fmt.Errorf("message %s: %w", m.ID, store.ErrNotFound)
-			}
-			var evs []eventlog.Event
-			for _, d := range later {
-				if d.Status == store.StatusStreaming {
-					return nil, fmt.Errorf("%w: message %s is still streaming", ErrConflict, d.ID)
-				}
-				if err := tx.DeleteMessage(d.ID); err != nil {
-					return nil, err
-				}
-				deleted = append(deleted, d.ID)
-				evs = append(evs, event(m.SessionID, EventMessageDeleted, map[string]string{"id": d.ID, "session_id": m.SessionID}))
-			}
-			sess, err := tx.GetSession(m.SessionID)
-			if err != nil {
-				return nil, err
-			}
-			more, a, err := then(tx, sess, l.statusAfter(m.ID))
-			answer = a
-			return append(evs, more...), err
-		})
-		if err != nil {
-			return err
-		}
-		l.drop(deleted...)
-		s.enqueueLocked(l, answer)
-		return nil
-	})
 }

@@ -29,7 +29,7 @@ type lane struct {
 	mu      sync.Mutex
 	running string   // guarded by mu: the answer generating now; "" = none
 	waiting []string // guarded by mu: queued answers, oldest first
-	holds   int      // guarded by mu: truncations under way; nothing starts while > 0
+	holds   int      // guarded by mu: stops under way (hold); nothing starts while > 0
 	refs    int      // guarded by Service.lanesMu: callers holding or waiting for mu
 }
 
@@ -94,15 +94,22 @@ func (s *Service) enqueueLocked(l *lane, m store.Message) {
 	}
 }
 
-// ended frees the chat's lane after answer msgID stopped generating and
-// starts the next waiting answer.
-func (s *Service) ended(sessionID, msgID string) {
-	l := s.lockLane(sessionID)
-	defer s.unlockLane(sessionID, l)
-	if l.running == msgID {
+// endTurn records how answer m ended (finish), runs then (nil: nothing),
+// frees the chat's lane and starts the next waiting answer — all with the
+// lane held, so whoever sees the end event finds the chat free: a send
+// right after an answer completed streams at once.
+func (s *Service) endTurn(m store.Message, usage *store.Usage, cause error, then func()) error {
+	l := s.lockLane(m.SessionID)
+	defer s.unlockLane(m.SessionID, l)
+	err := s.finish(m, usage, cause)
+	if then != nil {
+		then()
+	}
+	if l.running == m.ID {
 		l.running = ""
 	}
 	s.advanceLocked(l)
+	return err
 }
 
 // advanceLocked starts the first waiting answer when the lane is free of
@@ -202,8 +209,8 @@ func (s *Service) cancelQueued(ctx context.Context, m store.Message) (store.Mess
 
 // hold keeps the chat's lane from starting anything until the returned
 // release runs; release takes the lane and hands it to then (nil: just
-// resume). Truncations hold the lane while they stop the answers they
-// replace, so no waiting answer starts in between.
+// resume). Regenerate and Delete hold the lane while they stop the
+// answers they replace or remove, so no waiting answer starts in between.
 func (s *Service) hold(sessionID string) (release func(then func(*lane) error) error) {
 	l := s.lockLane(sessionID)
 	l.holds++
@@ -219,20 +226,6 @@ func (s *Service) hold(sessionID string) (release func(then func(*lane) error) e
 			return err
 		})
 	}
-}
-
-// statusAfter is the status of a new answer replacing every message from
-// id on: streaming when nothing before id runs or waits.
-func (l *lane) statusAfter(id string) store.Status {
-	if l.running != "" && l.running < id {
-		return store.StatusQueued
-	}
-	for _, w := range l.waiting {
-		if w < id {
-			return store.StatusQueued
-		}
-	}
-	return store.StatusStreaming
 }
 
 // recoverQueue rebuilds the lanes after a start: answers left streaming

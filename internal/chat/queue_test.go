@@ -23,6 +23,7 @@ type laneWatch struct {
 	mu         sync.Mutex
 	status     map[string]store.Status // by message id
 	session    map[string]string       // message id -> session id
+	parent     map[string]string       // message id -> parent id, every role
 	started    []string                // answers in the order they began streaming
 	violations []string
 }
@@ -31,7 +32,7 @@ type laneWatch struct {
 // already stored (what a crash left behind).
 func watchLanes(t *testing.T, e *env) *laneWatch {
 	t.Helper()
-	w := &laneWatch{status: map[string]store.Status{}, session: map[string]string{}}
+	w := &laneWatch{status: map[string]store.Status{}, session: map[string]string{}, parent: map[string]string{}}
 	head := e.log.Head()
 	sessions, err := e.st.ListSessions(context.Background(), "")
 	if err != nil {
@@ -43,6 +44,7 @@ func watchLanes(t *testing.T, e *env) *laneWatch {
 			t.Fatal(err)
 		}
 		for _, m := range msgs {
+			w.parent[m.ID] = string(m.ParentID)
 			if m.Role == store.RoleAssistant {
 				w.status[m.ID], w.session[m.ID] = m.Status, m.SessionID
 			}
@@ -78,9 +80,17 @@ func (w *laneWatch) apply(r *eventlog.Record) {
 	defer w.mu.Unlock()
 	switch r.Type {
 	case EventMessageDeleted:
+		// A delete takes the message and everything below it.
 		var d struct{ ID string }
 		json.Unmarshal(r.Data, &d)
-		delete(w.status, d.ID)
+		for id := range w.status {
+			for a := id; a != ""; a = w.parent[a] {
+				if a == d.ID {
+					delete(w.status, id)
+					break
+				}
+			}
+		}
 		return
 	case EventMessageCreated, EventMessageStarted, EventMessageContinued, EventMessageQueued,
 		EventMessageCompleted, EventMessageFailed, EventMessageStopped, EventMessageInterrupted:
@@ -88,7 +98,11 @@ func (w *laneWatch) apply(r *eventlog.Record) {
 		return
 	}
 	var m store.Message
-	if err := json.Unmarshal(r.Data, &m); err != nil || m.Role != store.RoleAssistant {
+	if err := json.Unmarshal(r.Data, &m); err != nil {
+		return
+	}
+	w.parent[m.ID] = string(m.ParentID)
+	if m.Role != store.RoleAssistant {
 		return
 	}
 	if m.Status == store.StatusStreaming && w.status[m.ID] != store.StatusStreaming {
@@ -345,30 +359,79 @@ func TestOneAnswerAtATimePerChat(t *testing.T) {
 		{name: "regenerate and edit while answers wait", tps: 300, run: func(t *testing.T, e *env, w *laneWatch, sess store.Session) {
 			a, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "a"})
 			b, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "b"})
-			// Regenerating the queued b: it is replaced by a new answer that waits behind a.
-			re, err := e.svc.Regenerate(ctx, RegenerateRequest{ID: b.Assistant.ID, ClientID: "r1"})
-			if err != nil || !re.Created || re.Message.Status != store.StatusQueued {
-				t.Fatalf("regenerate queued: %+v %v", re, err)
+			// Regenerating the queued b: b never starts; its new version waits behind a.
+			re, created, err := e.svc.Regenerate(ctx, b.Assistant.ID, "", "r1")
+			if err != nil || !created || re.Status != store.StatusQueued || string(re.ParentID) != b.User.ID {
+				t.Fatalf("regenerate queued: %+v %v %v", re, created, err)
+			}
+			if m := e.message(t, b.Assistant.ID); m.Status != store.StatusStopped || m.Content != "" {
+				t.Fatalf("the replaced queued answer is %s %q; want stopped, empty", m.Status, m.Content)
 			}
 			resent(t, e, sess.ID, func() (string, bool, error) {
-				dup, err := e.svc.Regenerate(ctx, RegenerateRequest{ID: b.Assistant.ID, ClientID: "r1"})
-				return dup.Message.ID, dup.Created, err
-			}, re.Message.ID)
-			// Editing a's question stops a and replaces everything: the new answer streams at once.
+				dup, created, err := e.svc.Regenerate(ctx, b.Assistant.ID, "", "r1")
+				return dup.ID, created, err
+			}, re.ID)
+			// Editing a's question while a streams: a goes on (on the old
+			// branch); the edit's answer waits behind a and re.
 			ed, err := e.svc.Edit(ctx, a.User.ID, "a2", "e1")
-			if err != nil || ed.Assistant.Status != store.StatusStreaming {
+			if err != nil || ed.Assistant.Status != store.StatusQueued {
 				t.Fatalf("edit: %+v %v", ed, err)
 			}
 			resent(t, e, sess.ID, func() (string, bool, error) {
 				again, err := e.svc.Edit(ctx, a.User.ID, "a2", "e1")
 				return again.Assistant.ID, again.Created, err
 			}, ed.Assistant.ID)
-			if q := e.svc.QueueOf(sess.ID); q.Running != ed.Assistant.ID || len(q.Waiting) != 0 {
+			if q := e.svc.QueueOf(sess.ID); q.Running != a.Assistant.ID || !slices.Equal(q.Waiting, []string{re.ID, ed.Assistant.ID}) {
 				t.Fatalf("queue after edit: %+v", q)
 			}
+			w.settled(t, sess.ID, 4)
+			if got, want := w.startOrder(), []string{a.Assistant.ID, re.ID, ed.Assistant.ID}; !slices.Equal(got, want) {
+				t.Fatalf("started %v; want %v", got, want)
+			}
+			for id, want := range map[string]string{a.Assistant.ID: "a", re.ID: "b", ed.Assistant.ID: "a2"} {
+				if m := e.message(t, id); m.Status != store.StatusComplete || m.Content != llm.DemoAnswer(want) {
+					t.Fatalf("answer to %q: %s %q", want, m.Status, m.Content)
+				}
+			}
+		}},
+		{name: "regenerate a streaming answer: it stops, the new one takes its turn before those waiting", tps: 300, run: func(t *testing.T, e *env, w *laneWatch, sess store.Session) {
+			a, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "a"})
+			e.waitContent(t, a.Assistant.ID)
+			re, _, err := e.svc.Regenerate(ctx, a.Assistant.ID, "", "r1")
+			if err != nil || re.Status != store.StatusStreaming {
+				t.Fatalf("regenerate streaming: %+v %v", re, err)
+			}
+			if m := e.message(t, a.Assistant.ID); m.Status != store.StatusStopped || m.Content == "" {
+				t.Fatalf("the old answer is %s with %d chars; want stopped with its text", m.Status, len(m.Content))
+			}
+			b, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "b"})
+			if b.Assistant.Status != store.StatusQueued {
+				t.Fatalf("send after the regenerate: %s; want queued", b.Assistant.Status)
+			}
+			w.settled(t, sess.ID, 3)
+			if got, want := w.startOrder(), []string{a.Assistant.ID, re.ID, b.Assistant.ID}; !slices.Equal(got, want) {
+				t.Fatalf("started %v; want %v", got, want)
+			}
+		}},
+		{name: "delete a branch with answers queued in it", tps: 300, run: func(t *testing.T, e *env, w *laneWatch, sess store.Session) {
+			a, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "a"})
+			b, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "b"})
+			c, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "c"})
+			// b's pair and c's go; a streams on, and nothing else starts.
+			if _, err := e.svc.Delete(ctx, b.User.ID); err != nil {
+				t.Fatal(err)
+			}
+			if q := e.svc.QueueOf(sess.ID); q.Running != a.Assistant.ID {
+				t.Fatalf("queue after delete: %+v", q)
+			}
 			w.settled(t, sess.ID, 1)
-			if m := e.message(t, ed.Assistant.ID); m.Status != store.StatusComplete || m.Content != llm.DemoAnswer("a2") {
-				t.Fatalf("edited answer %s %q", m.Status, m.Content)
+			if got, want := w.startOrder(), []string{a.Assistant.ID}; !slices.Equal(got, want) {
+				t.Fatalf("started %v; want %v", got, want)
+			}
+			for _, id := range []string{b.Assistant.ID, c.Assistant.ID} {
+				if _, err := e.st.GetMessage(ctx, id); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("deleted answer %s: %v", id, err)
+				}
 			}
 		}},
 	}
@@ -376,7 +439,7 @@ func TestOneAnswerAtATimePerChat(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, "", tc.tps)
 			w := watchLanes(t, e)
-			sess, err := e.svc.CreateSession(ctx, "", "", "")
+			sess, err := e.svc.CreateSession(ctx, NewSession{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -390,8 +453,7 @@ func TestOneAnswerAtATimePerChat(t *testing.T) {
 }
 
 // resent checks a second delivery of a request changes nothing: it returns
-// the answer the first made, or — when the first replaced the message the
-// request names, so it is gone — not found.
+// the answer the first made.
 func resent(t *testing.T, e *env, sessionID string, again func() (id string, created bool, err error), first string) {
 	t.Helper()
 	ids := func() []string {
@@ -410,7 +472,6 @@ func resent(t *testing.T, e *env, sessionID string, again func() (id string, cre
 	switch {
 	case !slices.Equal(ids(), before):
 		t.Fatalf("a resent request changed the chat: %v, then %v", before, ids())
-	case errors.Is(err, ErrNotFound):
 	case err != nil || created || id != first:
 		t.Fatalf("resent request: %s created=%v %v; want %s", id, created, err, first)
 	}
@@ -459,7 +520,7 @@ func TestQueueAfterACrash(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, "", 3000)
-			sess, _ := e.svc.CreateSession(ctx, "", "", "")
+			sess, _ := e.svc.CreateSession(ctx, NewSession{})
 			var ids []string
 			for _, l := range tc.left {
 				_, err := e.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
@@ -467,7 +528,7 @@ func TestQueueAfterACrash(t *testing.T) {
 					if err != nil {
 						return nil, err
 					}
-					evs, sent, err := insertTurn(tx, s, l.prompt, "", l.model, l.status)
+					evs, sent, err := insertTurn(tx, s, string(s.CurrentLeafID), l.prompt, "", l.model, l.status, false)
 					if err != nil {
 						return nil, err
 					}
@@ -517,7 +578,7 @@ func TestSendRacingAShutdown(t *testing.T) {
 		t.Run(fmt.Sprint("round ", round), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "holdfast.db")
 			e := newEnv(t, path, 400)
-			sess, _ := e.svc.CreateSession(ctx, "", "", "")
+			sess, _ := e.svc.CreateSession(ctx, NewSession{})
 			a, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "first"})
 			e.waitContent(t, a.Assistant.ID)
 			var b Sent

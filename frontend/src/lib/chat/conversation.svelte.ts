@@ -200,7 +200,7 @@ export class Conversation {
     this.#request('regenerate', messageId, { model: this.#opts.model?.() });
   }
 
-  /** Replaces a user message and everything after it with the edited text and a new answer. */
+  /** Adds a new version of a user message with the edited text and a new answer; the chat shows it. */
   edit(messageId: string, content: string): void {
     const text = content.trim();
     if (text) this.#request('edit', messageId, { content: text });
@@ -240,9 +240,12 @@ export class Conversation {
       case 'regenerate':
         this.#remove(id);
         return this.#upsert(result.data as Message, 'created');
-      case 'edit':
-        this.#transcript.truncate(id);
-        return this.addPair(result.data as MessagePair);
+      case 'edit': {
+        // Keep the edit's own messages if the stream delivered them first.
+        const pair = result.data as MessagePair;
+        this.#transcript.truncate(id, pair.user.id);
+        return this.addPair(pair);
+      }
     }
   }
 
