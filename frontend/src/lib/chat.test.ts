@@ -102,8 +102,9 @@ class Backend {
         return json({ ...found });
       }
       const body = JSON.parse(String(init?.body));
-      const user = msg(`${m[1]}_edited`, { role: 'user', content: body.content, status: 'complete', client_id: body.client_id });
-      return json({ user, assistant: msg(`${m[1]}_answer`) }, 201);
+      // New ids sort after every older one, like the server's.
+      const user = msg(`n1_${m[1]}_edited`, { role: 'user', content: body.content, status: 'complete', client_id: body.client_id });
+      return json({ user, assistant: msg(`n2_${m[1]}_answer`) }, 201);
     }
     if ((m = url.pathname.match(/^\/api\/sessions\/([^/]+)$/)) && method === 'DELETE') {
       this.controls.push(`delete ${m[1]}`);
@@ -490,7 +491,7 @@ describe('ChatStore', () => {
     expect(h.backend.controls).toEqual(['stop m2', 'edit m1', 'delete s2']);
     expect(h.backend.posted.map((p) => p.body.content)).toEqual(['queued while offline']);
     expect(h.store.pending.items).toEqual([]);
-    expect(h.store.conversation.messages.find((m) => m.id === 'm2')).toBeUndefined(); // the edit replaced it
+    expect(h.store.conversation.messages.map((m) => m.id)).toEqual(['n1_m1_edited', 'n2_m1_answer']); // the chat shows the edit's version
     expect(h.store.sessions.find('s2')).toBeNull();
     expect(h.errors).toEqual([]);
   });
