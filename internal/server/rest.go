@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
@@ -29,8 +30,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// maxErrorMessage bounds an error's message: some repeat what a request
+// named (an unknown model), and a request must not get its own megabyte
+// back.
+const maxErrorMessage = 1000
+
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	var b errorBody
+	if len(msg) > maxErrorMessage {
+		cut := maxErrorMessage
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
 	b.Error.Code, b.Error.Message = code, msg
 	writeJSON(w, status, b)
 }
@@ -38,6 +51,10 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 // fail maps a domain error to a status and a JSON error.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
+	if storageFailure(w, err) {
+		s.log.Warn("request met a storage fault", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
 	switch {
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is over the %d byte limit", tooBig.Limit))
@@ -82,9 +99,11 @@ func (s *Server) head(w http.ResponseWriter, seq int64) {
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	ev := s.cfg.Events
+	fault, _ := ev.Fault()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"ok": true, "version": s.cfg.Version, "epoch": ev.Epoch(),
 		"head": eventlog.FormatID(ev.Epoch(), ev.Head()), "time": time.Now().UTC(),
+		"storage": storageState(fault),
 	})
 }
 
@@ -100,8 +119,18 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"models": list, "default": def})
 }
 
+// MaxSearchRunes bounds a search query (GET /api/sessions?q=): longer
+// text is no search a person types, and costs the database dearly.
+const MaxSearchRunes = 500
+
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	list, head, err := s.cfg.Snapshots.SessionsSnapshot(r.Context(), r.URL.Query().Get("q"))
+	q := r.URL.Query().Get("q")
+	if n := utf8.RuneCountInString(q); n > MaxSearchRunes || !utf8.ValidString(q) {
+		writeError(w, http.StatusBadRequest, "bad_request",
+			fmt.Sprintf("the search text must be valid UTF-8 of at most %d characters", MaxSearchRunes))
+		return
+	}
+	list, head, err := s.cfg.Snapshots.SessionsSnapshot(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
