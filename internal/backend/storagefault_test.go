@@ -139,7 +139,9 @@ func (e *faultEnv) message(id string) faultMessage {
 
 func (e *faultEnv) storageState() string {
 	e.t.Helper()
-	var h struct{ Storage struct{ State, Message string } }
+	var h struct {
+		Storage struct{ State, Message string }
+	}
 	e.json("GET", "/api/health", "", 200, &h)
 	return h.Storage.State
 }
@@ -278,7 +280,9 @@ func isEvent(name, id string) func(sse.Event) bool {
 }
 
 func isStorage(state string) func(sse.Event) bool {
-	return func(ev sse.Event) bool { return ev.Event == "storage" && strings.Contains(ev.Data, `"state":"`+state+`"`) }
+	return func(ev sse.Event) bool {
+		return ev.Event == "storage" && strings.Contains(ev.Data, `"state":"`+state+`"`)
+	}
 }
 
 // echo is a prompt whose demo answer is known and takes a while.
@@ -301,18 +305,24 @@ func TestWriteLockHeldPastBusyTimeout(t *testing.T) {
 	home := t.TempDir()
 	e := openFaultEnv(t, home, 100, StorageOptions{BusyTimeout: busy, ProbeEvery: 200 * time.Millisecond})
 	w := watch(t, e)
+	lock := storetest.StartLocker(t, DatabasePath(home))
 	prompt := echo(300)
 	m := e.send(prompt)
 	w.until("the first delta", isEvent("message.delta", m.ID))
 
-	lock := storetest.HoldWriteLock(t, DatabasePath(home))
+	lock.Lock()
+	if got := e.message(m.ID); got.Status != "streaming" {
+		t.Fatalf("the answer was %s before the lock was taken; want it mid-stream", got.Status)
+	}
 	w.until("storage busy on the stream", isStorage("busy"))
 	faultSeen := time.Now()
 	if got := e.storageState(); got != "busy" {
 		t.Fatalf("health storage %q while locked; want busy", got)
 	}
 	status, body := e.do("POST", "/api/sessions", `{}`)
-	var apiErr struct{ Error struct{ Code, Message string } }
+	var apiErr struct {
+		Error struct{ Code, Message string }
+	}
 	if json.Unmarshal(body, &apiErr); status != 503 || apiErr.Error.Code != "storage_busy" || !strings.Contains(apiErr.Error.Message, "Another program") {
 		t.Fatalf("POST /api/sessions while locked: %d %s; want 503 storage_busy", status, body)
 	}
@@ -366,11 +376,15 @@ func TestWriteLockHeldForTheWholeWait(t *testing.T) {
 	home := t.TempDir()
 	e := openFaultEnv(t, home, 100, StorageOptions{BusyTimeout: 500 * time.Millisecond, Wait: wait, ProbeEvery: 200 * time.Millisecond})
 	w := watch(t, e)
+	lock := storetest.StartLocker(t, DatabasePath(home))
 	prompt := echo(300)
 	m := e.send(prompt)
 	w.until("the first delta", isEvent("message.delta", m.ID))
 
-	lock := storetest.HoldWriteLock(t, DatabasePath(home))
+	lock.Lock()
+	if got := e.message(m.ID); got.Status != "streaming" {
+		t.Fatalf("the answer was %s before the lock was taken; want it mid-stream", got.Status)
+	}
 	w.until("storage busy on the stream", isStorage("busy"))
 	// Past the wait the generation gives up on its chunks ...
 	err := ssetest.WaitFor(60*time.Second, func() error {
@@ -409,6 +423,137 @@ func TestWriteLockHeldForTheWholeWait(t *testing.T) {
 	// Continue works afterwards and finishes the answer where it stopped.
 	var cont faultMessage
 	e.json("POST", "/api/messages/"+m.ID+"/continue", "", 200, &cont)
+	w.until("the continued answer to complete", isEvent("message.completed", m.ID))
+	want := llm.DemoAnswer(prompt)
+	if got := e.message(m.ID); got.Status != "complete" || got.Content != want || w.got(m.ID) != want {
+		t.Fatalf("continued: %s, %d bytes committed, %d shown; want %d", got.Status, len(got.Content), len(w.got(m.ID)), len(want))
+	}
+	if o := e.orphans(); len(o) > 0 {
+		t.Fatalf("messages streaming without a job: %v", o)
+	}
+}
+
+// The data folder sits on a small real disk (a tmpfs) that fills up
+// while answers stream: they wait with their chunks in memory, the stream
+// and /api/health say the disk is full, a REST write answers 507
+// storage_full; once space is freed everything completes with exactly the
+// text that was shown, and the WAL is checkpointed back to nothing.
+func TestDiskFullWhileStreaming(t *testing.T) {
+	home := storetest.SmallDisk(t, 8<<20)
+	e := openFaultEnv(t, home, 400, StorageOptions{ProbeEvery: 200 * time.Millisecond})
+	w := watch(t, e)
+	prompts := []string{echo(1500), echo(1200), echo(900)}
+	var msgs []faultMessage
+	for _, p := range prompts {
+		msgs = append(msgs, e.send(p))
+	}
+	w.until("the first delta", func(ev sse.Event) bool { return ev.Event == "message.delta" })
+
+	free := storetest.Fill(t, home, 0)
+	if got := e.message(msgs[0].ID); got.Status != "streaming" {
+		t.Fatalf("the longest answer was %s before the disk filled; want it mid-stream", got.Status)
+	}
+	w.until("storage full on the stream", isStorage("full"))
+	if got := e.storageState(); got != "full" {
+		t.Fatalf("health storage %q on a full disk; want full", got)
+	}
+	// A write too big for what the WAL may still have is refused with
+	// words a person understands.
+	var sess struct{ ID string }
+	e.json("GET", "/api/sessions", "", 200, nil)
+	status, body := e.do("POST", "/api/sessions", `{"system_prompt":"`+strings.Repeat("x", 900<<10)+`"}`)
+	var apiErr struct {
+		Error struct{ Code, Message string }
+	}
+	if json.Unmarshal(body, &apiErr); status != 507 || apiErr.Error.Code != "storage_full" || !strings.Contains(apiErr.Error.Message, "The disk is full") {
+		t.Fatalf("POST /api/sessions on a full disk: %d %.300s; want 507 storage_full", status, body)
+	}
+	// The answers wait, and nothing is left streaming without its job.
+	w.during(2*time.Second, func() {
+		if o := e.orphans(); len(o) > 0 {
+			t.Fatalf("messages streaming without a job: %v", o)
+		}
+	})
+	for _, m := range msgs {
+		if got := e.message(m.ID); got.Content != w.got(m.ID) && got.Status == "streaming" {
+			// In flight is fine; committed and never shown is not.
+			ssetest.Eventually(t, "what was committed to be shown", 10*time.Second, func() bool {
+				w.during(300*time.Millisecond, func() {})
+				return e.message(m.ID).Content == w.got(m.ID)
+			})
+		}
+	}
+	free()
+
+	for i, m := range msgs {
+		if w.ended[m.ID] == "" {
+			w.until("answer to complete", func(ev sse.Event) bool { return w.ended[m.ID] != "" })
+		}
+		want := llm.DemoAnswer(prompts[i])
+		got := e.message(m.ID)
+		if w.ended[m.ID] != "message.completed" || got.Status != "complete" || got.Content != want || w.got(m.ID) != want {
+			t.Fatalf("answer %d: %s/%s, %d bytes committed, %d shown; want complete with %d", i, w.ended[m.ID], got.Status, len(got.Content), len(w.got(m.ID)), len(want))
+		}
+	}
+	if w.lastStorage() != "ok" {
+		w.until("storage ok", isStorage("ok"))
+	}
+	if o := e.orphans(); len(o) > 0 {
+		t.Fatalf("messages streaming without a job: %v", o)
+	}
+	// The fault's end truncated the WAL, giving its space back.
+	ssetest.Eventually(t, "the WAL to be checkpointed", 30*time.Second, func() bool {
+		return e.logs.has("storage fault cleared") && e.logs.has("WAL checkpointed and truncated")
+	})
+	e.json("POST", "/api/sessions", `{}`, 201, &sess)
+	t.Logf("free after the fault: %d KiB; storage states shown: %v", storetest.Free(t, home)>>10, w.storage)
+}
+
+// The disk stays full for longer than the storage wait: the answer ends
+// failed with what was committed and saying what to do; while even that
+// cannot be written its job stays registered, and once space is freed
+// the end lands and Continue finishes the answer.
+func TestDiskFullOutlastsTheWait(t *testing.T) {
+	const wait = 2 * time.Second
+	home := storetest.SmallDisk(t, 8<<20)
+	e := openFaultEnv(t, home, 200, StorageOptions{Wait: wait, ProbeEvery: 200 * time.Millisecond})
+	w := watch(t, e)
+	prompt := echo(800)
+	m := e.send(prompt)
+	w.until("the first delta", isEvent("message.delta", m.ID))
+
+	free := storetest.Fill(t, home, 0)
+	if got := e.message(m.ID); got.Status != "streaming" {
+		t.Fatalf("the answer was %s before the disk filled; want it mid-stream", got.Status)
+	}
+	w.until("storage full on the stream", isStorage("full"))
+	err := ssetest.WaitFor(60*time.Second, func() error {
+		if !e.logs.has("storage fault outlasted the wait") {
+			return fmt.Errorf("the generation did not give up within 60s of a %v wait", wait)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.during(time.Second, func() {
+		if o := e.orphans(); len(o) > 0 {
+			t.Fatalf("messages streaming without a job: %v", o)
+		}
+	})
+	free()
+
+	w.until("the answer to end", func(sse.Event) bool { return w.ended[m.ID] != "" })
+	got := e.message(m.ID)
+	if w.ended[m.ID] != "message.failed" || got.Status != "failed" || !strings.Contains(got.Error, "The disk is full") {
+		t.Fatalf("after the wait: %s/%s %q; want failed, saying the disk is full", w.ended[m.ID], got.Status, got.Error)
+	}
+	if got.Content == "" || got.Content != w.got(m.ID) || w.final[m.ID].Content != got.Content {
+		t.Fatalf("kept %d bytes; shown %d; failed event %d: want the same, non-empty", len(got.Content), len(w.got(m.ID)), len(w.final[m.ID].Content))
+	}
+	ssetest.Eventually(t, "the job to end", 30*time.Second, func() bool { return !e.b.chat.Running(m.ID) })
+
+	e.json("POST", "/api/messages/"+m.ID+"/continue", "", 200, nil)
 	w.until("the continued answer to complete", isEvent("message.completed", m.ID))
 	want := llm.DemoAnswer(prompt)
 	if got := e.message(m.ID); got.Status != "complete" || got.Content != want || w.got(m.ID) != want {

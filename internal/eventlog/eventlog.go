@@ -120,6 +120,8 @@ type Log struct {
 	faultMu      sync.Mutex
 	fault        Fault
 	faultChanged chan struct{} // closed and replaced when fault changes
+
+	lastCheckpoint time.Time // writer goroutine only
 }
 
 type request struct {
@@ -353,7 +355,14 @@ func (l *Log) commit(batch []*request) {
 				return tx.InsertEvents(toRows(r, evs))
 			})
 			if err != nil {
-				next, r.recs, r.err = before, nil, store.WithFault(err)
+				if store.Fault(err) != nil {
+					// SQLite may have rolled the whole transaction back
+					// (it does on a full disk): the statements after it
+					// would run outside any transaction. The batch fails
+					// as one; its requests learn the fault.
+					return err
+				}
+				next, r.recs, r.err = before, nil, err
 				continue
 			}
 			all = append(all, r.recs...)
@@ -368,16 +377,8 @@ func (l *Log) commit(batch []*request) {
 		for _, r := range batch {
 			r.recs, r.err = nil, fmt.Errorf("append event: %w", err)
 		}
-	} else {
-		for _, r := range batch {
-			if store.Fault(r.err) != nil {
-				fault = r.err
-				break
-			}
-		}
-		if next > start {
-			l.publish(all, next)
-		}
+	} else if next > start {
+		l.publish(all, next)
 	}
 	for _, r := range batch {
 		close(r.done)

@@ -80,8 +80,11 @@ func (l *Log) noteWrite(err error, wrote bool) {
 		if prev.Kind != kind {
 			l.log.Warn("storage fault: the disk is full; writes wait", "err", err)
 		}
-		// The WAL may hold space a checkpoint can return.
-		l.checkpoint()
+		// The WAL may hold space a checkpoint can return: try now and
+		// then (each try copies pages, so not on every failed write).
+		if time.Since(l.lastCheckpoint) >= l.probeEvery {
+			l.checkpoint()
+		}
 	default:
 		l.log.Warn("storage fault: another program holds the database; writes wait", "err", err)
 	}
@@ -91,9 +94,12 @@ func (l *Log) noteWrite(err error, wrote bool) {
 func (l *Log) checkpoint() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	l.lastCheckpoint = time.Now()
 	if err := l.st.Checkpoint(ctx); err != nil {
-		l.log.Info("WAL checkpoint did not finish", "err", err)
+		l.log.Debug("WAL checkpoint did not finish", "err", err)
+		return
 	}
+	l.log.Debug("WAL checkpointed and truncated")
 }
 
 // probe tries a tiny write to see whether the fault has cleared.

@@ -131,7 +131,9 @@ func TestResumeIDIsNeverEchoed(t *testing.T) {
 
 func assertRefusedID(t *testing.T, resp *http.Response, body, marker string) {
 	t.Helper()
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if resp.StatusCode != 400 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
 		json.Unmarshal([]byte(body), &e) != nil || e.Error.Code != "bad_request" {
 		t.Fatalf("%d %s %q; want a JSON 400 bad_request", resp.StatusCode, resp.Header.Get("Content-Type"), body)

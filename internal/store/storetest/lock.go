@@ -37,8 +37,9 @@ func Main() {
 	os.Exit(0)
 }
 
-// holdLock opens the database, takes the write lock (BEGIN IMMEDIATE),
-// says "locked" on out, and keeps it until in closes.
+// holdLock opens the database and says "ready" on out; at the line
+// "lock" on in it takes the write lock (BEGIN IMMEDIATE) and says
+// "locked", and keeps the lock until in closes.
 func holdLock(path string, in io.Reader, out io.Writer) error {
 	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=60000&_txlock=immediate")
 	if err != nil {
@@ -46,6 +47,16 @@ func holdLock(path string, in io.Reader, out io.Writer) error {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
+	if err := db.Ping(); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(out, "ready"); err != nil {
+		return err
+	}
+	r := bufio.NewReader(in)
+	if line, err := r.ReadString('\n'); err != nil || strings.TrimSpace(line) != "lock" {
+		return nil // released before locking
+	}
 	tx, err := db.Begin()
 	if err != nil {
 		return fmt.Errorf("begin immediate: %w", err)
@@ -53,26 +64,39 @@ func holdLock(path string, in io.Reader, out io.Writer) error {
 	if _, err := fmt.Fprintln(out, "locked"); err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, in)
+	_, _ = io.Copy(io.Discard, r)
 	return tx.Rollback()
 }
 
-// Lock is another process holding a database's write lock.
+// Lock is another process that holds a database's write lock on demand.
 type Lock struct {
-	t     testing.TB
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	At    time.Time // when the lock was confirmed taken
-	done  bool
+	t      testing.TB
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan string
+	stderr *strings.Builder
+	At     time.Time // when the lock was confirmed taken
+	done   bool
 }
 
-// HoldWriteLock starts a second process (this test binary, re-executed;
-// its TestMain must call Main) that opens the database at path and holds
-// its write lock, and returns once it has it. The lock is released by
-// Release or when the test ends. A package using it needs
+// HoldWriteLock starts a second process and has it take the write lock
+// of the database at path (see StartLocker and Lock).
+func HoldWriteLock(t testing.TB, path string) *Lock {
+	t.Helper()
+	l := StartLocker(t, path)
+	l.Lock()
+	return l
+}
+
+// StartLocker starts a second process (this test binary, re-executed;
+// its TestMain must call Main) that opens the database at path, ready to
+// take its write lock when Lock is called, so that starting a process
+// (slow on a loaded machine) is not part of the moment a test times.
+// The lock is released by Release or when the test ends. A package
+// using it needs
 //
 //	func TestMain(m *testing.M) { storetest.Main(); os.Exit(m.Run()) }
-func HoldWriteLock(t testing.TB, path string) *Lock {
+func StartLocker(t testing.TB, path string) *Lock {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -88,30 +112,45 @@ func HoldWriteLock(t testing.TB, path string) *Lock {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	l := &Lock{t: t, cmd: cmd, stdin: stdin, lines: make(chan string, 2), stderr: &strings.Builder{}}
+	cmd.Stderr = l.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	l := &Lock{t: t, cmd: cmd, stdin: stdin}
 	t.Cleanup(l.Release)
-	got := make(chan string, 1)
 	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		got <- line
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			l.lines <- sc.Text()
+		}
+		close(l.lines)
 	}()
+	l.expect("ready")
+	return l
+}
+
+// Lock has the process take the write lock and returns once it has it.
+func (l *Lock) Lock() {
+	l.t.Helper()
+	if _, err := io.WriteString(l.stdin, "lock\n"); err != nil {
+		l.t.Fatal(err)
+	}
+	l.expect("locked")
+	l.At = time.Now()
+}
+
+func (l *Lock) expect(want string) {
+	l.t.Helper()
 	select {
-	case line := <-got:
-		if strings.TrimSpace(line) != "locked" {
+	case line := <-l.lines:
+		if line != want {
 			l.Release()
-			t.Fatalf("lock holder did not get the lock: %q %s", line, stderr.String())
+			l.t.Fatalf("lock holder said %q, not %q: %s", line, want, l.stderr.String())
 		}
 	case <-time.After(60 * time.Second):
 		l.Release()
-		t.Fatalf("lock holder did not get the lock within 60s: %s", stderr.String())
+		l.t.Fatalf("lock holder did not say %q within 60s: %s", want, l.stderr.String())
 	}
-	l.At = time.Now()
-	return l
 }
 
 // Release lets the lock go and waits for the process to end.
@@ -122,6 +161,6 @@ func (l *Lock) Release() {
 	l.done = true
 	l.stdin.Close()
 	if err := l.cmd.Wait(); err != nil {
-		l.t.Errorf("lock holder: %v", err)
+		l.t.Errorf("lock holder: %v: %s", err, l.stderr.String())
 	}
 }
