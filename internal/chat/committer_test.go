@@ -90,7 +90,7 @@ func TestCommitterBackpressureUnderARealLock(t *testing.T) {
 		log.Close()
 		st.Close()
 	})
-	sess, err := svc.CreateSession(ctx, "", "firehose/x", "")
+	sess, err := svc.CreateSession(ctx, NewSession{Model: "firehose/x"})
 	if err != nil {
 		t.Fatal(err)
 	}
