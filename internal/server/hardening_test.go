@@ -12,8 +12,9 @@ type apiError struct {
 	Error struct{ Code, Message string }
 }
 
-// A search query is bounded: a long one is a 400 with a JSON error, not
-// a 500 from the database; one at the limit is searched.
+// A search query is bounded, on the session list's filter and on
+// /api/search alike: a long one is a 400 with a short JSON error naming
+// the limit, not a 500 from the database; one at the limit is searched.
 func TestSearchQueryBounded(t *testing.T) {
 	h := start(t, time.Second, 1000)
 	sess := h.newSession()
@@ -24,25 +25,28 @@ func TestSearchQueryBounded(t *testing.T) {
 		status int
 	}{
 		{"100,000 characters", strings.Repeat("%_", 50_000), 400},
-		{"501 characters", strings.Repeat("a", 501), 400},
-		{"501 Chinese characters", strings.Repeat("针", 501), 400},
-		{"not UTF-8", "needle\xff", 400},
-		{"500 characters", strings.Repeat("针", 500), 200},
+		{"201 characters", strings.Repeat("a", 201), 400},
+		{"201 Chinese characters", strings.Repeat("针", 201), 400},
+		{"200 Chinese characters", strings.Repeat("针", 200), 200},
+		{"200 characters and spaces around", "   " + strings.Repeat("a", 200) + "  ", 200},
+		{"not UTF-8", "needle\xff", 200},
 		{"a word", "needle", 200},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			resp, body := h.do("GET", "/api/sessions?"+url.Values{"q": {tc.q}}.Encode(), "")
-			if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-				t.Fatalf("%d %s %.200s; want %d JSON", resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.status)
-			}
-			if tc.status == 400 {
-				var e apiError
-				if json.Unmarshal(body, &e) != nil || e.Error.Code != "bad_request" || !strings.Contains(e.Error.Message, "500") || len(body) > 300 {
-					t.Fatalf("body %.300s; want a short bad_request naming the limit", body)
+	for _, path := range []string{"/api/sessions", "/api/search"} {
+		for _, tc := range cases {
+			t.Run(path+" "+tc.name, func(t *testing.T) {
+				resp, body := h.do("GET", path+"?"+url.Values{"q": {tc.q}}.Encode(), "")
+				if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+					t.Fatalf("%d %s %.200s; want %d JSON", resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.status)
 				}
-			}
-		})
+				if tc.status == 400 {
+					var e apiError
+					if json.Unmarshal(body, &e) != nil || e.Error.Code != "query_too_long" || !strings.Contains(e.Error.Message, "200") || len(body) > 300 {
+						t.Fatalf("body %.300s; want a short query_too_long naming the limit", body)
+					}
+				}
+			})
+		}
 	}
 	var found struct{ Sessions []session }
 	h.jsonDo("GET", "/api/sessions?q=needle", "", 200, &found)
@@ -135,7 +139,9 @@ func TestEveryAPIPathAnswersJSON(t *testing.T) {
 		{"GET", "/api/sessions//messages", 404},
 		{"GET", "/api/sessions/" + sess.ID + "/", 404},
 		{"GET", "/api/sessions/" + sess.ID + "/messages/", 404},
-		{"GET", "/api/messages/m_1", 404},
+		{"GET", "/api/messages/m_1", 405}, // only DELETE there
+		{"GET", "/api/messages/m_1/stop/x", 404},
+		{"GET", "/api/search/", 404},
 		{"GET", "/api/nothing?x=%zz", 404},
 		{"POST", "/api/health", 405},
 		{"DELETE", "/api/events", 405},
