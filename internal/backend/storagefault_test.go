@@ -52,6 +52,17 @@ type faultEnv struct {
 	b    *Backend
 	base string
 	logs *logBuffer
+
+	closed bool
+}
+
+// close shuts the backend down as the app does, bounded by d, and
+// returns Close's error.
+func (e *faultEnv) close(d time.Duration) error {
+	e.closed = true
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return e.b.Close(ctx)
 }
 
 func openFaultEnv(t *testing.T, home string, tps float64, so StorageOptions) *faultEnv {
@@ -70,9 +81,9 @@ func openFaultEnv(t *testing.T, home string, tps float64, so StorageOptions) *fa
 	}
 	e := &faultEnv{t: t, b: b, base: b.BaseURL(), logs: logs}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		b.Close(ctx)
+		if !e.closed {
+			e.close(20 * time.Second)
+		}
 		if t.Failed() {
 			t.Logf("backend log:\n%s", logs.b.String())
 		}
@@ -429,6 +440,47 @@ func TestWriteLockHeldForTheWholeWait(t *testing.T) {
 		t.Fatalf("continued: %s, %d bytes committed, %d shown; want %d", got.Status, len(got.Content), len(w.got(m.ID)), len(want))
 	}
 	if o := e.orphans(); len(o) > 0 {
+		t.Fatalf("messages streaming without a job: %v", o)
+	}
+}
+
+// The app shuts down while another program holds the lock and an
+// answer waits to be saved: shutdown is not held up by the fault (well
+// within a wait it does not sit out), the answer keeps what was
+// committed, and once the lock is gone the next start settles it as
+// after a crash: the demo continues it to the full answer.
+func TestShutdownDuringAStorageFault(t *testing.T) {
+	home := t.TempDir()
+	so := StorageOptions{BusyTimeout: 500 * time.Millisecond, Wait: 5 * time.Minute, ProbeEvery: 200 * time.Millisecond}
+	e := openFaultEnv(t, home, 100, so)
+	w := watch(t, e)
+	lock := storetest.StartLocker(t, DatabasePath(home))
+	prompt := echo(300)
+	m := e.send(prompt)
+	w.until("the first delta", isEvent("message.delta", m.ID))
+	lock.Lock()
+	w.until("storage busy on the stream", isStorage("busy"))
+	if !e.b.chat.Running(m.ID) {
+		t.Fatal("the answer ended before the fault; want it waiting")
+	}
+	// Twenty seconds against a five-minute wait: Close must not sit the
+	// fault out (an error here is Close's own context expiring).
+	if err := e.close(20 * time.Second); err != nil {
+		t.Fatalf("shutdown during a storage fault: %v", err)
+	}
+	lock.Release()
+
+	e2 := openFaultEnv(t, home, 100, so)
+	var got faultMessage
+	ssetest.Eventually(t, "the next start to settle the answer", 60*time.Second, func() bool {
+		got = e2.message(m.ID)
+		return got.Status != "streaming"
+	})
+	want := llm.DemoAnswer(prompt)
+	if got.Status != "complete" || got.Content != want {
+		t.Fatalf("after the restart: %s with %d bytes; want complete with %d", got.Status, len(got.Content), len(want))
+	}
+	if o := e2.orphans(); len(o) > 0 {
 		t.Fatalf("messages streaming without a job: %v", o)
 	}
 }

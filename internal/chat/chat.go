@@ -106,11 +106,12 @@ type Service struct {
 	storageWait  time.Duration // how long a job retries a storage fault
 	chunkBuffer  int           // bytes of chunks a job holds while they wait
 
-	mu     sync.Mutex
-	jobs   map[string]*job // guarded by mu; by assistant message id
-	closed bool            // guarded by mu; set by Close, never cleared
-	wg     sync.WaitGroup  // counts running jobs; Add with mu held
-	titles sync.WaitGroup  // counts title requests; Add with mu held
+	mu      sync.Mutex
+	jobs    map[string]*job // guarded by mu; by assistant message id
+	closed  bool            // guarded by mu; set by Close, never cleared
+	closing chan struct{}   // closed by Close: a job retrying its end tries once more and gives up
+	wg      sync.WaitGroup  // counts running jobs; Add with mu held
+	titles  sync.WaitGroup  // counts title requests; Add with mu held
 }
 
 type job struct {
@@ -129,7 +130,7 @@ func New(events EventLog, st Reader, providers Providers, systemPrompt func() st
 		log = slog.New(slog.DiscardHandler)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	s := &Service{events: events, store: st, providers: providers, systemPrompt: systemPrompt, log: log, base: base, cancel: cancel, jobs: map[string]*job{},
+	s := &Service{events: events, store: st, providers: providers, systemPrompt: systemPrompt, log: log, base: base, cancel: cancel, jobs: map[string]*job{}, closing: make(chan struct{}),
 		storageWait: DefaultStorageWait, chunkBuffer: DefaultChunkBuffer}
 	for _, o := range opts {
 		o(s)
@@ -162,7 +163,7 @@ func WithChunkBuffer(n int) Option {
 
 // newCommitter makes the committer of one generation's chunks.
 func (s *Service) newCommitter(msgID string) *committer {
-	return newCommitter(s.base, s.events, msgID, s.storageWait, s.chunkBuffer, s.log)
+	return newCommitter(s.base, s.closing, s.events, msgID, s.storageWait, s.chunkBuffer, s.log)
 }
 
 func mustJSON(v any) []byte {

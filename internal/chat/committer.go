@@ -58,6 +58,7 @@ type committer struct {
 	// Set by newCommitter and never changed.
 	events EventLog
 	ctx    context.Context // the service's: chunks queued before a Stop are still committed
+	stop   <-chan struct{} // closes at shutdown: stop retrying a fault (what is queued is dropped)
 	wait   time.Duration
 	limit  int
 	log    *slog.Logger
@@ -73,8 +74,8 @@ type committer struct {
 	done    chan struct{} // closed when the loop has returned
 }
 
-func newCommitter(ctx context.Context, events EventLog, msgID string, wait time.Duration, limit int, log *slog.Logger) *committer {
-	c := &committer{events: events, ctx: ctx, wait: wait, limit: limit, log: log, msgID: msgID,
+func newCommitter(ctx context.Context, stop <-chan struct{}, events EventLog, msgID string, wait time.Duration, limit int, log *slog.Logger) *committer {
+	c := &committer{events: events, ctx: ctx, stop: stop, wait: wait, limit: limit, log: log, msgID: msgID,
 		room: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go c.loop()
 	return c
@@ -215,6 +216,13 @@ func (c *committer) commit(batch []queued) error {
 		case <-c.ctx.Done():
 			t.Stop()
 			return fmt.Errorf("store chunk: %w", c.ctx.Err())
+		case <-c.stop:
+			// Shutting down: not worth holding it up for a fault that
+			// may last. The answer keeps what was committed and the
+			// next start settles it.
+			t.Stop()
+			c.log.Warn("shut down during a storage fault; chunks not yet saved are dropped", "message", c.msgID, "err", err)
+			return fmt.Errorf("store chunk during a storage fault: %w", errShutdown)
 		}
 		delay = min(delay*2, maxRetry)
 	}

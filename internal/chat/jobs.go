@@ -195,11 +195,13 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 // settle runs write, which records the end of a job, until it lands: a
 // message must never be left streaming without the job behind it, so
 // while storage is faulted the job stays registered and retries (with
-// backoff, up to maxSettleRetry apart). Only shutdown ends the retries;
-// start-up then reconciles the message as after a crash.
+// backoff, up to maxSettleRetry apart). Only shutdown ends the retries
+// (after one more attempt, so that it is not held up by a fault that
+// may last); start-up then reconciles the message as after a crash.
 func (s *Service) settle(write func() error, msgID string) {
 	delay := firstRetry
 	var since time.Time
+	last := false
 	for {
 		err := write()
 		if err == nil {
@@ -212,12 +214,16 @@ func (s *Service) settle(write func() error, msgID string) {
 			since = time.Now()
 			s.log.Error("could not record the end of a generation; retrying until it lands", "message", msgID, "err", err)
 		}
-		if errors.Is(err, eventlog.ErrClosed) {
+		if last || errors.Is(err, eventlog.ErrClosed) {
+			s.log.Warn("shut down before the end of a generation was recorded; the next start settles it", "message", msgID, "err", err)
 			return
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
+		case <-s.closing:
+			t.Stop()
+			last = true
 		case <-s.base.Done():
 			t.Stop()
 			s.log.Warn("shut down before the end of a generation was recorded; the next start settles it", "message", msgID)
@@ -291,7 +297,10 @@ func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err 
 // waits for them, bounded by ctx.
 func (s *Service) Close(ctx context.Context) error {
 	s.mu.Lock()
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
 	s.mu.Unlock()
 	s.stopJobs(ctx, func(*job) bool { return true }, errShutdown)
 	// The answers have recorded their end: what is left (title requests)
