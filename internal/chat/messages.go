@@ -225,7 +225,7 @@ func (s *Service) Stop(ctx context.Context, id string) (store.Message, error) {
 		// Streaming with no job (its job ended in this very moment, or a
 		// provider could not be resumed): settle it directly, and let the
 		// chat's next answer have its turn.
-		if err := s.endTurn(m, nil, errStopped, nil); err != nil {
+		if err := s.endTurn(m, nil, errStopped, false, nil); err != nil {
 			return store.Message{}, err
 		}
 	}
@@ -336,7 +336,7 @@ func (s *Service) Regenerate(ctx context.Context, id, model, clientID string) (s
 	release := s.hold(m.SessionID)
 	if m.Role == store.RoleAssistant && m.Status == store.StatusStreaming {
 		if n := s.stopJobs(ctx, func(j *job) bool { return j.msgID == id }, errStopped); n == 0 {
-			if err := s.endTurn(m, nil, errStopped, nil); err != nil {
+			if err := s.endTurn(m, nil, errStopped, false, nil); err != nil {
 				release(nil)
 				return store.Message{}, false, err
 			}

@@ -97,11 +97,20 @@ func (s *Service) enqueueLocked(l *lane, m store.Message) {
 // endTurn records how answer m ended (finish), runs then (nil: nothing),
 // frees the chat's lane and starts the next waiting answer — all with the
 // lane held, so whoever sees the end event finds the chat free: a send
-// right after an answer completed streams at once.
-func (s *Service) endTurn(m store.Message, usage *store.Usage, cause error, then func()) error {
+// right after an answer completed streams at once. With retry, a write
+// that fails (a storage fault) is retried until it lands (settle) with
+// the lane let go meanwhile — m stays its running answer, so sends to the
+// chat queue instead of hanging — and the error is nil.
+func (s *Service) endTurn(m store.Message, usage *store.Usage, cause error, retry bool, then func()) error {
+	write := func() error { return s.finish(m, usage, cause) }
 	l := s.lockLane(m.SessionID)
+	err := write()
+	if err != nil && retry {
+		s.unlockLane(m.SessionID, l)
+		s.settle(write, m.ID)
+		l, err = s.lockLane(m.SessionID), nil
+	}
 	defer s.unlockLane(m.SessionID, l)
-	err := s.finish(m, usage, cause)
 	if then != nil {
 		then()
 	}
