@@ -86,11 +86,16 @@ func TestSearchIndexInStepUnderConcurrentWrites(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	// Let every answer settle.
+	// Let every answer settle, the queued ones too (they stream after).
 	deadline := time.Now().Add(60 * time.Second)
 	for {
+		// Queued first: one that starts between the two reads is then
+		// seen streaming.
+		queued, err := e.st.QueuedMessages(ctx)
+		must(t, err)
 		left, err := e.st.StreamingMessages(ctx)
 		must(t, err)
+		left = append(left, queued...)
 		if len(left) == 0 {
 			break
 		}
