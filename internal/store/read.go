@@ -93,7 +93,11 @@ func getMessage(ctx context.Context, q queryer, id string) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("get message %s: %w", id, err)
 	}
-	return m, nil
+	one := []Message{m}
+	if err := fillAttachments(ctx, q, one); err != nil {
+		return Message{}, err
+	}
+	return one[0], nil
 }
 
 // Head reads the newest event seq ever assigned, in the same transaction
@@ -221,7 +225,7 @@ func (s *Store) MessagesSnapshot(ctx context.Context, sessionID, before string, 
 			msgs[i], msgs[j] = msgs[j], msgs[i]
 		}
 		page.Messages = msgs
-		return nil
+		return fillAttachments(ctx, tx, msgs)
 	})
 	return page, err
 }
@@ -235,7 +239,11 @@ func (s *Store) ListAllMessages(ctx context.Context, sessionID string) ([]Messag
 	if err != nil {
 		return nil, fmt.Errorf("list messages of %s: %w", sessionID, err)
 	}
-	return collectMessages(rows)
+	msgs, err := collectMessages(rows)
+	if err != nil {
+		return nil, err
+	}
+	return msgs, fillAttachments(ctx, s.reader, msgs)
 }
 
 // StreamingMessages lists messages left in status streaming (after a crash).

@@ -186,7 +186,15 @@ func (t *Tx) GetMessage(id string) (Message, error) {
 // MessageByClientID finds the user message a client already sent.
 func (t *Tx) MessageByClientID(sessionID, clientID string) (Message, error) {
 	row := t.tx.QueryRowContext(t.ctx, `SELECT `+messageCols+` FROM messages WHERE session_id=? AND client_id=?`, sessionID, clientID)
-	return scanMessage(row)
+	m, err := scanMessage(row)
+	if err != nil {
+		return Message{}, err
+	}
+	one := []Message{m}
+	if err := fillAttachments(t.ctx, t.tx, one); err != nil {
+		return Message{}, err
+	}
+	return one[0], nil
 }
 
 // MessagesFrom lists a session's messages from id (inclusive) on, oldest first.

@@ -48,16 +48,18 @@ type Usage struct {
 // while it streams; Chunks counts the deltas folded into Content so a
 // continuation numbers its deltas after them.
 type Message struct {
-	ID        string    `json:"id"`
-	SessionID string    `json:"session_id"`
-	Role      Role      `json:"role"`
-	Content   string    `json:"content"`
-	Status    Status    `json:"status"`
-	Error     string    `json:"error,omitempty"`
-	Model     string    `json:"model,omitempty"`
-	ClientID  string    `json:"client_id,omitempty"`
-	Chunks    int       `json:"chunks"`
-	Usage     *Usage    `json:"usage,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        string `json:"id"`
+	SessionID string `json:"session_id"`
+	Role      Role   `json:"role"`
+	Content   string `json:"content"`
+	Status    Status `json:"status"`
+	Error     string `json:"error,omitempty"`
+	Model     string `json:"model,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	Chunks    int    `json:"chunks"`
+	Usage     *Usage `json:"usage,omitempty"`
+	// Attachments are the files a user message carries, in order.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
 }
