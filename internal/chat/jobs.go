@@ -60,7 +60,7 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 	if err != nil {
 		return nil, err
 	}
-	req, err := s.request(ctx, m, model)
+	req, err := s.request(ctx, m, provider, model)
 	if err != nil {
 		return nil, err
 	}
@@ -104,21 +104,33 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 	return &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}, nil
 }
 
-// request builds the provider request from the messages before m.
-func (s *Service) request(ctx context.Context, m store.Message, model string) (llm.Request, error) {
+// request builds the provider request from the messages before m, with
+// the files they carry.
+func (s *Service) request(ctx context.Context, m store.Message, provider llm.Provider, model string) (llm.Request, error) {
 	msgs, err := s.store.ListAllMessages(ctx, m.SessionID)
 	if err != nil {
 		return llm.Request{}, fmt.Errorf("load history: %w", err)
 	}
 	req := llm.Request{Model: model}
+	var vision *llm.Vision
 	for _, h := range msgs {
 		if h.ID >= m.ID {
 			break
 		}
-		if h.Content == "" {
+		if h.Content == "" && len(h.Attachments) == 0 {
 			continue
 		}
-		req.Messages = append(req.Messages, llm.Message{Role: string(h.Role), Content: h.Content})
+		lm := llm.Message{Role: string(h.Role), Content: h.Content}
+		if len(h.Attachments) > 0 {
+			if vision == nil {
+				v := llm.CanSee(ctx, provider, model)
+				vision = &v
+			}
+			if lm.Attachments, err = s.modelFiles(ctx, h.Attachments, *vision, llm.ImageLimitOf(provider)); err != nil {
+				return llm.Request{}, err
+			}
+		}
+		req.Messages = append(req.Messages, lm)
 	}
 	sess, err := s.store.GetSession(ctx, m.SessionID)
 	if err != nil {

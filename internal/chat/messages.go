@@ -30,12 +30,14 @@ type SendRequest struct {
 	Content   string
 	ClientID  string // makes the send idempotent
 	Model     string // "" = the session's model
+	// Files are uploaded attachments the message carries, in order.
+	Files []store.AttachmentRef
 }
 
 // Send stores the user's message and an assistant placeholder, then starts
 // generating. A repeat with the same ClientID returns the first pair.
 func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
-	if err := checkContent(req.Content); err != nil {
+	if err := checkContent(req.Content, len(req.Files)); err != nil {
 		return Sent{}, err
 	}
 	if err := checkText("client_id", req.ClientID, 200); err != nil {
@@ -43,6 +45,21 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 	}
 	if req.Model != "" {
 		if err := s.checkModel(req.Model); err != nil {
+			return Sent{}, err
+		}
+	}
+	var files []store.AttachmentRef
+	if len(req.Files) > 0 {
+		model := req.Model
+		if model == "" {
+			sess, err := s.store.GetSession(ctx, req.SessionID)
+			if err != nil {
+				return Sent{}, err
+			}
+			model = sess.Model
+		}
+		var err error
+		if files, err = s.prepareFiles(ctx, req.Files, model); err != nil {
 			return Sent{}, err
 		}
 	}
@@ -66,7 +83,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 		if model == "" {
 			model = sess.Model
 		}
-		evs, sent, err := insertTurn(tx, sess, req.Content, req.ClientID, model)
+		evs, sent, err := insertTurn(tx, sess, req.Content, req.ClientID, model, files)
 		out = sent
 		return evs, err
 	})
@@ -82,9 +99,9 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 	return out, nil
 }
 
-// insertTurn adds a user message and its assistant placeholder, naming the
-// session after its first message.
-func insertTurn(tx *store.Tx, sess store.Session, content, clientID, model string) ([]eventlog.Event, Sent, error) {
+// insertTurn adds a user message (carrying files) and its assistant
+// placeholder, naming the session after its first message.
+func insertTurn(tx *store.Tx, sess store.Session, content, clientID, model string, files []store.AttachmentRef) ([]eventlog.Event, Sent, error) {
 	now := tx.Now()
 	user := store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, Role: store.RoleUser, Content: content,
 		Status: store.StatusComplete, ClientID: clientID, CreatedAt: now, UpdatedAt: now}
@@ -95,9 +112,16 @@ func insertTurn(tx *store.Tx, sess store.Session, content, clientID, model strin
 			return nil, Sent{}, err
 		}
 	}
+	if len(files) > 0 {
+		linked, err := tx.LinkAttachments(user.ID, files)
+		if err != nil {
+			return nil, Sent{}, err
+		}
+		user.Attachments = linked
+	}
 	evs := []eventlog.Event{event(sess.ID, EventMessageCreated, user), event(sess.ID, EventMessageCreated, asst)}
 	if sess.MessageCount == 0 && sess.Title == DefaultTitle {
-		sess.Title = titleFrom(content)
+		sess.Title = titleFrom(content, user.Attachments)
 	}
 	sess.UpdatedAt = now
 	sess.MessageCount += 2
@@ -202,11 +226,14 @@ func (s *Service) Regenerate(ctx context.Context, id, model string) (store.Messa
 }
 
 // Edit replaces a user message (and everything after it) with new text and
-// answers it afresh.
+// answers it afresh. The edited message keeps the original's files.
 func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent, error) {
-	if err := checkContent(content); err != nil {
-		return Sent{}, err
-	}
+	return s.EditFiles(ctx, id, content, clientID, nil)
+}
+
+// EditFiles is Edit with the files of the edited message: nil keeps the
+// original's, a list (empty too) replaces them.
+func (s *Service) EditFiles(ctx context.Context, id, content, clientID string, files *[]store.AttachmentRef) (Sent, error) {
 	m, err := s.store.GetMessage(ctx, id)
 	if err != nil {
 		return Sent{}, err
@@ -214,10 +241,26 @@ func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent,
 	if m.Role != store.RoleUser {
 		return Sent{}, fmt.Errorf("%w: only your own messages can be edited", ErrConflict)
 	}
+	refs := keepRefs(m.Attachments)
+	if files != nil {
+		refs = *files
+	}
+	if err := checkContent(content, len(refs)); err != nil {
+		return Sent{}, err
+	}
+	if len(refs) > 0 {
+		sess, err := s.store.GetSession(ctx, m.SessionID)
+		if err != nil {
+			return Sent{}, err
+		}
+		if refs, err = s.prepareFiles(ctx, refs, sess.Model); err != nil {
+			return Sent{}, err
+		}
+	}
 	var out Sent
 	err = s.truncate(ctx, m, func(tx *store.Tx, sess store.Session) ([]eventlog.Event, error) {
 		model := sess.Model
-		evs, sent, err := insertTurn(tx, sess, content, clientID, model)
+		evs, sent, err := insertTurn(tx, sess, content, clientID, model, refs)
 		out = sent
 		return evs, err
 	})
@@ -233,6 +276,7 @@ func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent,
 // message of its session, then runs then() in the same transaction.
 func (s *Service) truncate(ctx context.Context, m store.Message, then func(*store.Tx, store.Session) ([]eventlog.Event, error)) error {
 	s.stopJobs(ctx, func(j *job) bool { return j.sessionID == m.SessionID && j.msgID >= m.ID }, errStopped)
+	var freed []string
 	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 		later, err := tx.MessagesFrom(m.SessionID, m.ID)
 		if err != nil {
@@ -240,6 +284,14 @@ func (s *Service) truncate(ctx context.Context, m store.Message, then func(*stor
 		}
 		if len(later) == 0 || later[0].ID != m.ID {
 			return nil, fmt.Errorf("message %s: %w", m.ID, store.ErrNotFound)
+		}
+		gone := make([]string, len(later))
+		for i, d := range later {
+			gone[i] = d.ID
+		}
+		files, err := tx.MessageAttachmentIDs(gone)
+		if err != nil {
+			return nil, err
 		}
 		var evs []eventlog.Event
 		for _, d := range later {
@@ -256,7 +308,17 @@ func (s *Service) truncate(ctx context.Context, m store.Message, then func(*stor
 			return nil, err
 		}
 		more, err := then(tx, sess)
-		return append(evs, more...), err
+		if err != nil {
+			return nil, err
+		}
+		// Files the new message took over stay; the rest are freed.
+		if freed, err = tx.FreeAttachments(files, tx.Now()); err != nil {
+			return nil, err
+		}
+		return append(evs, more...), nil
 	})
+	if err == nil {
+		s.removeFiles(freed)
+	}
 	return err
 }

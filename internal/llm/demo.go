@@ -43,7 +43,7 @@ func (d *Demo) Models(context.Context) ([]Model, error) {
 // Stream streams the fixed answer to the last user message, after
 // req.Prefix when that is set, at TokensPerSecond.
 func (d *Demo) Stream(ctx context.Context, req Request, emit func(Chunk) error) (Result, error) {
-	full := DemoAnswer(lastUser(req.Messages))
+	full := demoAcknowledge(req.Messages) + DemoAnswer(lastUser(req.Messages))
 	rest := full
 	if req.Prefix != "" {
 		if strings.HasPrefix(full, req.Prefix) {
