@@ -204,3 +204,14 @@ func (s *Service) Contents(ctx context.Context, a store.Attachment, lim ImageLim
 		return nil, f.MIME, f.Text, nil
 	}
 }
+
+// Open opens the bytes of a stored file for serving.
+func (s *Service) Open(id string) (*os.File, error) { return s.files.Open(id) }
+
+// Thumbnail is the small version of image f for the chat.
+func (s *Service) Thumbnail(f store.AttachmentFile) ([]byte, string, error) {
+	if Kind(f.Kind) != KindImage {
+		return nil, "", fmt.Errorf("%w: %s is not an image", ErrNotFound, f.ID)
+	}
+	return s.files.Thumbnail(f.ID, f.MIME)
+}

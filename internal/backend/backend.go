@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/holdfast-chat/holdfast/internal/attach"
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
@@ -98,10 +99,12 @@ type Backend struct {
 	chat      *chat.Service
 	providers *providers.Registry
 	settings  *settings.Service
-	config    *config.Manager
-	keys      *config.Keys
-	token     string
-	unlock    func() // releases the data-folder lock; called once, by closeCore
+	// attachments holds uploaded files (<Home>/attachments).
+	attachments *attach.Service
+	config      *config.Manager
+	keys        *config.Keys
+	token       string
+	unlock      func() // releases the data-folder lock; called once, by closeCore
 
 	// Background work (following config.toml, looking for local
 	// servers); set by Open, closeCore cancels and waits for it.
@@ -182,7 +185,13 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		b.closeCore(ctx)
 		return nil, err
 	}
-	b.chat = chat.New(ev, st, b.providers, b.systemPrompt, opts.Logger)
+	files, err := attach.OpenFiles(AttachmentsPath(opts.Home))
+	if err != nil {
+		b.closeCore(ctx)
+		return nil, err
+	}
+	b.attachments = attach.NewService(files, ev, st, 0, opts.Logger)
+	b.chat = chat.New(ev, st, b.providers, b.systemPrompt, opts.Logger, chat.WithAttachments(b.attachments))
 	cont, intr, err := b.chat.Recover(ctx)
 	if err != nil {
 		b.closeCore(ctx)
@@ -200,6 +209,9 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 
 // ErrHomeInUse means another Holdfast process has the data folder open.
 var ErrHomeInUse = errors.New("another Holdfast is already using this data folder")
+
+// AttachmentsPath is the folder attached files live in.
+func AttachmentsPath(home string) string { return filepath.Join(home, "attachments") }
 
 // DatabasePath is the database file in a data folder.
 func DatabasePath(home string) string { return filepath.Join(home, "holdfast.db") }
@@ -292,6 +304,11 @@ func (b *Backend) retentionLoop(ctx context.Context) {
 			b.log.Warn("event retention failed", "err", err)
 		} else if n > 0 {
 			b.log.Info("trimmed old events", "count", n)
+		}
+		// Files nobody sent within their lease, and files a crash left
+		// without a row.
+		if _, err := b.attachments.Sweep(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("attachment sweep failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

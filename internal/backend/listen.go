@@ -88,6 +88,8 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Models:    b.providers,
 		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version},
 		Settings:  b.settings,
+
+		Attachments: b.attachments,
 	})
 	b.httpSrv = &http.Server{
 		Handler:           b.srv,

@@ -60,7 +60,7 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 	if err != nil {
 		return nil, err
 	}
-	req, err := s.request(ctx, m, provider, model)
+	req, err := s.request(ctx, m, model)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 
 // request builds the provider request from the messages before m, with
 // the files they carry.
-func (s *Service) request(ctx context.Context, m store.Message, provider llm.Provider, model string) (llm.Request, error) {
+func (s *Service) request(ctx context.Context, m store.Message, model string) (llm.Request, error) {
 	msgs, err := s.store.ListAllMessages(ctx, m.SessionID)
 	if err != nil {
 		return llm.Request{}, fmt.Errorf("load history: %w", err)
@@ -122,6 +122,10 @@ func (s *Service) request(ctx context.Context, m store.Message, provider llm.Pro
 		}
 		lm := llm.Message{Role: string(h.Role), Content: h.Content}
 		if len(h.Attachments) > 0 {
+			provider, _, err := s.resolve(m.Model)
+			if err != nil {
+				return llm.Request{}, err
+			}
 			if vision == nil {
 				v := llm.CanSee(ctx, provider, model)
 				vision = &v

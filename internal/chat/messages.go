@@ -83,7 +83,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 		if model == "" {
 			model = sess.Model
 		}
-		evs, sent, err := insertTurn(tx, sess, req.Content, req.ClientID, model, files)
+		evs, sent, err := insertTurnFiles(tx, sess, req.Content, req.ClientID, model, files)
 		out = sent
 		return evs, err
 	})
@@ -99,9 +99,14 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 	return out, nil
 }
 
-// insertTurn adds a user message (carrying files) and its assistant
-// placeholder, naming the session after its first message.
-func insertTurn(tx *store.Tx, sess store.Session, content, clientID, model string, files []store.AttachmentRef) ([]eventlog.Event, Sent, error) {
+// insertTurn adds a user message and its assistant placeholder, naming the
+// session after its first message.
+func insertTurn(tx *store.Tx, sess store.Session, content, clientID, model string) ([]eventlog.Event, Sent, error) {
+	return insertTurnFiles(tx, sess, content, clientID, model, nil)
+}
+
+// insertTurnFiles is insertTurn for a user message carrying files.
+func insertTurnFiles(tx *store.Tx, sess store.Session, content, clientID, model string, files []store.AttachmentRef) ([]eventlog.Event, Sent, error) {
 	now := tx.Now()
 	user := store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, Role: store.RoleUser, Content: content,
 		Status: store.StatusComplete, ClientID: clientID, CreatedAt: now, UpdatedAt: now}
@@ -260,7 +265,7 @@ func (s *Service) EditFiles(ctx context.Context, id, content, clientID string, f
 	var out Sent
 	err = s.truncate(ctx, m, func(tx *store.Tx, sess store.Session) ([]eventlog.Event, error) {
 		model := sess.Model
-		evs, sent, err := insertTurn(tx, sess, content, clientID, model, refs)
+		evs, sent, err := insertTurnFiles(tx, sess, content, clientID, model, refs)
 		out = sent
 		return evs, err
 	})

@@ -37,6 +37,10 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 
 // fail maps a domain error to a status and a JSON error.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if status, code, ok := attachmentError(err); ok {
+		writeError(w, status, code, err.Error())
+		return
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -187,6 +191,17 @@ type sendBody struct {
 	Content  *string `json:"content"`
 	ClientID string  `json:"client_id"`
 	Model    string  `json:"model"`
+	// Attachments are uploaded files ({id, name}); for an edit, absent
+	// keeps the edited message's files.
+	Attachments *[]store.AttachmentRef `json:"attachments"`
+}
+
+// files is the attachments of a send ("none" when absent).
+func (b sendBody) files() ([]store.AttachmentRef, error) {
+	if b.Attachments == nil {
+		return nil, nil
+	}
+	return *b.Attachments, fileRefs(*b.Attachments)
 }
 
 func (b sendBody) content() (string, error) {
@@ -203,11 +218,19 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	content, err := body.content()
+	if err != nil && body.Attachments != nil && len(*body.Attachments) > 0 {
+		content, err = "", nil // a message of files alone
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	sent, err := s.cfg.Chats.Send(r.Context(), chat.SendRequest{SessionID: r.PathValue("id"), Content: content, ClientID: body.ClientID, Model: body.Model})
+	files, err := body.files()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sent, err := s.cfg.Chats.Send(r.Context(), chat.SendRequest{SessionID: r.PathValue("id"), Content: content, ClientID: body.ClientID, Model: body.Model, Files: files})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -243,7 +266,9 @@ func (s *Server) messageAction(w http.ResponseWriter, r *http.Request) {
 	case "edit":
 		var content string
 		if content, err = body.content(); err == nil {
-			out, err = s.cfg.Chats.Edit(ctx, id, content, body.ClientID)
+			if err = fileRefsOf(body.Attachments); err == nil {
+				out, err = s.cfg.Chats.EditFiles(ctx, id, content, body.ClientID, body.Attachments)
+			}
 		}
 		status = http.StatusCreated
 	default:

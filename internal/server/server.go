@@ -47,6 +47,8 @@ type Chats interface {
 	Continue(ctx context.Context, id string) (store.Message, error)
 	Regenerate(ctx context.Context, id, model string) (store.Message, error)
 	Edit(ctx context.Context, id, content, clientID string) (chat.Sent, error)
+	// EditFiles is Edit with the edited message's files (nil keeps them).
+	EditFiles(ctx context.Context, id, content, clientID string, files *[]store.AttachmentRef) (chat.Sent, error)
 }
 
 // Snapshots are the consistent reads (data plus the event head).
@@ -94,6 +96,8 @@ type Config struct {
 	Models    Models
 	Exporter  Exporter // optional
 	Settings  Settings // optional: GET/PUT /api/config, keys, discovery
+	// Attachments, optional: uploads and stored files (attachments.go).
+	Attachments Attachments
 }
 
 // Server serves the API. Make a new one for each listener: Close ends its
@@ -182,6 +186,9 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Settings != nil {
 		s.settingsRoutes(api)
 	}
+	if s.cfg.Attachments != nil {
+		s.attachmentRoutes(api)
+	}
 	mux.Handle("/api/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
 	})))
@@ -238,7 +245,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}
 		next.ServeHTTP(w, r)
 	})
