@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
 // Files is the folder attachments live in:
@@ -29,17 +31,39 @@ type Files struct {
 	removed map[string]bool        // ids removed while a derived file was being made
 }
 
-// OpenFiles opens (creating) the folder and clears uploads a crash left
-// half-received.
+// OpenFiles opens (creating) the folder.
 func OpenFiles(dir string) (*Files, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
 		return nil, fmt.Errorf("create attachments folder %s: %w", dir, err)
 	}
-	tmps, _ := filepath.Glob(filepath.Join(dir, "tmp", "*"))
+	return &Files{dir: dir, making: map[string]*sync.Mutex{}, removed: map[string]bool{}}, nil
+}
+
+// ClearTemp deletes uploads a crash left half-received. Only the process
+// that owns the data folder calls it, before it takes uploads.
+func (f *Files) ClearTemp() {
+	tmps, _ := filepath.Glob(filepath.Join(f.dir, "tmp", "*"))
 	for _, t := range tmps {
 		_ = os.Remove(t)
 	}
-	return &Files{dir: dir, making: map[string]*sync.Mutex{}, removed: map[string]bool{}}, nil
+}
+
+// ReadFile opens the bytes of id (for exports).
+func (f *Files) ReadFile(id string) (io.ReadCloser, error) { return f.Open(id) }
+
+// InlineEdge and InlineBytes bound an image an HTML export embeds.
+const (
+	InlineEdge  = 1600
+	InlineBytes = 2_000_000
+)
+
+// Inline is image a as an HTML export embeds it: the original when it is
+// small enough, else scaled down.
+func (f *Files) Inline(a store.Attachment) ([]byte, string, error) {
+	if Kind(a.Kind) != KindImage {
+		return nil, "", fmt.Errorf("%w: %s is not an image", ErrUnsupported, a.Name)
+	}
+	return f.ForModel(a.ID, a.MIME, a.Size, a.Width, a.Height, ImageLimit{MaxEdge: InlineEdge, MaxBytes: InlineBytes})
 }
 
 // Dir is the attachments folder.

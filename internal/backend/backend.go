@@ -25,6 +25,7 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/export"
 	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/lockfile"
 	"github.com/holdfast-chat/holdfast/internal/providers"
@@ -101,6 +102,7 @@ type Backend struct {
 	settings  *settings.Service
 	// attachments holds uploaded files (<Home>/attachments).
 	attachments *attach.Service
+	files       *attach.Files
 	config      *config.Manager
 	keys        *config.Keys
 	token       string
@@ -190,6 +192,8 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		b.closeCore(ctx)
 		return nil, err
 	}
+	files.ClearTemp() // this process holds the folder's lock
+	b.files = files
 	b.attachments = attach.NewService(files, ev, st, 0, opts.Logger)
 	b.chat = chat.New(ev, st, b.providers, b.systemPrompt, opts.Logger, chat.WithAttachments(b.attachments))
 	cont, intr, err := b.chat.Recover(ctx)
@@ -206,6 +210,8 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	go b.retentionLoop(rctx)
 	return b, nil
 }
+
+var _ export.Files = (*attach.Files)(nil)
 
 // ErrHomeInUse means another Holdfast process has the data folder open.
 var ErrHomeInUse = errors.New("another Holdfast is already using this data folder")
@@ -263,6 +269,9 @@ func (b *Backend) Home() string { return b.opts.Home }
 
 // Store is the database (for exports).
 func (b *Backend) Store() *store.Store { return b.store }
+
+// Files is the attachments folder (for exports).
+func (b *Backend) Files() *attach.Files { return b.files }
 
 // Close sends `shutdown` to streams, stops generations (their text is kept,
 // they end interrupted), and closes the database.

@@ -86,7 +86,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Chats:     b.chat,
 		Snapshots: b.store,
 		Models:    b.providers,
-		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version},
+		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version, Files: b.files},
 		Settings:  b.settings,
 
 		Attachments: b.attachments,

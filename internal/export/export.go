@@ -84,6 +84,13 @@ type Chat struct {
 	// AppVersion is the version of Holdfast writing (or, after Decode,
 	// having written) the export; every format carries it in its metadata.
 	AppVersion string
+	// Files, when set, is where attached files are read from: HTML
+	// embeds images and text files, WriteFiles copies them beside a
+	// Markdown or JSON export.
+	Files Files
+	// FilesDir is the folder (relative to the export) that Markdown and
+	// JSON link attachments into; "" means DefaultFilesDir.
+	FilesDir string
 }
 
 // Write writes one chat to w in format f. JSONLines writes the chat as a

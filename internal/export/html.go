@@ -35,6 +35,7 @@ type htmlMessage struct {
 	Status   store.Status
 	Error    string
 	Segments []segment
+	Files    []htmlFile
 }
 
 type htmlTime struct {
@@ -81,6 +82,7 @@ func writeHTML(w io.Writer, c Chat) error {
 			Time:     newHTMLTime(m.CreatedAt),
 			Error:    m.Error,
 			Segments: segments(m.Content),
+			Files:    htmlFiles(c, m),
 		}
 		if m.Role == store.RoleAssistant {
 			hm.Model = m.Model

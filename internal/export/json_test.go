@@ -28,8 +28,14 @@ func fillAll(t *testing.T, v reflect.Value, seed int) {
 			f.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, n, loc)))
 		case f.Kind() == reflect.String:
 			f.SetString(name + "-" + strings.Repeat("é", n%3+1) + "<&>\u2028")
-		case f.Kind() == reflect.Int:
+		case f.Kind() == reflect.Int, f.Kind() == reflect.Int64:
 			f.SetInt(int64(n))
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+			s := reflect.MakeSlice(f.Type(), 2, 2)
+			for j := 0; j < 2; j++ {
+				fillAll(t, s.Index(j).Addr(), n*10+j)
+			}
+			f.Set(s)
 		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct:
 			p := reflect.New(f.Type().Elem())
 			fillAll(t, p, n)
@@ -44,6 +50,7 @@ func fillAll(t *testing.T, v reflect.Value, seed int) {
 func sameChat(t *testing.T, got, want Chat) {
 	t.Helper()
 	norm := func(c Chat) Chat {
+		c.Files, c.FilesDir = nil, "" // where files are read from is not part of a document
 		c.Session.CreatedAt, c.Session.UpdatedAt = c.Session.CreatedAt.UTC(), c.Session.UpdatedAt.UTC()
 		msgs := make([]store.Message, len(c.Messages))
 		for i, m := range c.Messages {
