@@ -44,10 +44,17 @@ func fit(w, h, edge int) (int, int) {
 	return max(1, w*edge/h), edge
 }
 
-// scale draws src into a new w × h image. CatmullRom is slower than
-// bilinear but keeps small text in screenshots readable, which is what
-// a model is usually asked about.
+// scale draws src into a new w × h image. CatmullRom keeps small text
+// in screenshots readable (what a model is usually asked about), but its
+// cost grows with the reduction, so a big reduction first goes most of
+// the way with the cheap approximate bilinear filter, to twice the size.
 func scale(src image.Image, w, h int) *image.NRGBA {
+	b := src.Bounds()
+	if b.Dx() > 4*w && b.Dy() > 4*h {
+		mid := image.NewNRGBA(image.Rect(0, 0, 2*w, 2*h))
+		draw.ApproxBiLinear.Scale(mid, mid.Bounds(), src, b, draw.Src, nil)
+		src = mid
+	}
 	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
 	draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
 	return dst
