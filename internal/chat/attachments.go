@@ -137,3 +137,13 @@ func keepRefs(files []store.Attachment) []store.AttachmentRef {
 	}
 	return out
 }
+
+// Vision says whether the model ref takes images (for the composer, which
+// asks before it sends).
+func (s *Service) Vision(ctx context.Context, ref string) (llm.Vision, error) {
+	p, model, err := s.resolve(ref)
+	if err != nil {
+		return llm.Vision{}, err
+	}
+	return llm.CanSee(ctx, p, model), nil
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/holdfast-chat/holdfast/internal/attach"
 	"github.com/holdfast-chat/holdfast/internal/chat"
+	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -39,8 +40,14 @@ func bodyLimit(r *http.Request) int64 {
 	return MaxBodyBytes
 }
 
+// VisionChecker says whether a model takes images (chat.Service).
+type VisionChecker interface {
+	Vision(ctx context.Context, ref string) (llm.Vision, error)
+}
+
 func (s *Server) attachmentRoutes(api func(string, map[string]http.HandlerFunc)) {
 	api(uploadPath, map[string]http.HandlerFunc{"POST": s.upload})
+	api("/api/vision", map[string]http.HandlerFunc{"GET": s.vision})
 	api(uploadPath+"/{id}", map[string]http.HandlerFunc{"GET": s.attachmentFile})
 	api(uploadPath+"/{id}/thumb", map[string]http.HandlerFunc{"GET": s.attachmentThumb})
 }
@@ -133,6 +140,26 @@ func (s *Server) attachmentThumb(w http.ResponseWriter, r *http.Request) {
 	}
 	attachmentHeaders(w, ctype, "", true)
 	http.ServeContent(w, r, "", time.UnixMilli(0), bytes.NewReader(data))
+}
+
+// vision answers GET /api/vision?model=REF: {"model","vision":true|false|null,"source"}.
+func (s *Server) vision(w http.ResponseWriter, r *http.Request) {
+	vc, ok := s.cfg.Chats.(VisionChecker)
+	ref := r.URL.Query().Get("model")
+	if !ok {
+		writeJSON(w, http.StatusOK, map[string]any{"model": ref, "vision": nil, "source": ""})
+		return
+	}
+	v, err := vc.Vision(r.Context(), ref)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var can any
+	if v.Known {
+		can = v.Can
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model": ref, "vision": can, "source": v.Source})
 }
 
 // attachmentError maps the errors of uploads and of messages with files;
