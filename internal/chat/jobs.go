@@ -104,43 +104,47 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 	return &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}, nil
 }
 
-// request builds the provider request from the messages before m, with
-// the files they carry.
+// request builds the provider request: the path from the chat's first
+// message down to m's parent (never other branches) with the files its
+// messages carry, and the chat's system prompt and settings.
 func (s *Service) request(ctx context.Context, m store.Message, model string) (llm.Request, error) {
-	msgs, err := s.store.ListAllMessages(ctx, m.SessionID)
-	if err != nil {
-		return llm.Request{}, fmt.Errorf("load history: %w", err)
-	}
 	req := llm.Request{Model: model}
-	var vision *llm.Vision
-	for _, h := range msgs {
-		if h.ID >= m.ID {
-			break
+	if m.ParentID != "" {
+		path, err := s.store.PathTo(ctx, string(m.ParentID))
+		if err != nil {
+			return llm.Request{}, fmt.Errorf("load history: %w", err)
 		}
-		if h.Content == "" && len(h.Attachments) == 0 {
-			continue
+		var vision *llm.Vision
+		for _, h := range path {
+			if h.Content == "" && len(h.Attachments) == 0 {
+				continue
+			}
+			lm := llm.Message{Role: string(h.Role), Content: h.Content}
+			if len(h.Attachments) > 0 {
+				provider, _, err := s.resolve(m.Model)
+				if err != nil {
+					return llm.Request{}, err
+				}
+				if vision == nil {
+					v := llm.CanSee(ctx, provider, model)
+					vision = &v
+				}
+				if lm.Attachments, err = s.modelFiles(ctx, h.Attachments, *vision, llm.ImageLimitOf(provider)); err != nil {
+					return llm.Request{}, err
+				}
+			}
+			req.Messages = append(req.Messages, lm)
 		}
-		lm := llm.Message{Role: string(h.Role), Content: h.Content}
-		if len(h.Attachments) > 0 {
-			provider, _, err := s.resolve(m.Model)
-			if err != nil {
-				return llm.Request{}, err
-			}
-			if vision == nil {
-				v := llm.CanSee(ctx, provider, model)
-				vision = &v
-			}
-			if lm.Attachments, err = s.modelFiles(ctx, h.Attachments, *vision, llm.ImageLimitOf(provider)); err != nil {
-				return llm.Request{}, err
-			}
-		}
-		req.Messages = append(req.Messages, lm)
 	}
 	sess, err := s.store.GetSession(ctx, m.SessionID)
 	if err != nil {
 		return llm.Request{}, fmt.Errorf("load session: %w", err)
 	}
 	req.System = sess.SystemPrompt
+	req.Temperature, req.TopP = sess.Temperature, sess.TopP
+	if sess.MaxTokens != nil {
+		req.MaxTokens = *sess.MaxTokens
+	}
 	return req, nil
 }
 
@@ -158,7 +162,9 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 	default:
 		status, typ, errText = store.StatusFailed, EventMessageFailed, cause.Error()
 	}
+	var title bool
 	_, err := s.events.Do(context.Background(), func(tx *store.Tx) ([]eventlog.Event, error) {
+		title = false
 		cur, err := tx.GetMessage(m.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil // deleted while it streamed
@@ -180,8 +186,19 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 		if err != nil {
 			return nil, err
 		}
-		return []eventlog.Event{event(m.SessionID, typ, done)}, nil
+		evs := []eventlog.Event{event(m.SessionID, typ, done)}
+		sess, err := tx.GetSession(m.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		// The activity moved the chat in the list.
+		evs = append(evs, event(m.SessionID, EventSessionUpdated, sess))
+		title = wantsTitle(sess, done)
+		return evs, nil
 	})
+	if err == nil && title {
+		s.nameChat(m)
+	}
 	return err
 }
 
@@ -249,17 +266,19 @@ func (s *Service) Close(ctx context.Context) error {
 	s.closed = true
 	s.mu.Unlock()
 	s.stopJobs(ctx, func(*job) bool { return true }, errShutdown)
+	// The answers have recorded their end: what is left (title requests)
+	// is given up rather than waited for.
+	s.cancel()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		s.titles.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
-		s.cancel()
 		return nil
 	case <-ctx.Done():
-		s.cancel()
 		return fmt.Errorf("stop generations: %w", ctx.Err())
 	}
 }

@@ -104,6 +104,13 @@ func (t *Tx) SessionAttachmentIDs(sessionID string) ([]string, error) {
 	return t.attachmentIDs(`SELECT DISTINCT ma.attachment_id FROM message_attachments ma JOIN messages m ON m.id = ma.message_id WHERE m.session_id = ?`, sessionID)
 }
 
+// SubtreeAttachmentIDs lists the files carried by message id and every
+// message below it.
+func (t *Tx) SubtreeAttachmentIDs(id string) ([]string, error) {
+	return t.attachmentIDs(`WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL SELECT m.id FROM messages m JOIN sub ON m.parent_id = sub.id)
+		SELECT DISTINCT ma.attachment_id FROM message_attachments ma JOIN sub ON sub.id = ma.message_id`, id)
+}
+
 // MessageAttachmentIDs lists the files the messages ids carry.
 func (t *Tx) MessageAttachmentIDs(ids []string) ([]string, error) {
 	if len(ids) == 0 {

@@ -75,4 +75,14 @@ describe('Transcript', () => {
     t.remove('m2');
     expect(t.messages.map((m) => m.id)).toEqual(['m1', 'm3']);
   });
+
+  it('keeps an edit’s new messages that the stream delivered before the edit answered', () => {
+    const { t } = setup();
+    t.replace({ messages: [msg('m1'), msg('m2'), msg('m3')], has_more: false });
+    t.upsert(msg('m7', { content: 'edited' }), 'created');
+    t.upsert(msg('m8', { content: 'answer', status: 'complete', chunks: 1 }), 'created');
+    t.truncate('m2', 'm7');
+    expect(t.messages.map((m) => m.id)).toEqual(['m1', 'm7', 'm8']);
+    expect(t.messages[2]).toMatchObject({ content: 'answer', status: 'complete' });
+  });
 });
