@@ -23,6 +23,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
 // Limits. They are documented in docs/attachments.md; change both.
@@ -30,7 +32,7 @@ const (
 	// MaxFileBytes is the largest file accepted (20 MiB).
 	MaxFileBytes = 20 << 20
 	// MaxPerMessage is how many files one message may carry.
-	MaxPerMessage = 10
+	MaxPerMessage = store.MaxFilesPerMessage
 	// MaxPixels bounds an image's width × height (a decompression bomb
 	// is refused before it is decoded): 40 megapixels, e.g. 8000 × 5000.
 	MaxPixels = 40_000_000

@@ -31,3 +31,21 @@ CREATE TABLE message_attachments (
     UNIQUE (message_id, position)
 );
 CREATE INDEX message_attachments_by_attachment ON message_attachments(attachment_id);
+
+-- Search over files: each file on a message is indexed by its name and
+-- its text (a text file's content, a PDF's extracted text), keyed by its
+-- message_attachments row. A file's text never changes (the id is its
+-- hash), so rows are indexed when linked and unindexed when unlinked
+-- (deleting a message cascades here, and triggers fire on cascades).
+CREATE VIEW attachment_text AS
+    SELECT ma.n AS n, ma.name AS name, a.text AS text
+    FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id;
+CREATE VIRTUAL TABLE attachments_fts USING fts5(name, text, content='attachment_text', content_rowid='n', tokenize='trigram');
+CREATE TRIGGER message_attachments_fts_insert AFTER INSERT ON message_attachments BEGIN
+    INSERT INTO attachments_fts(rowid, name, text)
+        SELECT new.n, new.name, a.text FROM attachments a WHERE a.id = new.attachment_id;
+END;
+CREATE TRIGGER message_attachments_fts_delete AFTER DELETE ON message_attachments BEGIN
+    INSERT INTO attachments_fts(attachments_fts, rowid, name, text)
+        SELECT 'delete', old.n, old.name, a.text FROM attachments a WHERE a.id = old.attachment_id;
+END;
