@@ -92,6 +92,10 @@ type Chat struct {
 	// FilesDir is the folder (relative to the export) that Markdown and
 	// JSON link attachments into; "" means DefaultFilesDir.
 	FilesDir string
+	// FilePaths, after Decode, maps each attachment id to the path its
+	// copy was written at, relative to the JSON file's folder (the
+	// document's "path"); an importer opens the bytes there.
+	FilePaths map[string]string
 }
 
 // Path is the messages the chat shows: from a first message down to the

@@ -183,6 +183,12 @@ func fromDoc(d jsonDoc) Chat {
 		for _, a := range jm.Attachments {
 			m.Attachments = append(m.Attachments, store.Attachment{ID: a.ID, Name: a.Name, Size: a.Size, MIME: a.MIME,
 				Kind: a.Kind, Width: a.Width, Height: a.Height})
+			if a.Path != "" {
+				if c.FilePaths == nil {
+					c.FilePaths = map[string]string{}
+				}
+				c.FilePaths[a.ID] = a.Path
+			}
 		}
 		c.Messages[i] = m
 	}
