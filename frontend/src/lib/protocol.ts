@@ -29,9 +29,14 @@ export interface Message {
   client_id?: string;
   chunks: number;
   usage?: Usage;
+  /** Files a user message carries (absent when none). */
+  attachments?: Attachment[];
   created_at: string;
   updated_at: string;
 }
+
+export type { Attachment } from './attachments/attachments';
+import type { Attachment } from './attachments/attachments';
 
 /** Token usage of one answer, as the provider reported it. */
 export interface Usage {
