@@ -102,6 +102,8 @@ export interface ProviderConfig {
   base_url?: string;
   api_key_ref?: string;
   models?: string[];
+  /** The per-model vision switch: whether a model takes images (overrides what its server says). */
+  vision?: Record<string, boolean>;
   params?: { temperature?: number; max_tokens?: number };
   connect_timeout?: string;
   first_token_timeout?: string;
