@@ -100,7 +100,7 @@ func TestOmittedImage(t *testing.T) {
 
 // TestVisionProbes: what servers report decides, the per-model switch
 // overrides it; Ollama (0.6.4+ /api/show capabilities) and llama-server
-// (/props modalities, as b6000-era builds answer) are both asked.
+// (/props modalities, as b10587 answers) are both asked.
 func TestVisionProbes(t *testing.T) {
 	ollama := func(caps string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -120,7 +120,10 @@ func TestVisionProbes(t *testing.T) {
 			}
 			v, _ := json.Marshal(vision)
 			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`{"default_generation_settings":{"n_ctx":4096},"total_slots":1,"model_path":"m.gguf","modalities":{"vision":` + string(v) + `,"audio":false},"build_info":"b6000"}`))
+			// The fields of llama-server b10587's /props (vision false
+			// without an --mmproj projector, true with one).
+			w.Write([]byte(`{"default_generation_settings":{"n_ctx":4096,"params":{"chat_format":"Content-only"}},"total_slots":4,"model_alias":"m","model_path":"m.gguf",` +
+				`"modalities":{"vision":` + string(v) + `,"video":false,"audio":false},"build_info":"b10587-3f545becc","is_sleeping":false}`))
 		}
 	}
 	tests := []struct {
