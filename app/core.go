@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/holdfast-chat/holdfast/internal/attach"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -31,6 +32,8 @@ type Backend interface {
 	Token() string
 	Home() string
 	Store() *store.Store
+	// Files is the attachments folder (exports copy files from it).
+	Files() *attach.Files
 	// RestartServer closes the HTTP listener (streams get `shutdown`) and
 	// listens again; generations keep running.
 	RestartServer(ctx context.Context) error

@@ -88,9 +88,11 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Chats:     b.chat,
 		Snapshots: b.store,
 		Models:    b.providers,
-		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version},
+		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version, Files: b.files},
 		Search:    search.Service{Store: b.store},
 		Settings:  b.settings,
+
+		Attachments: b.attachments,
 	})
 	b.httpSrv = &http.Server{
 		Handler:           b.srv,

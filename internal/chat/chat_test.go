@@ -359,7 +359,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 			partial := llm.DemoAnswer(prompt)[:40]
 			var asst store.Message
 			_, err := e.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
-				evs, sent, err := insertTurn(tx, sess, "", prompt, "", tc.model, false)
+				evs, sent, err := insertTurn(tx, sess, "", prompt, "", tc.model, false, nil)
 				if err != nil {
 					return nil, err
 				}

@@ -110,8 +110,8 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 }
 
 // request builds the provider request: the path from the chat's first
-// message down to m's parent (never other branches), and the chat's
-// system prompt and settings.
+// message down to m's parent (never other branches) with the files its
+// messages carry, and the chat's system prompt and settings.
 func (s *Service) request(ctx context.Context, m store.Message, model string) (llm.Request, error) {
 	req := llm.Request{Model: model}
 	if m.ParentID != "" {
@@ -119,11 +119,26 @@ func (s *Service) request(ctx context.Context, m store.Message, model string) (l
 		if err != nil {
 			return llm.Request{}, fmt.Errorf("load history: %w", err)
 		}
+		var vision *llm.Vision
 		for _, h := range path {
-			if h.Content == "" {
+			if h.Content == "" && len(h.Attachments) == 0 {
 				continue
 			}
-			req.Messages = append(req.Messages, llm.Message{Role: string(h.Role), Content: h.Content})
+			lm := llm.Message{Role: string(h.Role), Content: h.Content}
+			if len(h.Attachments) > 0 {
+				provider, _, err := s.resolve(m.Model)
+				if err != nil {
+					return llm.Request{}, err
+				}
+				if vision == nil {
+					v := llm.CanSee(ctx, provider, model)
+					vision = &v
+				}
+				if lm.Attachments, err = s.modelFiles(ctx, h.Attachments, *vision, llm.ImageLimitOf(provider)); err != nil {
+					return llm.Request{}, err
+				}
+			}
+			req.Messages = append(req.Messages, lm)
 		}
 	}
 	sess, err := s.store.GetSession(ctx, m.SessionID)

@@ -33,12 +33,14 @@ type SendRequest struct {
 	// ParentID is the message to answer after; "" = the end of the path
 	// the chat shows.
 	ParentID string
+	// Files are uploaded attachments the message carries, in order.
+	Files []store.AttachmentRef
 }
 
 // Send stores the user's message and an assistant placeholder, then starts
 // generating. A repeat with the same ClientID returns the first pair.
 func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
-	if err := checkContent(req.Content); err != nil {
+	if err := checkContent(req.Content, len(req.Files)); err != nil {
 		return Sent{}, err
 	}
 	if err := checkText("client_id", req.ClientID, 200); err != nil {
@@ -46,6 +48,21 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 	}
 	if req.Model != "" {
 		if err := s.checkModel(req.Model); err != nil {
+			return Sent{}, err
+		}
+	}
+	var files []store.AttachmentRef
+	if len(req.Files) > 0 {
+		model := req.Model
+		if model == "" {
+			sess, err := s.store.GetSession(ctx, req.SessionID)
+			if err != nil {
+				return Sent{}, err
+			}
+			model = sess.Model
+		}
+		var err error
+		if files, err = s.prepareFiles(ctx, req.Files, model); err != nil {
 			return Sent{}, err
 		}
 	}
@@ -68,7 +85,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 		} else if err := checkInSession(tx, req.SessionID, parent); err != nil {
 			return nil, err
 		}
-		evs, sent, err := insertTurn(tx, sess, parent, req.Content, req.ClientID, model, parent != string(sess.CurrentLeafID))
+		evs, sent, err := insertTurn(tx, sess, parent, req.Content, req.ClientID, model, parent != string(sess.CurrentLeafID), files)
 		out = sent
 		return evs, err
 	})
@@ -119,13 +136,19 @@ func checkInSession(tx *store.Tx, sessionID, id string) error {
 // insertTurn adds a user message under parent and its assistant
 // placeholder, moves the chat's path to them, and names a new chat after
 // its first message. branched says the path does not just grow at its
-// end (an edit, or a send under another message).
-func insertTurn(tx *store.Tx, sess store.Session, parent, content, clientID, model string, branched bool) ([]eventlog.Event, Sent, error) {
+// end (an edit, or a send under another message). files are the user
+// message's attachments.
+func insertTurn(tx *store.Tx, sess store.Session, parent, content, clientID, model string, branched bool, files []store.AttachmentRef) ([]eventlog.Event, Sent, error) {
 	now := tx.Now()
 	user, err := tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, ParentID: store.Ref(parent), Role: store.RoleUser,
 		Content: content, Status: store.StatusComplete, ClientID: clientID, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		return nil, Sent{}, err
+	}
+	if len(files) > 0 {
+		if user.Attachments, err = tx.LinkAttachments(user.ID, files); err != nil {
+			return nil, Sent{}, err
+		}
 	}
 	asst, err := tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, ParentID: store.Ref(user.ID), Role: store.RoleAssistant,
 		Status: store.StatusStreaming, Model: model, CreatedAt: now, UpdatedAt: now})
@@ -133,7 +156,7 @@ func insertTurn(tx *store.Tx, sess store.Session, parent, content, clientID, mod
 		return nil, Sent{}, err
 	}
 	if sess.TitleSource == store.TitleAuto && sess.Title == DefaultTitle && parent == "" {
-		sess.Title = titleFrom(content)
+		sess.Title = titleFrom(content, user.Attachments)
 		if err := tx.UpdateSession(sess); err != nil {
 			return nil, Sent{}, err
 		}
@@ -320,11 +343,15 @@ func (s *Service) Regenerate(ctx context.Context, id, model, clientID string) (s
 // Edit adds a new version of a user message (any one, not only the last):
 // a sibling with the new text, and an answer to it. Nothing is deleted;
 // answers streaming on the old branch go on. A repeat with the same
-// clientID returns the first pair.
+// clientID returns the first pair. The new version keeps the original's
+// files.
 func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent, error) {
-	if err := checkContent(content); err != nil {
-		return Sent{}, err
-	}
+	return s.EditFiles(ctx, id, content, clientID, nil)
+}
+
+// EditFiles is Edit with the files of the new version: nil keeps the
+// original's, a list (empty too) replaces them.
+func (s *Service) EditFiles(ctx context.Context, id, content, clientID string, files *[]store.AttachmentRef) (Sent, error) {
 	if err := checkText("client_id", clientID, 200); err != nil {
 		return Sent{}, err
 	}
@@ -334,6 +361,22 @@ func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent,
 	}
 	if m.Role != store.RoleUser {
 		return Sent{}, fmt.Errorf("%w: only your own messages can be edited", ErrConflict)
+	}
+	refs := keepRefs(m.Attachments)
+	if files != nil {
+		refs = *files
+	}
+	if err := checkContent(content, len(refs)); err != nil {
+		return Sent{}, err
+	}
+	if len(refs) > 0 {
+		sess, err := s.store.GetSession(ctx, m.SessionID)
+		if err != nil {
+			return Sent{}, err
+		}
+		if refs, err = s.prepareFiles(ctx, refs, sess.Model); err != nil {
+			return Sent{}, err
+		}
 	}
 	var out Sent
 	_, err = s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
@@ -347,7 +390,7 @@ func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent,
 		if _, err := tx.GetMessage(id); err != nil {
 			return nil, err // deleted since
 		}
-		evs, sent, err := insertTurn(tx, sess, string(m.ParentID), content, clientID, sess.Model, true)
+		evs, sent, err := insertTurn(tx, sess, string(m.ParentID), content, clientID, sess.Model, true, refs)
 		out = sent
 		return evs, err
 	})

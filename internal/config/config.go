@@ -112,7 +112,10 @@ type Provider struct {
 	// is available. Never log it; Redacted masks it.
 	APIKey string   `json:"api_key,omitempty"`
 	Models []string `json:"models,omitempty"` // empty: ask the provider
-	Params Params   `json:"params"`
+	// Vision is the per-model switch: whether a model takes images,
+	// overriding what its server reports (vision = { "llava" = true }).
+	Vision map[string]bool `json:"vision,omitempty"`
+	Params Params          `json:"params"`
 	// Timeouts; zero in the file means the default, and loading fills the
 	// default in, so a loaded Config always holds the effective value.
 	ConnectTimeout    Duration `json:"connect_timeout"`

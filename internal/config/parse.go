@@ -191,6 +191,22 @@ func (d *decoder) provider(path string, raw any) Provider {
 				p.Models = append(p.Models, s)
 			}
 		},
+		"vision": func(path string, v any) {
+			tbl, ok := v.(map[string]any)
+			if !ok {
+				d.bad(path, "vision must be a table of model names and true or false, like { \"llava\" = true }, not %s", typeName(v))
+				return
+			}
+			p.Vision = make(map[string]bool, len(tbl))
+			for model, on := range tbl {
+				b, ok := on.(bool)
+				if !ok {
+					d.bad(join(path, model), "vision of a model must be true or false, not %s", typeName(on))
+					continue
+				}
+				p.Vision[model] = b
+			}
+		},
 		"params": d.table(map[string]func(string, any){
 			"temperature": func(path string, v any) {
 				switch n := v.(type) {

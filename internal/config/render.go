@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -70,6 +71,18 @@ func writeProvider(b *strings.Builder, p Provider) {
 			quoted[i] = quote(m)
 		}
 		fmt.Fprintf(b, "models = [%s]\n", strings.Join(quoted, ", "))
+	}
+	if len(p.Vision) > 0 {
+		models := make([]string, 0, len(p.Vision))
+		for m := range p.Vision {
+			models = append(models, m)
+		}
+		sort.Strings(models)
+		pairs := make([]string, len(models))
+		for i, m := range models {
+			pairs[i] = fmt.Sprintf("%s = %t", quote(m), p.Vision[m])
+		}
+		fmt.Fprintf(b, "vision = { %s }\n", strings.Join(pairs, ", "))
 	}
 	for _, t := range []struct {
 		key      string
@@ -207,6 +220,9 @@ const providersComment = `
 #                when there is no system keychain; keep this file private.
 #   models       the models to offer, like ["gpt-4o", "gpt-4o-mini"]; leave
 #                it out to ask the provider for its list.
+#   vision       which models take images, like { "llava:7b" = true,
+#                "llama3.2" = false }; a model left out is asked of its
+#                server (Ollama, llama.cpp), else images are sent.
 #   connect_timeout      give up connecting after this long (default 10s).
 #   first_token_timeout  give up when the answer does not start within this
 #                        long (default 5m).

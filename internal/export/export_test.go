@@ -183,6 +183,17 @@ func TestMarkdownHostileStaysInItsQuote(t *testing.T) {
 				if m.Status != store.StatusComplete && !strings.HasSuffix(sec.heading, " · "+string(m.Status)) {
 					t.Errorf("section %d heading %q does not show status %s", i, sec.heading, m.Status)
 				}
+				if n := len(m.Attachments); n > 0 {
+					// The files are the quote's last lines, after a blank one.
+					lines := strings.Split(sec.body, "\n")
+					files := lines[len(lines)-n:]
+					sec.body = strings.Join(lines[:len(lines)-n-1], "\n")
+					for j, a := range m.Attachments {
+						if !strings.Contains(files[j], mdLink(c.attachmentLink(a))) {
+							t.Errorf("section %d file %d is %q; want a link to %s", i, j, files[j], c.attachmentLink(a))
+						}
+					}
+				}
 				if m.Content == "" {
 					if !sec.empty {
 						t.Errorf("section %d: empty message not marked", i)
@@ -275,16 +286,29 @@ func TestHTMLHostileIsEscapedAndIntact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Nothing active or external: no script or image elements, no event
-	// handler or resource attributes anywhere.
-	for _, a := range []atom.Atom{atom.Script, atom.Img, atom.Iframe, atom.Link, atom.B} {
+	// Nothing active or external: no script elements, no event handler
+	// or resource attributes anywhere. The one image is the attached PNG,
+	// inline as a data URL; the "image" whose bytes are SVG is not shown.
+	for _, a := range []atom.Atom{atom.Script, atom.Iframe, atom.Link, atom.B} {
 		if n := findAll(doc, a); len(n) > 0 {
 			t.Errorf("page has %d <%s> elements; message text became markup", len(n), a)
+		}
+	}
+	imgs := findAll(doc, atom.Img)
+	if len(imgs) != 1 {
+		t.Fatalf("page has %d <img> elements; want the one attached PNG", len(imgs))
+	}
+	for _, at := range imgs[0].Attr {
+		if at.Key == "src" && !strings.HasPrefix(at.Val, "data:image/png;base64,iVBOR") {
+			t.Errorf("the attached image's src is %.60q; want a PNG data URL", at.Val)
 		}
 	}
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		for _, at := range n.Attr {
+			if n.DataAtom == atom.Img && at.Key == "src" {
+				continue // checked above
+			}
 			if strings.HasPrefix(at.Key, "on") || at.Key == "src" || at.Key == "href" {
 				t.Errorf("<%s> has attribute %s=%q", n.Data, at.Key, at.Val)
 			}

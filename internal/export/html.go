@@ -36,6 +36,7 @@ type htmlMessage struct {
 	Status   store.Status
 	Error    string
 	Segments []segment
+	Files    []htmlFile
 }
 
 type htmlTime struct {
@@ -84,6 +85,7 @@ func writeHTML(w io.Writer, c Chat) error {
 			Time:     newHTMLTime(m.CreatedAt),
 			Error:    m.Error,
 			Segments: segments(m.Content),
+			Files:    htmlFiles(c, m),
 		}
 		if m.Role == store.RoleAssistant {
 			hm.Model = m.Model

@@ -79,8 +79,22 @@ type jsonMessage struct {
 	ClientID        string       `json:"client_id"`
 	Chunks          int          `json:"chunks"`
 	Usage           *jsonUsage   `json:"usage"`
-	CreatedAt       time.Time    `json:"created_at"`
-	UpdatedAt       time.Time    `json:"updated_at"`
+	// Attachments are references; path is where the file's copy is,
+	// relative to the export (written by WriteFiles).
+	Attachments []jsonAttachment `json:"attachments"`
+	CreatedAt   time.Time        `json:"created_at"`
+	UpdatedAt   time.Time        `json:"updated_at"`
+}
+
+type jsonAttachment struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	MIME   string `json:"mime"`
+	Kind   string `json:"kind"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Path   string `json:"path"`
 }
 
 func optional(s string) *string {
@@ -125,6 +139,11 @@ func toDoc(c Chat) jsonDoc {
 		if m.Usage != nil {
 			jm.Usage = &jsonUsage{InputTokens: m.Usage.InputTokens, OutputTokens: m.Usage.OutputTokens}
 		}
+		jm.Attachments = make([]jsonAttachment, len(m.Attachments))
+		for j, a := range m.Attachments {
+			jm.Attachments[j] = jsonAttachment{ID: a.ID, Name: a.Name, Size: a.Size, MIME: a.MIME, Kind: a.Kind,
+				Width: a.Width, Height: a.Height, Path: c.attachmentLink(a)}
+		}
 		d.Messages[i] = jm
 	}
 	return d
@@ -160,6 +179,16 @@ func fromDoc(d jsonDoc) Chat {
 		depth[m.ID] = m.Depth
 		if jm.Usage != nil {
 			m.Usage = &store.Usage{InputTokens: jm.Usage.InputTokens, OutputTokens: jm.Usage.OutputTokens}
+		}
+		for _, a := range jm.Attachments {
+			m.Attachments = append(m.Attachments, store.Attachment{ID: a.ID, Name: a.Name, Size: a.Size, MIME: a.MIME,
+				Kind: a.Kind, Width: a.Width, Height: a.Height})
+			if a.Path != "" {
+				if c.FilePaths == nil {
+					c.FilePaths = map[string]string{}
+				}
+				c.FilePaths[a.ID] = a.Path
+			}
 		}
 		c.Messages[i] = m
 	}

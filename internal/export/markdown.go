@@ -63,11 +63,12 @@ func writeMarkdown(w io.Writer, c Chat) error {
 			bw.WriteString(mdInline(string(m.Status)))
 		}
 		bw.WriteString("\n\n")
-		if m.Content == "" {
+		if m.Content == "" && len(m.Attachments) == 0 {
 			bw.WriteString("*(no text)*\n")
-		} else {
+		} else if m.Content != "" {
 			mdQuote(bw, m.Content)
 		}
+		mdAttachments(bw, c, m)
 		if m.Error != "" {
 			fmt.Fprintf(bw, "\n**Error:** %s\n", mdInline(m.Error))
 		}

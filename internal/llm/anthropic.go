@@ -153,7 +153,7 @@ func (p *Anthropic) params(req Request, prefill string) anthropic.MessageNewPara
 	}
 	msgs := make([]anthropic.MessageParam, 0, len(history)+1)
 	for _, m := range history {
-		if m.Content == "" {
+		if m.Content == "" && len(m.Attachments) == 0 {
 			continue // the API rejects empty text blocks
 		}
 		switch m.Role {
@@ -162,7 +162,7 @@ func (p *Anthropic) params(req Request, prefill string) anthropic.MessageNewPara
 		case "assistant":
 			msgs = append(msgs, anthropic.NewAssistantMessage(anthropic.NewTextBlock(m.Content)))
 		default:
-			msgs = append(msgs, anthropic.NewUserMessage(anthropic.NewTextBlock(m.Content)))
+			msgs = append(msgs, anthropic.NewUserMessage(anthropicUserBlocks(m)...))
 		}
 	}
 	if prefill != "" {

@@ -12,6 +12,8 @@ import (
 type Message struct {
 	Role    string // "user" | "assistant" | "system"
 	Content string
+	// Attachments are the files of a user message (see attachments.go).
+	Attachments []Attachment
 }
 
 // Request asks a provider for one answer.

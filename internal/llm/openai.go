@@ -27,6 +27,7 @@ type OpenAI struct {
 	maxCompletionTokens bool
 	chat                openai.ChatCompletionService
 	models              openai.ModelService
+	vision              *visionProbe // what the server says about images (vision.go)
 }
 
 // NewOpenAI builds an OpenAI-compatible provider. Every SDK setting is
@@ -50,6 +51,7 @@ func NewOpenAI(s Spec) (*OpenAI, error) {
 		maxCompletionTokens: u.Hostname() == "api.openai.com",
 		chat:                openai.NewChatCompletionService(opts...),
 		models:              openai.NewModelService(opts...),
+		vision:              newVisionProbe(s),
 	}, nil
 }
 
@@ -134,7 +136,7 @@ func (p *OpenAI) params(req Request) openai.ChatCompletionNewParams {
 		case "assistant":
 			msgs = append(msgs, openai.AssistantMessage(m.Content))
 		default:
-			msgs = append(msgs, openai.UserMessage(m.Content))
+			msgs = append(msgs, openAIUser(m))
 		}
 	}
 	params := openai.ChatCompletionNewParams{

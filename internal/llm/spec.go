@@ -60,7 +60,10 @@ type Spec struct {
 	APIKey string
 	// Models, when set, is what Models returns instead of asking the
 	// server.
-	Models   []string
+	Models []string
+	// Vision is the per-model switch of Settings: whether a model takes
+	// images, overriding what the server reports.
+	Vision   map[string]bool
 	Defaults Params
 	Timeouts Timeouts
 	// HTTPClient, when set, is used instead of NewHTTPClient(Timeouts).

@@ -150,6 +150,7 @@ func (r *Registry) rebuildLocked(ctx context.Context) error {
 			BaseURL:  cp.BaseURL,
 			APIKey:   key,
 			Models:   append([]string(nil), cp.Models...),
+			Vision:   cp.Vision,
 			Defaults: llm.Params{Temperature: cp.Params.Temperature, MaxTokens: cp.Params.MaxTokens},
 			Timeouts: llm.Timeouts{Connect: cp.ConnectTimeout.D(), FirstToken: cp.FirstTokenTimeout.D(), Idle: cp.IdleTimeout.D()},
 			Retry:    retry,

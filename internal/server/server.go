@@ -52,6 +52,8 @@ type Chats interface {
 	Continue(ctx context.Context, id string) (store.Message, error)
 	Regenerate(ctx context.Context, id, model, clientID string) (store.Message, bool, error)
 	Edit(ctx context.Context, id, content, clientID string) (chat.Sent, error)
+	// EditFiles is Edit with the edited message's files (nil keeps them).
+	EditFiles(ctx context.Context, id, content, clientID string, files *[]store.AttachmentRef) (chat.Sent, error)
 	Switch(ctx context.Context, sessionID, id string, limit int) (chat.SwitchResult, error)
 	Delete(ctx context.Context, id string) (chat.Deletion, error)
 }
@@ -107,6 +109,8 @@ type Config struct {
 	Exporter  Exporter // optional
 	Search    Searcher // optional: GET /api/search
 	Settings  Settings // optional: GET/PUT /api/config, keys, discovery
+	// Attachments, optional: uploads and stored files (attachments.go).
+	Attachments Attachments
 }
 
 // Server serves the API. Make a new one for each listener: Close ends its
@@ -197,6 +201,9 @@ func (s *Server) routes() http.Handler {
 	api("/api/streams/{conn}/{action}", map[string]http.HandlerFunc{"POST": s.streamAction})
 	if s.cfg.Settings != nil {
 		s.settingsRoutes(api)
+	}
+	if s.cfg.Attachments != nil {
+		s.attachmentRoutes(api)
 	}
 	unknown := s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+quoteShort(r.URL.Path))
@@ -305,7 +312,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -121,7 +121,11 @@ func getMessage(ctx context.Context, q queryer, id string) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("get message %s: %w", id, err)
 	}
-	return m, nil
+	one := []Message{m}
+	if err := fillAttachments(ctx, q, one); err != nil {
+		return Message{}, err
+	}
+	return one[0], nil
 }
 
 // Head reads the newest event seq ever assigned, in the same transaction
@@ -187,8 +191,10 @@ func (s *Store) ListAllMessages(ctx context.Context, sessionID string) ([]Messag
 		if err != nil {
 			return fmt.Errorf("list messages of %s: %w", sessionID, err)
 		}
-		out, err = collectMessages(rows)
-		return err
+		if out, err = collectMessages(rows); err != nil {
+			return err
+		}
+		return fillAttachments(ctx, tx, out)
 	})
 	return out, err
 }

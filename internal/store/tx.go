@@ -234,7 +234,15 @@ func (t *Tx) FillSiblings(msgs []Message) error {
 // MessageByClientID finds the message a client already sent.
 func (t *Tx) MessageByClientID(sessionID, clientID string) (Message, error) {
 	row := t.tx.QueryRowContext(t.ctx, `SELECT `+messageCols+` FROM messages WHERE session_id=? AND client_id=?`, sessionID, clientID)
-	return scanMessage(row)
+	m, err := scanMessage(row)
+	if err != nil {
+		return Message{}, err
+	}
+	one := []Message{m}
+	if err := fillAttachments(t.ctx, t.tx, one); err != nil {
+		return Message{}, err
+	}
+	return one[0], nil
 }
 
 // FirstChild returns the oldest child of a message.

@@ -122,6 +122,8 @@ type Message struct {
 	ClientID     string   `json:"client_id,omitempty"`
 	Chunks       int      `json:"chunks"`
 	Usage        *Usage   `json:"usage,omitempty"`
+	// Attachments are the files a user message carries, in order.
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// SelectedChildID is the child the chat shows under this message when
 	// that is not the default one (the first child still there); "" for
 	// the default. Kept by the store; exported, not sent to clients.

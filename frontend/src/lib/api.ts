@@ -12,6 +12,7 @@ import type {
   SettingsView,
 } from './protocol';
 import type { Credentials, Resolver } from './stream/types';
+import type { Attachment, AttachmentRef } from './attachments/attachments';
 
 /** A JSON answer plus the snapshot head the server read it at. */
 export interface Snapshot<T> {
@@ -121,7 +122,11 @@ export class Api {
     });
   }
 
-  sendMessage(sessionId: string, body: { content: string; client_id: string; model?: string }, timeoutMs = 20_000) {
+  sendMessage(
+    sessionId: string,
+    body: { content: string; client_id: string; model?: string; attachments?: AttachmentRef[] },
+    timeoutMs = 20_000,
+  ) {
     return this.request<MessagePair>('POST', `/api/sessions/${encodeURIComponent(sessionId)}/messages`, { body, timeoutMs });
   }
 
@@ -173,6 +178,45 @@ export class Api {
   /** Looks for Ollama and LM Studio on this machine now; found ones are put in use. */
   discover() {
     return this.request<{ servers: LocalServer[] }>('POST', '/api/providers/discover');
+  }
+
+  /**
+   * Uploads one file (its raw bytes; the server sniffs the type). The same
+   * bytes give the same id, so a retry is harmless.
+   */
+  async uploadAttachment(file: Blob, name: string, signal?: AbortSignal): Promise<Attachment> {
+    for (let attempt = 0; ; attempt++) {
+      const creds = await this.credentials(attempt > 0);
+      const url = new URL(joinUrl(creds.baseUrl, '/api/attachments'));
+      url.searchParams.set('name', name);
+      let res: Response;
+      try {
+        res = await this.#fetch(url.toString(), {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${creds.token}`, Accept: 'application/json', 'Content-Type': 'application/octet-stream' },
+          body: file,
+          signal,
+          cache: 'no-store',
+        });
+      } catch (err) {
+        this.#creds = null;
+        throw err;
+      }
+      if (!res.ok) {
+        if (afterFailure(res.status, attempt > 0) === 'refresh') continue;
+        throw await httpErrorFrom(res);
+      }
+      return (await res.json()) as Attachment;
+    }
+  }
+
+  /** The URL of a stored file (or its thumbnail) for an <img> or a link: the token rides in the query. */
+  async attachmentUrl(id: string, opts: { thumb?: boolean; name?: string } = {}): Promise<string> {
+    const creds = await this.credentials();
+    const url = new URL(joinUrl(creds.baseUrl, `/api/attachments/${encodeURIComponent(id)}${opts.thumb ? '/thumb' : ''}`));
+    url.searchParams.set('token', creds.token);
+    if (opts.name) url.searchParams.set('name', opts.name);
+    return url.toString();
   }
 
   /** Downloads an export; returns the file and the name the server suggested. */

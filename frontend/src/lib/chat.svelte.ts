@@ -8,6 +8,7 @@ import { SessionList } from './chat/sessions.svelte';
 import { ConfigState, type UiSettings } from './config.svelte';
 import type { ReportError } from './errors';
 import type { ConfigChanged, ConfigError, Session, SessionDeleted } from './protocol';
+import type { AttachmentRef } from './attachments/attachments';
 import { StreamClient, type StreamClientOptions } from './stream/client';
 import { earlierHead } from './stream/eventid';
 import { flushOnLive, type OutboxStorage } from './stream/outbox';
@@ -149,15 +150,16 @@ export class ChatStore {
    * Sends a message through the outbox: stored locally first, shown as
    * pending, posted now if possible and otherwise when the stream is live again.
    */
-  async send(content: string): Promise<boolean> {
+  async send(content: string, attachments: AttachmentRef[] = []): Promise<boolean> {
     const text = content.trim();
-    if (!text) return false;
+    if (!text && attachments.length === 0) return false;
     const session = this.active ?? (await this.newChat());
     if (!session) return false;
     this.pending.add({
       clientId: this.#newId(),
       sessionId: session.id,
       content: text,
+      attachments: attachments.length ? attachments : undefined,
       model: session.model || this.models.defaultModel,
       createdAt: Date.now(),
     });

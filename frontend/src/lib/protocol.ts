@@ -29,9 +29,14 @@ export interface Message {
   client_id?: string;
   chunks: number;
   usage?: Usage;
+  /** Files a user message carries (absent when none). */
+  attachments?: Attachment[];
   created_at: string;
   updated_at: string;
 }
+
+export type { Attachment } from './attachments/attachments';
+import type { Attachment } from './attachments/attachments';
 
 /** Token usage of one answer, as the provider reported it. */
 export interface Usage {
@@ -98,6 +103,8 @@ export interface ProviderConfig {
   base_url?: string;
   api_key_ref?: string;
   models?: string[];
+  /** The per-model vision switch: whether a model takes images (overrides what its server says). */
+  vision?: Record<string, boolean>;
   params?: { temperature?: number; max_tokens?: number };
   connect_timeout?: string;
   first_token_timeout?: string;

@@ -26,6 +26,8 @@ export interface ProviderForm {
   base_url: string;
   /** Model names separated by commas or new lines; empty: ask the server. */
   models: string;
+  /** The vision switch as text: "llava, -llama3" (a leading minus: cannot see images). */
+  vision: string;
   temperature: string;
   max_tokens: string;
   connect_timeout: string;
@@ -52,6 +54,7 @@ export function providerForm(uid: number, p: ProviderConfig | null = null): Prov
     kind: p?.kind ?? 'openai',
     base_url: p?.base_url ?? '',
     models: (p?.models ?? []).join(', '),
+    vision: formatVision(p?.vision),
     temperature: num(p?.params?.temperature),
     // 0 means the provider's default: shown as empty.
     max_tokens: p?.params?.max_tokens ? String(p.params.max_tokens) : '',
@@ -78,6 +81,26 @@ export function splitModels(text: string): string[] {
     .split(/[,\n]/)
     .map((m) => m.trim())
     .filter(Boolean);
+}
+
+/** {"llava": true, "llama3": false} → "llava, -llama3" (sorted). */
+export function formatVision(v: Record<string, boolean> | undefined): string {
+  return Object.keys(v ?? {})
+    .sort()
+    .map((m) => (v![m] ? m : `-${m}`))
+    .join(', ');
+}
+
+/** "llava, -llama3" → {"llava": true, "llama3": false}: a leading minus says the model cannot see images. */
+export function parseVision(text: string): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const item of splitModels(text)) {
+    if (item.startsWith('-')) {
+      const m = item.slice(1).trim();
+      if (m) out[m] = false;
+    } else out[item] = true;
+  }
+  return out;
 }
 
 /** The path of a provider's field in problems: `providers[1].base_url`. */
@@ -111,6 +134,9 @@ export function toConfigBody(base: Config, form: SettingsForm, t: Translate): { 
     const models = splitModels(f.models);
     if (models.length) p.models = models;
     else delete p.models;
+    const vision = parseVision(f.vision);
+    if (Object.keys(vision).length) p.vision = vision;
+    else delete p.vision;
 
     const params = { ...(p.params ?? {}) };
     const temperature = f.temperature.trim();
@@ -157,7 +183,7 @@ function canonical(v: unknown): string {
 export function formFields(form: SettingsForm): string[] {
   const fields = ['default_model', 'system_prompt', 'ui.theme', 'ui.language'];
   form.providers.forEach((_, i) => {
-    for (const f of ['name', 'kind', 'base_url', 'models', 'params.temperature', 'params.max_tokens', ...timeoutFields]) {
+    for (const f of ['name', 'kind', 'base_url', 'models', 'vision', 'params.temperature', 'params.max_tokens', ...timeoutFields]) {
       fields.push(providerField(i, f));
     }
   });

@@ -69,6 +69,7 @@ export class PendingMessages {
         content: item.content,
         client_id: item.clientId,
         model: item.model,
+        attachments: item.attachments?.length ? item.attachments : undefined,
       });
       return data;
     } catch (err) {
