@@ -107,20 +107,21 @@ func printSummary(w io.Writer, path string, sum importjob.Summary) {
 		verb = "would import"
 	}
 	fmt.Fprintf(w, "%s (%s): %s %d of %d conversations (%d messages)", path, sum.Format, verb, sum.Imported, sum.Total, sum.Messages)
-	if d := sum.Duplicates(); d > 0 {
-		fmt.Fprintf(w, ", %d already imported", d)
+	if sum.Duplicates > 0 {
+		fmt.Fprintf(w, ", %d already imported", sum.Duplicates)
 	}
-	if other := len(sum.Skipped) - sum.Duplicates(); other > 0 {
-		fmt.Fprintf(w, ", %d skipped", other)
+	if sum.Failed > 0 {
+		fmt.Fprintf(w, ", %d skipped", sum.Failed)
 	}
 	fmt.Fprintln(w)
 	if sum.Cancelled {
 		fmt.Fprintln(w, "stopped before the end: the conversations listed as imported are stored whole; run the same import again to finish it")
 	}
 	for _, k := range sum.Skipped {
-		if !k.Duplicate {
-			fmt.Fprintf(w, "  skipped: %v\n", &k)
-		}
+		fmt.Fprintf(w, "  skipped: %v\n", &k)
+	}
+	if more := sum.Failed - len(sum.Skipped); more > 0 {
+		fmt.Fprintf(w, "  and %d more skipped\n", more)
 	}
 	for _, n := range sum.Notes {
 		fmt.Fprintf(w, "  note (%s): %s\n", n.Title, n.Text)

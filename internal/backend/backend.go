@@ -24,6 +24,7 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/importjob"
 	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/lockfile"
 	"github.com/holdfast-chat/holdfast/internal/providers"
@@ -98,6 +99,7 @@ type Backend struct {
 	chat      *chat.Service
 	providers *providers.Registry
 	settings  *settings.Service
+	imports   *importjob.Manager
 	config    *config.Manager
 	keys      *config.Keys
 	token     string
@@ -188,6 +190,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		b.closeCore(ctx)
 		return nil, err
 	}
+	b.imports = b.newImports()
 	b.startFollowing(ctx, changes)
 	if cont+intr > 0 {
 		opts.Logger.Info("recovered interrupted answers", "continued", cont, "interrupted", intr)
@@ -273,6 +276,9 @@ func (b *Backend) closeCore(ctx context.Context) error {
 		errs = append(errs, b.config.Close()) // ends the subscription the follower reads
 	}
 	b.bg.Wait()
+	if b.imports != nil {
+		b.imports.Close() // what it stored stays, each chat whole
+	}
 	if b.chat != nil {
 		errs = append(errs, b.chat.Close(ctx))
 	}

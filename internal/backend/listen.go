@@ -91,6 +91,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version},
 		Search:    search.Service{Store: b.store},
 		Settings:  b.settings,
+		Imports:   b.imports,
 	})
 	b.httpSrv = &http.Server{
 		Handler:           b.srv,

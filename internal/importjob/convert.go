@@ -148,7 +148,7 @@ func storeConversation(b *store.Bulk, c *importer.Conversation, model string) (s
 		leaf = lastID
 	}
 	if leaf != "" {
-		if err := b.SetPath(sid, leaf); err != nil {
+		if err := b.SetLoadedPath(sid, leaf); err != nil {
 			return "", nil, fmt.Errorf("current path: %w", err)
 		}
 	}

@@ -85,31 +85,25 @@ type Note struct {
 
 // Summary is what an import did.
 type Summary struct {
-	Format    string   `json:"format"`
-	DryRun    bool     `json:"dry_run"`
-	Total     int      `json:"total"`
-	Imported  int      `json:"imported"`
-	Messages  int      `json:"messages"` // messages of the imported chats
-	Skipped   []Skip   `json:"skipped"`
-	Notes     []Note   `json:"notes"`
-	Sessions  []string `json:"-"`
-	Cancelled bool     `json:"cancelled"`
+	Format   string `json:"format"`
+	DryRun   bool   `json:"dry_run"`
+	Total    int    `json:"total"`
+	Imported int    `json:"imported"`
+	Messages int    `json:"messages"` // messages of the imported chats
+	// Duplicates counts the conversations left out because they were
+	// imported before (or are Holdfast chats already here).
+	Duplicates int `json:"duplicates"`
+	// Failed counts the conversations left out for any other reason;
+	// Skipped lists them (the first maxListed) with the reason.
+	Failed    int    `json:"failed"`
+	Skipped   []Skip `json:"skipped"`
+	Notes     []Note `json:"notes"`
+	Cancelled bool   `json:"cancelled"`
 }
 
-// Duplicates counts the skips that were already-imported chats.
-func (s Summary) Duplicates() int {
-	n := 0
-	for _, k := range s.Skipped {
-		if k.Duplicate {
-			n++
-		}
-	}
-	return n
-}
-
-// maxNotes bounds the notes kept in a summary (a pathological file could
-// produce one per message).
-const maxNotes = 1000
+// maxListed bounds the skips and notes a summary lists (a pathological
+// file could produce one per message); the counts stay exact.
+const maxListed = 1000
 
 // Run imports the export at path into st.
 //
@@ -202,7 +196,14 @@ type writer struct {
 }
 
 func (w *writer) skip(k Skip) {
-	w.sum.Skipped = append(w.sum.Skipped, k)
+	if k.Duplicate {
+		w.sum.Duplicates++
+	} else {
+		w.sum.Failed++
+		if len(w.sum.Skipped) < maxListed {
+			w.sum.Skipped = append(w.sum.Skipped, k)
+		}
+	}
 	w.prog.Done++
 	w.prog.Skipped++
 	w.report()
@@ -215,7 +216,7 @@ func (w *writer) report() {
 }
 
 func (w *writer) note(sessionID, title, text string) {
-	if len(w.sum.Notes) < maxNotes {
+	if len(w.sum.Notes) < maxListed {
 		w.sum.Notes = append(w.sum.Notes, Note{SessionID: sessionID, Title: title, Text: text})
 	}
 }
@@ -295,7 +296,6 @@ func (w *writer) flush(ctx context.Context) error {
 		}
 		w.sum.Imported++
 		w.sum.Messages += o.messages
-		w.sum.Sessions = append(w.sum.Sessions, o.session)
 		committed = append(committed, o.session)
 		for _, n := range o.notes {
 			w.note(o.session, batch[i].title, n)

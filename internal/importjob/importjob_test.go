@@ -63,13 +63,11 @@ func TestIdempotent(t *testing.T) {
 			}
 			second := run(t, dst, path, Options{})
 			s2, m2 := counts(t, dst)
-			if s2 != s1 || m2 != m1 || second.Imported != 0 || second.Duplicates() != first.Imported {
+			if s2 != s1 || m2 != m1 || second.Imported != 0 || second.Duplicates != first.Imported {
 				t.Fatalf("second import %+v; store has %d chats, %d messages (was %d, %d)", second, s2, m2, s1, m1)
 			}
-			for _, k := range second.Skipped {
-				if k.Duplicate && k.Reason != "already imported" {
-					t.Errorf("duplicate reason %q", k.Reason)
-				}
+			if second.Failed != first.Failed || len(second.Skipped) != first.Failed {
+				t.Errorf("failed %d, listed %d; want %d", second.Failed, len(second.Skipped), first.Failed)
 			}
 		})
 	}
@@ -77,7 +75,7 @@ func TestIdempotent(t *testing.T) {
 		s1, m1 := counts(t, src)
 		sum := run(t, src, holdfast, Options{})
 		s2, m2 := counts(t, src)
-		if s2 != s1 || m2 != m1 || sum.Imported != 0 || sum.Duplicates() != 3 {
+		if s2 != s1 || m2 != m1 || sum.Imported != 0 || sum.Duplicates != 3 {
 			t.Fatalf("summary %+v; %d/%d chats, %d/%d messages", sum, s2, s1, m2, m1)
 		}
 	})
@@ -137,7 +135,7 @@ func TestFixtures(t *testing.T) {
 				}
 				convs = append(convs, c)
 			}
-			if sum.Imported != len(convs) || len(sum.Skipped) != skipped || sum.Total != len(convs)+skipped {
+			if sum.Imported != len(convs) || len(sum.Skipped) != skipped || sum.Failed != skipped || sum.Total != len(convs)+skipped {
 				t.Fatalf("summary %+v; the reader yields %d conversations and %d skips", sum, len(convs), skipped)
 			}
 			for _, c := range convs {
@@ -350,7 +348,7 @@ func TestCorruptHoldfastLines(t *testing.T) {
 	file := strings.Join([]string{bad, "{not json", lines[1][:len(lines[1])/2], lines[2]}, "\n")
 	dst := openStore(t)
 	sum := run(t, dst, writeFile(t, "x.jsonl", []byte(file)), Options{})
-	if sum.Imported != 1 || len(sum.Skipped) != 3 || sum.Total != 4 {
+	if sum.Imported != 1 || len(sum.Skipped) != 3 || sum.Failed != 3 || sum.Total != 4 {
 		t.Fatalf("summary %+v", sum)
 	}
 	if !strings.Contains(sum.Skipped[0].Reason, "line 2") || !strings.Contains(sum.Skipped[1].Reason, "line 3") ||
@@ -396,7 +394,7 @@ func TestCancelKeepsWholeChats(t *testing.T) {
 		t.Fatalf("summary %+v (last progress %+v); store has %d chats, %d messages", sum, last, s, m)
 	}
 	// The rest comes in on the next run.
-	if sum := run(t, st, path, Options{}); sum.Imported != 300-s || sum.Duplicates() != s {
+	if sum := run(t, st, path, Options{}); sum.Imported != 300-s || sum.Duplicates != s {
 		t.Fatalf("second run %+v", sum)
 	}
 }

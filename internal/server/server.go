@@ -103,6 +103,7 @@ type Config struct {
 	Exporter  Exporter // optional
 	Search    Searcher // optional: GET /api/search
 	Settings  Settings // optional: GET/PUT /api/config, keys, discovery
+	Imports   Importer // optional: /api/imports
 }
 
 // Server serves the API. Make a new one for each listener: Close ends its
@@ -194,6 +195,9 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Settings != nil {
 		s.settingsRoutes(api)
 	}
+	if s.cfg.Imports != nil {
+		s.importRoutes(api)
+	}
 	mux.Handle("/api/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
 	})))
@@ -250,7 +254,11 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			limit := int64(MaxBodyBytes)
+			if r.Method == http.MethodPost && r.URL.Path == "/api/imports" {
+				limit = MaxImportBytes // an export file
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -144,3 +144,41 @@ func imported(ctx context.Context, q queryer, source, sourceID string) (string, 
 	}
 	return id, nil
 }
+
+// SetLoadedPath makes the chat show the path down to leaf, like SetPath,
+// for a chat whose messages were all loaded by this Bulk and carry no
+// remembered branch yet: the path is walked in memory, and only where it
+// leaves a chain is a row written. Otherwise it falls back to SetPath.
+func (b *Bulk) SetLoadedPath(sessionID, leafID string) error {
+	type step struct{ parent, child *bulkNode }
+	var departures []step
+	for id := leafID; id != ""; {
+		nd, ok := b.recent[id]
+		if !ok || nd.session != sessionID {
+			return b.SetPath(sessionID, leafID)
+		}
+		if nd.parent == "" {
+			break
+		}
+		p, ok := b.recent[nd.parent]
+		if !ok {
+			return b.SetPath(sessionID, leafID)
+		}
+		if p.chain != nd.chain {
+			departures = append(departures, step{p, nd})
+		}
+		id = nd.parent
+	}
+	if err := b.flush(); err != nil {
+		return err
+	}
+	for _, d := range departures {
+		if _, err := b.tx.tx.ExecContext(b.tx.ctx, `UPDATE messages SET selected_child_id=? WHERE id=?`, d.child.id, d.parent.id); err != nil {
+			return fmt.Errorf("set path: %w", err)
+		}
+	}
+	if _, err := b.tx.tx.ExecContext(b.tx.ctx, `UPDATE sessions SET current_leaf_id=? WHERE id=?`, leafID, sessionID); err != nil {
+		return fmt.Errorf("set path: %w", err)
+	}
+	return nil
+}
