@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/holdfast-chat/holdfast/internal/importjob"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -22,6 +23,9 @@ const (
 	EventNewChat     = "menu:new-chat"
 	EventToggleTheme = "menu:toggle-theme"
 	EventOpenSession = "menu:open-session" // data: session id
+	// EventImportStarted: File → Import… started an import the page
+	// follows (progress, cancel, summary) like one it started itself.
+	EventImportStarted = "import:started" // data: import id
 )
 
 // Backend is what the app needs from the in-process server
@@ -31,6 +35,8 @@ type Backend interface {
 	Token() string
 	Home() string
 	Store() *store.Store
+	// Imports runs imports in the background (File → Import…).
+	Imports() *importjob.Manager
 	// RestartServer closes the HTTP listener (streams get `shutdown`) and
 	// listens again; generations keep running.
 	RestartServer(ctx context.Context) error
