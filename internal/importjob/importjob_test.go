@@ -141,6 +141,9 @@ func TestFixtures(t *testing.T) {
 			for _, c := range convs {
 				checkStored(t, st, c)
 			}
+			if err := st.CheckSearchIndex(ctx); err != nil {
+				t.Errorf("search index: %v", err)
+			}
 		})
 	}
 }
@@ -360,6 +363,9 @@ func TestCorruptHoldfastLines(t *testing.T) {
 	}
 	if id, _ := dst.Imported(context.Background(), FormatHoldfast, "s_tree"); id != "" {
 		t.Errorf("the refused chat is recorded as imported")
+	}
+	if err := dst.CheckSearchIndex(context.Background()); err != nil {
+		t.Errorf("search index after a rolled-back chat: %v", err)
 	}
 }
 
