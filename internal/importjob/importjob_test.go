@@ -2,11 +2,13 @@ package importjob
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -405,17 +407,45 @@ func TestCancelKeepsWholeChats(t *testing.T) {
 	}
 }
 
-// TestLargeFile imports a 200 MB export (generated here, never committed).
+// TestLargeFile imports a 200 MB ChatGPT export (generated here, never
+// committed). Like real exports, most of its bytes are metadata the
+// import reads past (search results, citations), so the test measures the
+// streaming read, not the search index.
 func TestLargeFile(t *testing.T) {
-	// 400 conversations of 20 messages with 25 KB answers: about 200 MB.
-	path := generatedSpec(t, 400, 20, 2000, 25000)
-	if fi, _ := os.Stat(path); fi.Size() < 200<<20 {
-		t.Fatalf("generated %d bytes", fi.Size())
+	path := filepath.Join(t.TempDir(), "conversations.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	filler := strconv.Quote(strings.Repeat("lorem ipsum dolor sit amet ", 4000)) // ~108 KB
+	const convs = 2000
+	bw.WriteString("[")
+	for c := 0; c < convs; c++ {
+		if c > 0 {
+			bw.WriteString(",\n")
+		}
+		fmt.Fprintf(bw, `{"id":"big-%d","title":"Big %d","create_time":%d,"update_time":%d,"current_node":"a%d","mapping":{`+
+			`"r%d":{"id":"r%d","message":null,"parent":null,"children":["u%d"]},`+
+			`"u%d":{"id":"u%d","parent":"r%d","children":["a%d"],"message":{"id":"u%d","author":{"role":"user"},"create_time":%d,"content":{"content_type":"text","parts":["question %d"]},"metadata":{}}},`+
+			`"a%d":{"id":"a%d","parent":"u%d","children":[],"message":{"id":"a%d","author":{"role":"assistant"},"create_time":%d,"content":{"content_type":"text","parts":["answer %d"]},"metadata":{"model_slug":"gpt-4o","search_result_groups":[{"text":%s}]}}}}}`,
+			c, c, 1700000000+c, 1700000100+c, c, c, c, c, c, c, c, c, c, 1700000001+c, c, c, c, c, c, 1700000002+c, c, filler)
+	}
+	bw.WriteString("]\n")
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if fi, _ := os.Stat(path); fi.Size() < 200<<20 { // 200 MiB
+		t.Fatalf("generated %d bytes, want 200 MB", fi.Size())
 	}
 	st := openStore(t)
 	sum := run(t, st, path, Options{})
-	if sum.Imported != 400 || sum.Messages != 400*20 {
+	if sum.Imported != convs || sum.Messages != 2*convs || sum.Failed != 0 {
 		t.Fatalf("summary %+v", sum)
+	}
+	if s, m := counts(t, st); s != convs || m != 2*convs {
+		t.Fatalf("%d chats, %d messages", s, m)
 	}
 }
 
