@@ -106,3 +106,50 @@ test('a dropped ChatGPT export is imported, listed, and its HTML stays inert', a
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+// A big export, generated here: n conversations of a question and an answer.
+function bigExport(n) {
+  const parts = [];
+  for (let c = 0; c < n; c++) {
+    const t = 1700000000 + c * 60;
+    parts.push(
+      JSON.stringify({
+        id: `big-${c}`,
+        title: `Big ${c}`,
+        create_time: t,
+        current_node: `a${c}`,
+        mapping: {
+          [`r${c}`]: { id: `r${c}`, message: null, parent: null, children: [`u${c}`] },
+          [`u${c}`]: { id: `u${c}`, parent: `r${c}`, children: [`a${c}`], message: { id: `u${c}`, author: { role: 'user' }, create_time: t + 1, content: { content_type: 'text', parts: [`question ${c} `.repeat(20)] } } },
+          [`a${c}`]: { id: `a${c}`, parent: `u${c}`, children: [], message: { id: `a${c}`, author: { role: 'assistant' }, create_time: t + 2, content: { content_type: 'text', parts: [`answer ${c} `.repeat(80)] } } },
+        },
+      }),
+    );
+  }
+  return `[${parts.join(',\n')}]`;
+}
+
+test('Cancel stops a running import after whole chats; the chat keeps working', async () => {
+  const s = await startServer({ tps: 500 });
+  const { page, context, problems } = await openApp(browser, s.url);
+  const total = 20000;
+  await drop(page, 'big.json', bigExport(total));
+  const cancel = page.locator('[data-testid=import-cancel]');
+  await cancel.waitFor({ timeout: 30_000 });
+  // The page stays live while the import writes.
+  await page.locator('[data-testid=status][data-state=live]').waitFor();
+  await page.locator('[data-testid=import-progress-text]').filter({ hasText: /of 20,000 chats/ }).waitFor({ timeout: 30_000 });
+  await cancel.click();
+  const summary = page.locator('[data-testid=import-summary]');
+  await summary.waitFor({ timeout: 60_000 });
+  const text = await summary.innerText();
+  assert.match(text, /^Cancelled\. Imported [\d,]+ chats? /);
+  assert.match(text, /import the file again/);
+  const imported = Number(/Imported ([\d,]+) chat/.exec(text)[1].replace(/,/g, ''));
+  assert.ok(imported < total, `${imported} of ${total} imported`);
+  // Every chat stored is whole: a question and its answer.
+  const sessions = await s.api.sessions();
+  for (const sess of sessions) assert.equal(sess.message_count, 2, `chat ${sess.title}`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
