@@ -94,6 +94,10 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 		}})
 	if err != nil {
+		if sum.Imported > 0 {
+			// The file broke off after some chats: those are stored, whole.
+			printSummary(stdout, paths[0], sum)
+		}
 		return err
 	}
 	printSummary(stdout, paths[0], sum)

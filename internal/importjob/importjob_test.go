@@ -459,3 +459,26 @@ func TestParseFormat(t *testing.T) {
 		t.Errorf("error %v should list holdfast", err)
 	}
 }
+
+// TestTruncatedFile: a file cut short keeps the chats read before the cut,
+// each whole, and says what broke.
+func TestTruncatedFile(t *testing.T) {
+	full := generated(t, 40, 10)
+	data, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeFile(t, "conversations.json", data[:len(data)/2])
+	st := openStore(t)
+	sum, err := Run(context.Background(), st, path, Options{BatchMessages: 30})
+	if err == nil || !strings.Contains(err.Error(), "conversations.json") && !strings.Contains(err.Error(), "the file") {
+		t.Fatalf("error %v; want one naming the damaged document", err)
+	}
+	s, m := counts(t, st)
+	if sum.Imported == 0 || sum.Imported >= 40 || s != sum.Imported || m != 10*s {
+		t.Fatalf("summary %+v; store has %d chats, %d messages", sum, s, m)
+	}
+	if err := st.CheckSearchIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
