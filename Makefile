@@ -39,6 +39,7 @@ bench: build
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Deliver' -benchtime 200000x -count 3 ./internal/bench/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Latency|Replay100k' -benchtime 1x -count 3 ./internal/bench/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'ChatGPT5000' -benchtime 1x -count 3 ./internal/importer/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Import5000' -benchtime 1x -count 3 ./internal/importjob/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'History' -benchtime 20x ./internal/bench/
 	./bin/holdfast bench
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/attach"
+	"github.com/holdfast-chat/holdfast/internal/importjob"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -23,6 +24,9 @@ const (
 	EventNewChat     = "menu:new-chat"
 	EventToggleTheme = "menu:toggle-theme"
 	EventOpenSession = "menu:open-session" // data: session id
+	// EventImportStarted: File → Import… started an import the page
+	// follows (progress, cancel, summary) like one it started itself.
+	EventImportStarted = "import:started" // data: import id
 )
 
 // Backend is what the app needs from the in-process server
@@ -34,6 +38,8 @@ type Backend interface {
 	Store() *store.Store
 	// Files is the attachments folder (exports copy files from it).
 	Files() *attach.Files
+	// Imports runs imports in the background (File → Import…).
+	Imports() *importjob.Manager
 	// RestartServer closes the HTTP listener (streams get `shutdown`) and
 	// listens again; generations keep running.
 	RestartServer(ctx context.Context) error

@@ -447,6 +447,7 @@ func TestMenuStructure(t *testing.T) {
 	}
 	want := map[string]entry{
 		ActNewChat:         {"File > New Chat", "cmdorctrl+n"},
+		ActImport:          {"File > Import…", "cmdorctrl+o"},
 		ActExportMarkdown:  {"File > Export Chat > Markdown…", "cmdorctrl+e"},
 		ActExportJSON:      {"File > Export Chat > JSON…", ""},
 		ActExportHTML:      {"File > Export Chat > HTML…", ""},

@@ -13,6 +13,7 @@ import (
 // Action ids: the menu and the test hooks run actions by id.
 const (
 	ActNewChat         = "file.new-chat"
+	ActImport          = "file.import"
 	ActExportMarkdown  = "file.export.md"
 	ActExportJSON      = "file.export.json"
 	ActExportHTML      = "file.export.html"
@@ -33,6 +34,7 @@ const actSeparator = ""
 // Titles of the error dialogs actions show.
 const (
 	errTitleExport     = "Export failed"
+	errTitleImport     = "Import failed"
 	errTitleRestart    = "Restart Backend failed"
 	errTitleOpenFolder = "Could not open the folder"
 	errTitleGeneric    = "Holdfast"
@@ -67,6 +69,10 @@ func (c *Core) menuTree() []menuGroup {
 		{label: "File", entries: []any{
 			action{id: ActNewChat, label: "New Chat", accel: keys.CmdOrCtrl("n"), run: emit(EventNewChat)},
 			actSeparator,
+			action{id: ActImport, label: "Import…", accel: keys.CmdOrCtrl("o"), run: func(ctx context.Context) error {
+				_, err := c.importFile(ctx)
+				return err
+			}, errTitle: errTitleImport},
 			menuGroup{label: "Export Chat", entries: []any{
 				action{id: ActExportMarkdown, label: "Markdown…", accel: keys.CmdOrCtrl("e"), run: exportAs(export.Markdown), errTitle: errTitleExport},
 				action{id: ActExportJSON, label: "JSON…", run: exportAs(export.JSON), errTitle: errTitleExport},

@@ -26,6 +26,7 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/export"
+	"github.com/holdfast-chat/holdfast/internal/importjob"
 	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/lockfile"
 	"github.com/holdfast-chat/holdfast/internal/providers"
@@ -135,6 +136,7 @@ type Backend struct {
 	keys        *config.Keys
 	token       string
 	unlock      func() // releases the data-folder lock; called once, by closeCore
+	imports     *importjob.Manager
 
 	// Background work (following config.toml, looking for local
 	// servers); set by Open, closeCore cancels and waits for it.
@@ -231,6 +233,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		b.closeCore(ctx)
 		return nil, err
 	}
+	b.imports = b.newImports()
 	b.startFollowing(ctx, changes)
 	if cont+intr > 0 {
 		opts.Logger.Info("recovered interrupted answers", "continued", cont, "interrupted", intr)
@@ -341,6 +344,9 @@ func (b *Backend) closeCore(ctx context.Context) error {
 		errs = append(errs, b.config.Close()) // ends the subscription the follower reads
 	}
 	b.bg.Wait()
+	if b.imports != nil {
+		b.imports.Close() // what it stored stays, each chat whole
+	}
 	if b.chat != nil {
 		errs = append(errs, b.chat.Close(ctx))
 	}

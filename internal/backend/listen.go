@@ -93,6 +93,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Settings:  b.settings,
 
 		Attachments: b.attachments,
+		Imports:     b.imports,
 	})
 	b.httpSrv = &http.Server{
 		Handler:           b.srv,

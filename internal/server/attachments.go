@@ -28,7 +28,7 @@ type Attachments interface {
 
 var _ Attachments = (*attach.Service)(nil)
 
-// uploadPath is the one route whose body may be larger than MaxBodyBytes:
+// uploadPath is a route whose body may be larger than MaxBodyBytes:
 // it is streamed to disk and bounded by attach.MaxFileBytes there.
 const uploadPath = "/api/attachments"
 
@@ -36,6 +36,9 @@ const uploadPath = "/api/attachments"
 func bodyLimit(r *http.Request) int64 {
 	if r.Method == http.MethodPost && r.URL.Path == uploadPath {
 		return attach.MaxFileBytes + 1
+	}
+	if r.Method == http.MethodPost && r.URL.Path == "/api/imports" {
+		return MaxImportBytes // an export file
 	}
 	return MaxBodyBytes
 }

@@ -111,6 +111,8 @@ type Config struct {
 	Settings  Settings // optional: GET/PUT /api/config, keys, discovery
 	// Attachments, optional: uploads and stored files (attachments.go).
 	Attachments Attachments
+	// Imports, optional: /api/imports (import.go).
+	Imports Importer
 }
 
 // Server serves the API. Make a new one for each listener: Close ends its
@@ -204,6 +206,9 @@ func (s *Server) routes() http.Handler {
 	}
 	if s.cfg.Attachments != nil {
 		s.attachmentRoutes(api)
+	}
+	if s.cfg.Imports != nil {
+		s.importRoutes(api)
 	}
 	unknown := s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+quoteShort(r.URL.Path))
