@@ -68,6 +68,12 @@ type Spec struct {
 	HTTPClient *http.Client
 	// Retry is the policy NewProvider wraps the provider in.
 	Retry RetryPolicy
+	// Continuation (openai kind): how the server continues an answer, one
+	// of ContinuationSettings; "" means auto.
+	Continuation string
+	// Detect keeps what "auto" found across rebuilds of the provider; nil
+	// gives the provider a cache of its own.
+	Detect *DetectCache
 }
 
 // String describes s without its key.
