@@ -20,7 +20,7 @@ const detectTimeout = 3 * time.Second
 type serverProbe struct {
 	path string
 	// match reads a 200 answer's JSON; ok means this is the server.
-	match func(body map[string]any) (version string, ok bool)
+	match                func(body map[string]any) (version string, ok bool)
 	server, mode, reason string
 }
 

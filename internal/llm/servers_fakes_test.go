@@ -160,7 +160,6 @@ func sseStart(w http.ResponseWriter) func(string) {
 	}
 }
 
-
 // ---------------------------------------------------------------------------
 // llama.cpp server
 
