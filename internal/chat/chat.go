@@ -29,6 +29,7 @@ const (
 	EventSessionDeleted     = "session.deleted"
 	EventMessageCreated     = "message.created"
 	EventMessageDelta       = "message.delta"
+	EventMessageReasoning   = "message.reasoning"
 	EventMessageCompleted   = "message.completed"
 	EventMessageFailed      = "message.failed"
 	EventMessageStopped     = "message.stopped"

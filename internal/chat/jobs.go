@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/llm"
@@ -47,48 +48,109 @@ func (s *Service) start(m store.Message, cont bool) {
 
 // run generates the answer to m and records how the job ended.
 func (s *Service) run(ctx context.Context, m store.Message, cont bool) {
-	usage, cause := s.generate(ctx, m, cont)
-	if err := s.finish(m, usage, cause); err != nil {
+	out, cause := s.generate(ctx, m, cont)
+	if err := s.finish(m, out, cause); err != nil {
 		s.log.Error("could not record the end of a generation", "message", m.ID, "err", err)
 	}
 }
 
+// outcome is what a generation job leaves to record at its end.
+type outcome struct {
+	usage  *store.Usage // this part's usage, as the provider reported it
+	finish string       // the provider's finish reason
+	// reasoning is how long this part reasoned without the time being
+	// recorded yet (it was still reasoning when the job ended).
+	reasoning time.Duration
+}
+
 // generate streams the provider's answer to m into the log, chunk by
-// chunk. It returns the usage the provider reported, or why it stopped.
-func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*store.Usage, error) {
+// chunk: text as message.delta, reasoning as message.reasoning, each
+// numbered on from what the message already holds. It returns what to
+// record at the end (also when it fails: a stopped or failed answer keeps
+// the usage the provider reported), and why it stopped.
+func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (outcome, error) {
+	var out outcome
 	provider, model, err := s.resolve(m.Model)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	req, err := s.request(ctx, m, model)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	if cont {
-		req.Prefix = m.Content
+		req.Prefix, req.PrefixReasoning = m.Content, m.Reasoning
+		req.PrefixSignature, req.PrefixSigned = m.ReasoningSignature, m.ReasoningSigned
 	}
-	next := m.Chunks
+	nextText, nextReasoning := m.Chunks, m.ReasoningChunks
+	var reasoningSince time.Time // this part's reasoning began; zero once recorded
 	emit := func(c llm.Chunk) error {
-		if c.Text == "" {
+		var evs []eventlog.Event
+		var textIdx, reasonIdx int
+		if c.Reasoning != "" {
+			reasonIdx = nextReasoning
+			evs = append(evs, event(m.SessionID, EventMessageReasoning, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: reasonIdx, Text: c.Reasoning}))
+		}
+		if c.Text != "" {
+			textIdx = nextText
+			evs = append(evs, event(m.SessionID, EventMessageDelta, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: textIdx, Text: c.Text}))
+		}
+		if len(evs) == 0 && !c.Signed {
 			return nil
 		}
-		idx := next
-		d := event(m.SessionID, EventMessageDelta, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: idx, Text: c.Text})
+		startReasoning := c.Reasoning != "" && reasoningSince.IsZero()
+		endReasoning := c.Text != "" && !reasoningSince.IsZero()
 		// s.base, not ctx: a Stop arriving now must not lose a chunk the
 		// user may already have been shown by a faster path.
 		_, err := s.events.Do(s.base, func(tx *store.Tx) ([]eventlog.Event, error) {
-			if err := tx.AppendContent(m.ID, c.Text, idx+1, tx.Now()); err != nil {
-				return nil, err
+			now := tx.Now()
+			if c.Reasoning != "" {
+				if err := tx.AppendReasoning(m.ID, c.Reasoning, reasonIdx+1, now); err != nil {
+					return nil, err
+				}
 			}
-			return []eventlog.Event{d}, nil
+			if c.Signed {
+				if err := tx.SetReasoningSignature(m.ID, c.Signature); err != nil {
+					return nil, err
+				}
+			}
+			if endReasoning {
+				if err := tx.AddReasoningTime(m.ID, now.Sub(reasoningSince)); err != nil {
+					return nil, err
+				}
+			}
+			if c.Text != "" {
+				if err := tx.AppendContent(m.ID, c.Text, textIdx+1, now); err != nil {
+					return nil, err
+				}
+			}
+			return evs, nil
 		})
 		if err != nil {
 			return fmt.Errorf("store chunk: %w", err)
 		}
-		next++
+		if c.Reasoning != "" {
+			nextReasoning++
+		}
+		if c.Text != "" {
+			nextText++
+		}
+		switch {
+		case endReasoning:
+			reasoningSince = time.Time{}
+		case startReasoning:
+			reasoningSince = time.Now()
+		}
 		return nil
 	}
 	res, err := provider.Stream(ctx, req, emit)
+	if res.Usage != nil {
+		out.usage = &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}
+	}
+	out.finish = res.FinishReason
+	if !reasoningSince.IsZero() {
+		out.reasoning = time.Since(reasoningSince)
+	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -96,12 +158,9 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 		if cause := context.Cause(ctx); cause != nil && errors.Is(err, context.Canceled) {
 			err = cause
 		}
-		return nil, err
+		return out, err
 	}
-	if res.Usage == nil {
-		return nil, nil
-	}
-	return &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}, nil
+	return out, nil
 }
 
 // request builds the provider request from the messages before m.
@@ -129,10 +188,11 @@ func (s *Service) request(ctx context.Context, m store.Message, model string) (l
 }
 
 // finish moves a streaming message to its end state with its event; cause
-// (nil for a finished answer) picks the state. A message no longer
-// streaming, or deleted, is left as it is.
-func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error {
-	status, typ, errText := store.StatusComplete, EventMessageCompleted, ""
+// (nil for a finished answer) picks the state. The part's usage is added
+// to the answer's total, and its finish reason and error kind are kept. A
+// message no longer streaming, or deleted, is left as it is.
+func (s *Service) finish(m store.Message, out outcome, cause error) error {
+	status, typ, errText, errKind := store.StatusComplete, EventMessageCompleted, "", ""
 	switch {
 	case cause == nil:
 	case errors.Is(cause, errStopped):
@@ -140,7 +200,7 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 	case errors.Is(cause, errShutdown):
 		status, typ = store.StatusInterrupted, EventMessageInterrupted
 	default:
-		status, typ, errText = store.StatusFailed, EventMessageFailed, cause.Error()
+		status, typ, errText, errKind = store.StatusFailed, EventMessageFailed, cause.Error(), string(llm.KindOf(cause))
 	}
 	_, err := s.events.Do(context.Background(), func(tx *store.Tx) ([]eventlog.Event, error) {
 		cur, err := tx.GetMessage(m.ID)
@@ -154,8 +214,19 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 			return nil, nil // already settled
 		}
 		now := tx.Now()
-		if err := tx.SetStatus(m.ID, status, errText, usage, now); err != nil {
+		if err := tx.SetStatus(m.ID, status, errText, nil, now); err != nil {
 			return nil, err
+		}
+		if err := tx.AddUsage(m.ID, out.usage); err != nil {
+			return nil, err
+		}
+		if err := tx.SetOutcome(m.ID, out.finish, errKind); err != nil {
+			return nil, err
+		}
+		if out.reasoning > 0 {
+			if err := tx.AddReasoningTime(m.ID, out.reasoning); err != nil {
+				return nil, err
+			}
 		}
 		if err := tx.TouchSession(m.SessionID, now); err != nil {
 			return nil, err
@@ -212,13 +283,13 @@ func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err 
 			continue
 		}
 		p, _, rerr := s.providers.Resolve(m.Model)
-		if rerr == nil && p.CanContinue() {
+		if rerr == nil && llm.CanContinue(ctx, p) {
 			s.log.Info("continuing an answer interrupted by a crash", "message", m.ID, "chars", len(m.Content))
 			s.start(m, true)
 			continued++
 			continue
 		}
-		if err := s.finish(m, nil, errShutdown); err != nil {
+		if err := s.finish(m, outcome{}, errShutdown); err != nil {
 			return continued, interrupted, fmt.Errorf("recover message %s: %w", m.ID, err)
 		}
 		interrupted++

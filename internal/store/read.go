@@ -22,7 +22,9 @@ const sessionCols = `s.id, s.title, s.model, s.system_prompt, s.created_at, s.up
 	(SELECT count(*) FROM messages m WHERE m.session_id = s.id)`
 
 const messageCols = `id, session_id, role, content, status, error, model, coalesce(client_id, ''), chunks,
-	input_tokens, output_tokens, created_at, updated_at`
+	input_tokens, output_tokens, created_at, updated_at,
+	reasoning, reasoning_chunks, reasoning_started_at, reasoning_ms, reasoning_signature, reasoning_signed,
+	finish_reason, error_kind`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -43,9 +45,11 @@ func scanSession(r scanner) (Session, error) {
 func scanMessage(r scanner) (Message, error) {
 	var m Message
 	var created, updated int64
-	var in, out sql.NullInt64
+	var in, out, rStarted, rMS sql.NullInt64
 	err := r.Scan(&m.ID, &m.SessionID, &m.Role, &m.Content, &m.Status, &m.Error, &m.Model, &m.ClientID, &m.Chunks,
-		&in, &out, &created, &updated)
+		&in, &out, &created, &updated,
+		&m.Reasoning, &m.ReasoningChunks, &rStarted, &rMS, &m.ReasoningSignature, &m.ReasoningSigned,
+		&m.FinishReason, &m.ErrorKind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, ErrNotFound
 	}
@@ -56,6 +60,13 @@ func scanMessage(r scanner) (Message, error) {
 		m.Usage = &Usage{InputTokens: int(in.Int64), OutputTokens: int(out.Int64)}
 	}
 	m.CreatedAt, m.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	if rStarted.Valid {
+		t := time.UnixMilli(rStarted.Int64).UTC()
+		m.ReasoningStartedAt = &t
+	}
+	if rMS.Valid {
+		m.ReasoningMS = &rMS.Int64
+	}
 	return m, nil
 }
 

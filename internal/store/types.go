@@ -60,4 +60,25 @@ type Message struct {
 	Usage     *Usage    `json:"usage,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// Reasoning is the model's thinking, streamed like Content;
+	// ReasoningChunks counts the message.reasoning events folded into it.
+	Reasoning       string `json:"reasoning,omitempty"`
+	ReasoningChunks int    `json:"reasoning_chunks,omitempty"`
+	// ReasoningStartedAt is when the first reasoning arrived;
+	// ReasoningMS how long the model reasoned in all (set when its
+	// reasoning ended: the answer's text began, or the answer ended).
+	ReasoningStartedAt *time.Time `json:"reasoning_started_at,omitempty"`
+	ReasoningMS        *int64     `json:"reasoning_ms,omitempty"`
+	// ReasoningSignature closes an Anthropic thinking block, which must
+	// go back with it to be accepted; ReasoningSigned says one came (an
+	// empty one from llama.cpp included). Not shown to clients.
+	ReasoningSignature string `json:"-"`
+	ReasoningSigned    bool   `json:"-"`
+	// FinishReason is why the model stopped: "stop", "length",
+	// "content_filter", "tool_calls", or the provider's own word.
+	FinishReason string `json:"finish_reason,omitempty"`
+	// ErrorKind classifies Error (llm.ErrorKind: "auth", "transient",
+	// "timeout", "truncated", "request", "upstream", "new_turn").
+	ErrorKind string `json:"error_kind,omitempty"`
 }
