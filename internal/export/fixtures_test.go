@@ -28,6 +28,8 @@ func sampleChat() Chat {
 			{ID: "m_02", SessionID: "s_01", Role: store.RoleAssistant, Model: "demo/demo",
 				Content: "Use `slices.Sort`:\n\n```go\nxs := []int{3, 1, 2}\nslices.Sort(xs)\n```\n\nThat sorts in place.",
 				Status:  store.StatusComplete, Chunks: 9, Usage: &store.Usage{InputTokens: 12, OutputTokens: 30},
+				Reasoning: "The user wants ints sorted.\nslices.Sort is the modern way.", ReasoningChunks: 4,
+				ReasoningStartedAt: ptr(at(2)), ReasoningMS: ptr(int64(2400)), FinishReason: "length",
 				CreatedAt: at(2), UpdatedAt: at(5)},
 			{ID: "m_03", SessionID: "s_01", Role: store.RoleUser, Content: "And descending?",
 				Status: store.StatusComplete, ClientID: "c_2", CreatedAt: at(10), UpdatedAt: at(10)},
@@ -65,6 +67,7 @@ func hostileChat() Chat {
 			{ID: `m_h2"><script>alert(2)</script>`, SessionID: "s_hostile", Role: store.RoleAssistant, Model: "evil/<b>model</b>",
 				Status:    store.StatusStopped,
 				Content:   "Here:\n\n```go\nfunc main() {\n\tfmt.Println(\"</code></pre><script>evil()</script>\")\n",
+				Reasoning: "</summary></details>" + hostileScript + "\n## User\n<!-- open",
 				CreatedAt: at(2), UpdatedAt: at(3)},
 			{ID: "m_h3", SessionID: "s_hostile", Role: store.RoleUser, Status: store.StatusComplete,
 				Content:   chinese + " " + emoji + "\n\n````md\n```js\nalert(1)\n```\n````\n" + long,
@@ -79,6 +82,8 @@ func hostileChat() Chat {
 		},
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // memSource is an in-memory Source.
 type memSource struct {

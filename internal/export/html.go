@@ -34,6 +34,10 @@ type htmlMessage struct {
 	Status   store.Status
 	Error    string
 	Segments []segment
+	// Reasoning, collapsed above the answer; ReasoningLabel its summary.
+	Reasoning      []segment
+	ReasoningLabel string
+	Note           string // how the answer ended, when that is not plain
 }
 
 type htmlTime struct {
@@ -79,6 +83,10 @@ func writeHTML(w io.Writer, c Chat) error {
 			Time:     newHTMLTime(m.CreatedAt),
 			Error:    m.Error,
 			Segments: segments(m.Content),
+			Note:     finishNote(m),
+		}
+		if m.Reasoning != "" {
+			hm.Reasoning, hm.ReasoningLabel = segments(m.Reasoning), reasoningLabel(m)
 		}
 		if m.Role == store.RoleAssistant {
 			hm.Model = m.Model

@@ -59,6 +59,18 @@ type jsonMessage struct {
 	Usage     *jsonUsage   `json:"usage"`
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`
+	// The model's reasoning: its text, chunk count, when it began and
+	// how long it lasted, and the signature that closed it (Anthropic
+	// needs it to take the reasoning back when an answer is continued).
+	Reasoning          string     `json:"reasoning,omitempty"`
+	ReasoningChunks    int        `json:"reasoning_chunks,omitempty"`
+	ReasoningStartedAt *time.Time `json:"reasoning_started_at,omitempty"`
+	ReasoningMS        *int64     `json:"reasoning_ms,omitempty"`
+	ReasoningSignature string     `json:"reasoning_signature,omitempty"`
+	ReasoningSigned    bool       `json:"reasoning_signed,omitempty"`
+	// Why the model stopped, and the class of a failure.
+	FinishReason string `json:"finish_reason,omitempty"`
+	ErrorKind    string `json:"error_kind,omitempty"`
 }
 
 func toDoc(c Chat) jsonDoc {
@@ -77,6 +89,13 @@ func toDoc(c Chat) jsonDoc {
 			ID: m.ID, SessionID: m.SessionID, Role: m.Role, Content: m.Content,
 			Status: m.Status, Error: m.Error, Model: m.Model, ClientID: m.ClientID,
 			Chunks: m.Chunks, CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
+			Reasoning: m.Reasoning, ReasoningChunks: m.ReasoningChunks, ReasoningMS: m.ReasoningMS,
+			ReasoningSignature: m.ReasoningSignature, ReasoningSigned: m.ReasoningSigned,
+			FinishReason: m.FinishReason, ErrorKind: m.ErrorKind,
+		}
+		if m.ReasoningStartedAt != nil {
+			t := m.ReasoningStartedAt.UTC()
+			jm.ReasoningStartedAt = &t
 		}
 		if m.Usage != nil {
 			jm.Usage = &jsonUsage{InputTokens: m.Usage.InputTokens, OutputTokens: m.Usage.OutputTokens}
@@ -100,6 +119,9 @@ func fromDoc(d jsonDoc) Chat {
 			ID: jm.ID, SessionID: jm.SessionID, Role: jm.Role, Content: jm.Content,
 			Status: jm.Status, Error: jm.Error, Model: jm.Model, ClientID: jm.ClientID,
 			Chunks: jm.Chunks, CreatedAt: jm.CreatedAt, UpdatedAt: jm.UpdatedAt,
+			Reasoning: jm.Reasoning, ReasoningChunks: jm.ReasoningChunks, ReasoningStartedAt: jm.ReasoningStartedAt,
+			ReasoningMS: jm.ReasoningMS, ReasoningSignature: jm.ReasoningSignature, ReasoningSigned: jm.ReasoningSigned,
+			FinishReason: jm.FinishReason, ErrorKind: jm.ErrorKind,
 		}
 		if jm.Usage != nil {
 			m.Usage = &store.Usage{InputTokens: jm.Usage.InputTokens, OutputTokens: jm.Usage.OutputTokens}
