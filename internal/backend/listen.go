@@ -86,6 +86,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Chats:     b.chat,
 		Snapshots: b.store,
 		Models:    b.providers,
+		Providers: b.providers,
 		Exporter:  export.Service{Src: b.store},
 		Settings:  b.settings,
 	})

@@ -58,6 +58,9 @@ func writeProvider(b *strings.Builder, p Provider) {
 	if p.BaseURL != "" {
 		fmt.Fprintf(b, "base_url = %s\n", quote(p.BaseURL))
 	}
+	if p.Continuation != "" && p.Continuation != ContinueAuto {
+		fmt.Fprintf(b, "continuation = %s\n", quote(p.Continuation))
+	}
 	if p.APIKeyRef != "" {
 		fmt.Fprintf(b, "api_key_ref = %s\n", quote(p.APIKeyRef))
 	}
@@ -207,6 +210,11 @@ const providersComment = `
 #                when there is no system keychain; keep this file private.
 #   models       the models to offer, like ["gpt-4o", "gpt-4o-mini"]; leave
 #                it out to ask the provider for its list.
+#   continuation (openai kind) how the server continues an interrupted
+#                answer: "auto" (the default: find out what the server is),
+#                "prefill" (llama.cpp, Ollama, LM Studio),
+#                "continue_final_message" (vLLM, SGLang, TGI), "prefix"
+#                (DeepSeek's beta API) or "none".
 #   connect_timeout      give up connecting after this long (default 10s).
 #   first_token_timeout  give up when the answer does not start within this
 #                        long (default 5m).

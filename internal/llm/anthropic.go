@@ -47,6 +47,9 @@ func NewAnthropic(s Spec) (*Anthropic, error) {
 // Name returns the provider's configured name.
 func (p *Anthropic) Name() string { return p.spec.Name }
 
+// ConfiguredModels returns the models set in config.toml, nil when none.
+func (p *Anthropic) ConfiguredModels() []Model { return p.spec.configuredModels() }
+
 // CanContinue is true: Request.Prefix is honoured by assistant prefill.
 func (p *Anthropic) CanContinue() bool { return true }
 
@@ -61,6 +64,12 @@ func (p *Anthropic) Models(ctx context.Context) ([]Model, error) {
 	if len(p.spec.Models) > 0 {
 		return staticModels(p.spec.Name, p.spec.Models), nil
 	}
+	return p.ListServerModels(ctx)
+}
+
+// ListServerModels pages through GET /v1/models even when models are
+// configured (reachability, and the Settings screen's Test).
+func (p *Anthropic) ListServerModels(ctx context.Context) ([]Model, error) {
 	w := &wire{}
 	pager := p.models.ListAutoPaging(ctx, anthropic.ModelListParams{Limit: anthropic.Int(1000)}, option.WithMiddleware(w.middleware))
 	var out []Model

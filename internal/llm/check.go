@@ -125,3 +125,22 @@ func Check(ctx context.Context, p Provider, model string) CheckResult {
 	out.OK = out.ModelsError == ""
 	return out
 }
+
+// ListServerModels asks p's server for its models, even when p has
+// models configured; a provider that cannot ask (the demo) answers with
+// its own list.
+func ListServerModels(ctx context.Context, p Provider) ([]Model, error) {
+	if l, ok := unwrapTo[serverModelLister](p); ok {
+		return l.ListServerModels(ctx)
+	}
+	return p.Models(ctx)
+}
+
+// ConfiguredModels returns the models p has configured (config.toml's
+// models), nil when it asks its server.
+func ConfiguredModels(p Provider) []Model {
+	if c, ok := unwrapTo[interface{ ConfiguredModels() []Model }](p); ok {
+		return c.ConfiguredModels()
+	}
+	return nil
+}

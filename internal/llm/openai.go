@@ -76,6 +76,9 @@ func NewOpenAI(s Spec) (*OpenAI, error) {
 // Name returns the provider's configured name.
 func (p *OpenAI) Name() string { return p.spec.Name }
 
+// ConfiguredModels returns the models set in config.toml, nil when none.
+func (p *OpenAI) ConfiguredModels() []Model { return p.spec.configuredModels() }
+
 // CanContinue answers without asking the server: false when the setting
 // is "none" or "auto" already found a server that cannot, true otherwise.
 // Continuation gives the sure answer.

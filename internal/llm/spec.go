@@ -147,3 +147,11 @@ func staticModels(provider string, ids []string) []Model {
 	}
 	return out
 }
+
+// configuredModels is what ConfiguredModels returns for a spec.
+func (s Spec) configuredModels() []Model {
+	if len(s.Models) == 0 {
+		return nil
+	}
+	return staticModels(s.Name, s.Models)
+}
