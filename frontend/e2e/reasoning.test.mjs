@@ -218,3 +218,52 @@ test('an answer cut at the length limit while reasoning says so, and Continue fi
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('Settings says how each provider continues and tests it; an unreachable one stays in the picker, marked', async () => {
+  const { page, context, problems } = await openApp(browser, server.url);
+  await page.click('[data-testid=settings]');
+  const card = page.locator('[data-testid=provider][data-name=llama]');
+  const inForce = card.locator('[data-testid=continuation-in-force]');
+  await inForce.waitFor({ timeout: 15_000 });
+  assert.equal(await inForce.getAttribute('data-mode'), 'prefill');
+  assert.equal(await inForce.getAttribute('data-server'), 'llama.cpp');
+  assert.match(await inForce.innerText(), /b10587.*\/props/s);
+  assert.equal(await card.locator('[data-testid=provider-continuation]').inputValue(), '', 'automatic');
+  assert.equal(await card.locator('[data-testid=single-model-note]').count(), 1);
+  await card.locator('[data-testid=test-provider]').click();
+  const result = card.locator('[data-testid=test-result]');
+  await result.waitFor({ timeout: 30_000 });
+  assert.equal(await result.getAttribute('data-ok'), 'true');
+  assert.match(await result.innerText(), /first token after \d+ ms; models listed: 1/);
+
+  // The default model is picked from a list, grouped by provider.
+  const options = await page.locator('[data-testid=default-model] option').evaluateAll((els) => els.map((e) => e.value));
+  assert.ok(options.includes('llama/tiny-think.gguf') && options.includes('short/tiny-think.gguf') && options.includes('demo/demo'));
+
+  // A provider whose server is gone: still listed, marked unreachable.
+  await page.click('[data-testid=add-provider]');
+  const added = page.locator('[data-testid=provider]').last();
+  await added.locator('[data-testid=provider-name]').fill('gone');
+  await added.locator('[data-testid=provider-base-url]').fill('http://127.0.0.1:9/v1');
+  await added.locator('[data-testid=provider-models]').fill('kept-model');
+  await added.locator('[data-testid=provider-continuation]').selectOption('none');
+  await page.click('[data-testid=settings-save]');
+  await page.waitForSelector('[data-testid=settings-saved]');
+  const goneCard = page.locator('[data-testid=provider][data-name=gone]');
+  await goneCard.locator('[data-testid=test-provider]').click();
+  const goneResult = goneCard.locator('[data-testid=test-result]');
+  await goneResult.waitFor({ timeout: 30_000 });
+  assert.equal(await goneResult.getAttribute('data-ok'), 'false');
+  assert.match(await goneResult.innerText(), /connection refused/);
+  assert.equal(await goneCard.locator('[data-testid=continuation-in-force]').getAttribute('data-mode'), 'none');
+  await page.click('[data-testid=settings-close]');
+  const group = page.locator('[data-testid=model-group][data-provider=gone]');
+  await waitFor(async () => (await group.count()) === 1, { what: 'the unreachable provider in the picker' });
+  assert.equal(await group.getAttribute('data-reachable'), 'false');
+  assert.match(await group.getAttribute('label'), /gone · unreachable/);
+  assert.deepEqual(await group.locator('option').evaluateAll((els) => els.map((e) => e.value)), ['gone/kept-model']);
+  await page.selectOption('[data-testid=model-picker]', 'gone/kept-model');
+  await page.locator('[data-testid=provider-unreachable]').waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
