@@ -36,8 +36,11 @@ const restartMinRunes = 12
 //     that happens to begin like the old one; so is one that opens with
 //     reasoning other than an echo of the earlier reasoning when the answer
 //     already had visible text (a reasoning model starting its turn
-//     afresh). Either way the stream fails with ErrNewTurn (KindNewTurn)
-//     before anything of it is emitted.
+//     afresh), and so is one that, after the echo, begins again with the
+//     beginning of the earlier answer or reasoning (restartMinRunes of it;
+//     llama.cpp's tiny test model does this when a prefill ends on a token
+//     it would not have produced). Either way the stream fails with
+//     ErrNewTurn (KindNewTurn) before anything of it is emitted.
 //
 // When the answer was interrupted while the model was reasoning (no text
 // yet), the same rules apply to the reasoning: the echo of the earlier
@@ -55,6 +58,10 @@ type continuationGuard struct {
 	held      strings.Builder // held output of the checked channel
 	heldOther []Chunk         // other chunks held meanwhile (signatures, echoed reasoning)
 	echoed    bool            // reasoning echo seen and dropped (text phase)
+	// After the echo is settled, what follows it is held while it might
+	// still be a repeat of the beginning of the earlier text or reasoning.
+	echoDone bool
+	rest     strings.Builder
 }
 
 func newContinuationGuard(provider string, req Request, emit func(Chunk) error) *continuationGuard {
@@ -82,6 +89,9 @@ func (g *continuationGuard) feed(c Chunk) error {
 		own, other = c.Reasoning, c.Text
 	}
 	if own == "" && other != "" {
+		if g.echoDone {
+			return g.checkRepeat(true, c)
+		}
 		if g.inReasoning {
 			// The answer began while the reasoning was still being
 			// checked: what was held is not an echo in progress.
@@ -94,6 +104,10 @@ func (g *continuationGuard) feed(c Chunk) error {
 	}
 	if own == "" {
 		return nil
+	}
+	if g.echoDone {
+		g.rest.WriteString(own)
+		return g.checkRepeat(false, Chunk{})
 	}
 	g.held.WriteString(own)
 	return g.decide(false, Chunk{})
@@ -147,8 +161,40 @@ func (g *continuationGuard) decide(force bool, then Chunk) error {
 			cut = 0
 		}
 	}
+	g.echoDone = true
+	g.rest.WriteString(held[cut:])
+	return g.checkRepeat(force, then)
+}
+
+// checkRepeat looks at what follows the echo: a model that begins its
+// answer again after the echo (llama.cpp does when the prefill ends on a
+// token it would not have produced there) repeats the beginning of the
+// earlier answer or of the earlier reasoning. restartMinRunes of either is
+// a new turn; while what came could still grow into that much, it is held.
+func (g *continuationGuard) checkRepeat(force bool, then Chunk) error {
+	rest := g.rest.String()
+	r := strings.TrimLeftFunc(rest, unicode.IsSpace)
+	candidates := []string{strings.TrimSpace(g.prefix)}
+	if !g.inReasoning {
+		candidates = append(candidates, strings.TrimSpace(g.reasoning))
+	}
+	pending := false
+	for _, c := range candidates {
+		if utf8.RuneCountInString(c) < restartMinRunes {
+			continue
+		}
+		same := commonRunes(r, c)
+		if same >= restartMinRunes {
+			return g.newTurn(fmt.Sprintf("after the earlier text it began again with %q", abbreviate(r)))
+		}
+		if !force && same == utf8.RuneCountInString(r) {
+			pending = true // still a beginning of c
+		}
+	}
+	if pending {
+		return nil
+	}
 	g.active = false
-	rest := held[cut:]
 	if g.inReasoning {
 		if err := g.send(Chunk{Reasoning: rest}); err != nil {
 			return err
@@ -172,6 +218,9 @@ func (g *continuationGuard) decide(force bool, then Chunk) error {
 func (g *continuationGuard) flush() error {
 	if !g.active {
 		return nil
+	}
+	if g.echoDone {
+		return g.checkRepeat(true, Chunk{})
 	}
 	if g.held.Len() == 0 {
 		g.active = false

@@ -50,6 +50,8 @@ func TestEchoGuardText(t *testing.T) {
 		{"new answer that begins like the old one", "Paris is the capital of France, and", "Paris is the capital of France.", "", true},
 		{"echo cut short by the end of the stream is dropped", "Paris is the capital of France, and it is", "Paris is the capital of", "", false},
 		{"multibyte prefix", "日本語の答え", "日本語の答えです。", "です。", false},
+		{"after the echo it begins the answer again", "Paris is the capital of France, and", "Paris is the capital of France, andParis is the capital of France.", "", true},
+		{"after the echo, a word shared with the beginning by chance passes", "Paris is the capital of France, and", "Paris is the capital of France, and Paris is lovely.", " Paris is lovely.", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +119,22 @@ func TestEchoGuardReasoning(t *testing.T) {
 			req:     Request{Prefix: "The answer"},
 			chunks:  []Chunk{{Reasoning: "Okay"}},
 			newTurn: true,
+		},
+		{
+			// Seen against the real llama.cpp server (b10587) with its tiny
+			// reasoning model: a prefill ending on "42" (tokenized apart
+			// from the " 42" it generates) restarts its chain, whose first
+			// words are the reasoning, streamed as content.
+			name:    "after the echo the model starts over with its reasoning as text: a new turn",
+			req:     Request{Prefix: "The answer is 42", PrefixReasoning: "Let me think.\n"},
+			chunks:  []Chunk{{Text: "The answer is 42Let"}, {Text: " me"}, {Text: " think"}, {Text: ".\n"}},
+			newTurn: true,
+		},
+		{
+			name:     "after the echo a short overlap with the reasoning's beginning passes",
+			req:      Request{Prefix: "The answer is", PrefixReasoning: "Let me think.\n"},
+			chunks:   []Chunk{{Text: "The answer is"}, {Text: " Let"}, {Text: "'s say 42."}},
+			wantText: " Let's say 42.",
 		},
 		{
 			name:          "not a continuation: everything passes",
