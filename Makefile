@@ -3,15 +3,22 @@
 SHELL := /bin/bash
 GO ?= go
 export PATH := $(HOME)/go/bin:$(PATH)
+# One version for every binary: the latest v* tag (git describe), else
+# 0.0.0-dev+COMMIT; see scripts/version.sh.
+# Computed once per make run and handed to the scripts, so a commit made
+# while `make test` runs cannot give dist and the install test two versions.
+VERSION := $(shell ./scripts/version.sh)
+export HOLDFAST_VERSION := $(VERSION)
+LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test deps-go test-go bench build serve frontend deps-frontend test-frontend test-e2e bench-frontend deps-desktop test-desktop desktop
+.PHONY: run test deps-go test-go bench build serve frontend deps-frontend test-frontend test-e2e bench-frontend deps-desktop test-desktop desktop deps-dist dist test-install
 
 ## run: start the app (desktop window if there is a display, else `holdfast serve`)
 run: build
 	./scripts/run.sh
 
-## test: every test — Go (with -race), front-end units, browser end-to-end, desktop smoke
-test: test-go test-frontend test-e2e test-desktop
+## test: every test — Go (with -race), front-end units, browser end-to-end, desktop smoke, packages + install
+test: test-go test-frontend test-e2e test-desktop test-install
 
 deps-go:
 	./scripts/apt-ensure.sh gcc libc6-dev
@@ -32,7 +39,7 @@ bench: build
 
 ## build: the headless/serve binary with the front end embedded
 build: deps-go frontend
-	$(GO) build -o bin/holdfast .
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/holdfast .
 
 serve: build
 	./bin/holdfast serve
@@ -64,8 +71,21 @@ deps-desktop: deps-go
 
 ## desktop: the desktop binary (bin/holdfast-desktop), front end embedded
 desktop: deps-desktop frontend
-	$(GO) build -tags desktop,production,webkit2_41 -ldflags "-s -w" -o bin/holdfast-desktop .
+	$(GO) build -tags desktop,production,webkit2_41 -ldflags "-s -w $(LDFLAGS)" -o bin/holdfast-desktop .
 
 ## test-desktop: build the real desktop binary and smoke-test it in a window under Xvfb
 test-desktop: deps-desktop frontend
 	./scripts/test-desktop.sh
+
+# --- release packages (dist/) -------------------------------------------------
+deps-dist: deps-go
+	./scripts/deps-dist.sh
+
+## dist: .deb, .tar.gz and the Windows build (+ installer) in dist/, version from git
+dist: deps-dist frontend
+	./scripts/dist.sh
+
+## test-install: install dist's .deb with apt-get, smoke-test the installed app, remove it (root or sudo)
+test-install: dist
+	go test -count=1 ./scripts/desktopsmoke
+	./scripts/test-install.sh

@@ -124,7 +124,7 @@ func TestKillMidStreamOpenAICompatible(t *testing.T) {
 		t.Fatalf("session model %q", sess.Model)
 	}
 	c := &client{t: t, lastID: health.Epoch + ":0", seen: map[int64]string{}}
-	r, closeStream := p.events(t, c.lastID)
+	r := p.events(t, c.lastID)
 	var sent struct{ Assistant struct{ ID string } }
 	p.api(t, "POST", "/api/sessions/"+sess.ID+"/messages", `{"content":"count","client_id":"k1"}`, &sent)
 	c.msgID = sent.Assistant.ID
@@ -133,16 +133,17 @@ func TestKillMidStreamOpenAICompatible(t *testing.T) {
 	}
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.exited
-	_ = c.read(r, func(sse.Event) bool { return false })
-	closeStream()
+	if err := c.read(r, func(sse.Event) bool { return false }); err == nil {
+		t.Fatal("stream survived SIGKILL")
+	}
+	r.Close()
 	before := c.text.String()
 	if before == "" || len(before) >= len(want) {
 		t.Fatalf("killed at %d of %d chars; the test needs a mid-answer kill", len(before), len(want))
 	}
 
 	p2 := serve(t, bin, home, addr, 1000)
-	r2, closeStream2 := p2.events(t, c.lastID)
-	defer closeStream2()
+	r2 := p2.events(t, c.lastID)
 	if err := c.read(r2, func(ev sse.Event) bool {
 		return ev.Event == "message.completed" && strings.Contains(ev.Data, c.msgID)
 	}); err != nil {

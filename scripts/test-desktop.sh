@@ -19,8 +19,9 @@ go vet ./app/... ./scripts/desktopsmoke
 go test -race -count=1 ./app/...
 
 mkdir -p bin artifacts
+# Same flags as scripts/dist.sh (-trimpath), so make dist reuses the build cache.
 echo "building the desktop binary (tags desktop,production,webkit2_41)"
-go build -tags desktop,production,webkit2_41 -ldflags "-s -w" -o bin/holdfast-desktop .
+go build -trimpath -tags desktop,production,webkit2_41 -ldflags "-s -w -X main.version=$(./scripts/version.sh)" -o bin/holdfast-desktop .
 go build -o bin/desktopsmoke ./scripts/desktopsmoke
 
 # A private session bus (single-instance lock) and display for the run.

@@ -87,7 +87,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Snapshots: b.store,
 		Models:    b.providers,
 		Providers: b.providers,
-		Exporter:  export.Service{Src: b.store},
+		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version},
 		Settings:  b.settings,
 	})
 	b.httpSrv = &http.Server{

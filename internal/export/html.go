@@ -21,6 +21,7 @@ type htmlPage struct {
 	Created      htmlTime
 	Updated      htmlTime
 	Count        int
+	Generator    string
 	SystemPrompt []segment
 	Messages     []htmlMessage
 }
@@ -70,6 +71,7 @@ func writeHTML(w io.Writer, c Chat) error {
 		Created:      newHTMLTime(s.CreatedAt),
 		Updated:      newHTMLTime(s.UpdatedAt),
 		Count:        len(c.Messages),
+		Generator:    generator(c.AppVersion),
 		SystemPrompt: segments(s.SystemPrompt),
 	}
 	if page.Title == "" {

@@ -27,6 +27,7 @@ const FormatVersion = 1
 type jsonDoc struct {
 	Format        string        `json:"format"`
 	FormatVersion int           `json:"format_version"`
+	AppVersion    string        `json:"app_version"`
 	Session       jsonSession   `json:"session"`
 	Messages      []jsonMessage `json:"messages"`
 }
@@ -78,6 +79,7 @@ func toDoc(c Chat) jsonDoc {
 	d := jsonDoc{
 		Format:        FormatName,
 		FormatVersion: FormatVersion,
+		AppVersion:    c.AppVersion,
 		Session: jsonSession{
 			ID: s.ID, Title: s.Title, Model: s.Model, SystemPrompt: s.SystemPrompt,
 			CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(), MessageCount: s.MessageCount,
@@ -112,7 +114,8 @@ func fromDoc(d jsonDoc) Chat {
 			ID: js.ID, Title: js.Title, Model: js.Model, SystemPrompt: js.SystemPrompt,
 			CreatedAt: js.CreatedAt, UpdatedAt: js.UpdatedAt, MessageCount: js.MessageCount,
 		},
-		Messages: make([]store.Message, len(d.Messages)),
+		Messages:   make([]store.Message, len(d.Messages)),
+		AppVersion: d.AppVersion,
 	}
 	for i, jm := range d.Messages {
 		m := store.Message{

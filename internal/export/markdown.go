@@ -38,6 +38,7 @@ func writeMarkdown(w io.Writer, c Chat) error {
 		fmt.Fprintf(bw, "- Updated: %s\n", mdTime(s.UpdatedAt))
 	}
 	fmt.Fprintf(bw, "- Messages: %d\n", len(c.Messages))
+	fmt.Fprintf(bw, "- Exported by: %s\n", mdInline(generator(c.AppVersion)))
 	if s.SystemPrompt != "" {
 		bw.WriteString("\n## System prompt\n\n")
 		mdQuote(bw, s.SystemPrompt)

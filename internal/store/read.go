@@ -18,6 +18,11 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
+var (
+	_ queryer = (*sql.Tx)(nil)
+	_ queryer = (*sql.DB)(nil)
+)
+
 const sessionCols = `s.id, s.title, s.model, s.system_prompt, s.created_at, s.updated_at,
 	(SELECT count(*) FROM messages m WHERE m.session_id = s.id)`
 
