@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast-chat/holdfast/internal/sse"
+	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
 )
 
 // tinyLlama is a minimal stand-in for llama.cpp's llama-server (build
@@ -219,29 +219,26 @@ func TestProvidersAPIAndReasoning(t *testing.T) {
 	llama.mu.Unlock()
 	var sess session
 	h.jsonDo("POST", "/api/sessions", `{"model":"llama/tiny-think.gguf"}`, 201, &sess)
-	resp, err := streamFrom(h, "0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	r := sse.NewReader(resp.Body)
+	var health struct{ Epoch string }
+	h.jsonDo("GET", "/api/health", "", 200, &health)
+	r := ssetest.Open(t, h.base, token, ssetest.Options{LastEventID: health.Epoch + ":0"})
 	var s sent
 	h.jsonDo("POST", "/api/sessions/"+sess.ID+"/messages", `{"content":"think"}`, 201, &s)
 	var reasoning, text strings.Builder
 	nextR, nextT := 0, 0
-	// read consumes events until one of type until for the answer, or a
-	// heartbeat; it reports whether it saw until.
-	read := func(until string) bool {
+	// readUntil consumes events, checking the numbering of text and
+	// reasoning, until one of type until for the answer for which done
+	// (if given) holds.
+	readUntil := func(until string, done func() bool) {
 		t.Helper()
-		for {
-			ev, err := r.Next()
+		for end := time.Now().Add(15 * time.Second); ; {
+			ev, err := r.Next(time.Until(end))
 			if err != nil {
-				t.Fatalf("stream: %v", err)
+				t.Fatalf("waiting for %s: %v", until, err)
 			}
 			var d struct {
-				MessageID string `json:"message_id"`
-				Index     int
-				Text      string
+				Index int
+				Text  string
 			}
 			json.Unmarshal([]byte(ev.Data), &d)
 			switch ev.Event {
@@ -257,22 +254,11 @@ func TestProvidersAPIAndReasoning(t *testing.T) {
 				}
 				nextT++
 				text.WriteString(d.Text)
-			case "heartbeat":
-				return false
 			}
-			if ev.Event == until && strings.Contains(ev.Data, s.Assistant.ID) {
-				return true
-			}
-		}
-	}
-	readUntil := func(until string, done func() bool) {
-		t.Helper()
-		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
-			if read(until) && (done == nil || done()) {
+			if ev.Event == until && strings.Contains(ev.Data, s.Assistant.ID) && (done == nil || done()) {
 				return
 			}
 		}
-		t.Fatalf("no %s within 10 s", until)
 	}
 	readUntil("message.reasoning", func() bool { return nextR == 3 })
 	h.jsonDo("POST", "/api/messages/"+s.Assistant.ID+"/stop", "", 200, nil)
@@ -301,15 +287,4 @@ func TestProvidersAPIAndReasoning(t *testing.T) {
 	if resp2.StatusCode != 200 || !strings.Contains(string(body), "<details>") || !strings.Contains(string(body), "> Let me think.") {
 		t.Fatalf("export %d:\n%s", resp2.StatusCode, body)
 	}
-}
-
-// streamFrom opens the event stream after the given seq of the current
-// epoch.
-func streamFrom(h *harness, seq string) (*http.Response, error) {
-	var health struct{ Epoch string }
-	h.jsonDo("GET", "/api/health", "", 200, &health)
-	req, _ := http.NewRequest("GET", h.base+"/api/events", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Last-Event-ID", health.Epoch+":"+seq)
-	return http.DefaultClient.Do(req)
 }
