@@ -27,7 +27,16 @@ func (s *Service) start(m store.Message, cont bool) {
 	if s.closed {
 		return // Recover settles it on the next start
 	}
-	if _, busy := s.jobs[m.ID]; busy {
+	if prev, busy := s.jobs[m.ID]; busy {
+		// Only a job that has recorded its end can be here (the message
+		// was streaming otherwise, and Continue refuses that): a Continue
+		// right after the end. Start once the old job has left.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			<-prev.done
+			s.start(m, cont)
+		}()
 		return
 	}
 	ctx, cancel := context.WithCancelCause(s.base)
