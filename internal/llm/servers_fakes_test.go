@@ -289,7 +289,7 @@ func (l fakeLlamaCpp) chat(w http.ResponseWriter, r *http.Request) {
 	send(chunk(`{"role":"assistant","content":null}`, ""))
 	for i, p := range pieces {
 		if l.failAfter > 0 && i == l.failAfter {
-			send(`data: {"error":{"code":500,"message":"llama_decode failed: the KV cache is full","type":"server_error"}}` + "\n\n")
+			send(`data: {"error":{"code":500,"message":"Context size has been exceeded.","type":"server_error"}}` + "\n\n")
 			return
 		}
 		field := "content"
@@ -376,7 +376,7 @@ func (l fakeLlamaCpp) messages(w http.ResponseWriter, r *http.Request) {
 	thinking, text := false, false
 	for i, p := range pieces {
 		if l.failAfter > 0 && i == l.failAfter {
-			ev("error", `{"code":500,"message":"llama_decode failed: the KV cache is full","type":"server_error"}`)
+			ev("error", `{"code":500,"message":"Context size has been exceeded.","type":"server_error"}`)
 			return
 		}
 		if p.reasoning {

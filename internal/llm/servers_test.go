@@ -367,6 +367,22 @@ func TestReasoningStreams(t *testing.T) {
 		send(oaFinish("stop"))
 		send(oaDone)
 	}
+	// llama.cpp with reasoning_format "none" (capture 53 against the real
+	// b10587): the template's opening "<think>\n" is put in front of the
+	// first content delta, the tags and the blank line are deltas of
+	// their own.
+	llamaInline := func(w http.ResponseWriter, r *http.Request) {
+		send := sseStart(w)
+		chunk := func(delta, finish string) {
+			send(`data: {"choices":[{"finish_reason":` + finish + `,"index":0,"delta":` + delta + `}],"created":1796164132,"id":"chatcmpl-wN09JJlZBFRptsAxZQYjFStCJg8cleSy","model":"tiny-think.gguf","system_fingerprint":"b10587-3f545becc","object":"chat.completion.chunk"}` + "\n\n")
+		}
+		chunk(`{"role":"assistant","content":null}`, "null")
+		for _, s := range []string{"<think>\nLet", " me", " think", ".\n", "</think>", "\n\n", "The", " answer", " is", " 42", "."} {
+			chunk(`{"content":`+quoteJSON(s)+`}`, "null")
+		}
+		chunk(`{}`, `"stop"`)
+		send("data: [DONE]\n\n")
+	}
 	tests := []struct {
 		name      string
 		routes    map[string]http.HandlerFunc
@@ -374,6 +390,7 @@ func TestReasoningStreams(t *testing.T) {
 		anthropic bool
 		wantSig   bool
 	}{
+		{"llama.cpp reasoning_format none: <think> inline", map[string]http.HandlerFunc{"POST /v1/chat/completions": llamaInline}, "/v1", false, false},
 		{"llama.cpp reasoning_content", fakeLlamaCpp{model: thinkModel}.routes(), "/v1", false, false},
 		{"Ollama reasoning", fakeOllama{model: thinkModel}.routes(), "/v1", false, false},
 		{"vLLM reasoning", fakeVLLM{model: thinkModel}.routes(), "/v1", false, false},
@@ -448,7 +465,7 @@ func TestLlamaCppInStreamErrors(t *testing.T) {
 		if got.text.String() != "Hello, world" {
 			t.Errorf("anthropic=%v: partial text %q", anthropic, got.text.String())
 		}
-		if !strings.Contains(err.Error(), "KV cache is full") || KindOf(err) != KindTransient {
+		if !strings.Contains(err.Error(), "Context size has been exceeded") || KindOf(err) != KindTransient {
 			t.Errorf("anthropic=%v: err %v (kind %q); want the server's message, transient", anthropic, err, KindOf(err))
 		}
 	}
