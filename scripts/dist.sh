@@ -39,7 +39,7 @@ linux() {
   mkdir -p "$root/usr/bin" "$root/usr/share/applications" "$root/usr/share/doc/holdfast"
 
   echo "dist: building the desktop binary (tags desktop,production,webkit2_41)"
-  go build -trimpath -tags desktop,production,webkit2_41 -ldflags "$LDFLAGS" \
+  go build -trimpath -tags desktop,production,webkit2_41,sqlite_fts5 -ldflags "$LDFLAGS" \
     -o "$root/usr/bin/holdfast" .
   local got
   got=$("$root/usr/bin/holdfast" --version)

@@ -92,7 +92,7 @@ check "changelog names this version" \
   test "$(zcat /usr/share/doc/holdfast/changelog.gz | dpkg-parsechangelog -l- -S Version)" = "$DEBVER"
 
 # --- the installed app, launched like a double-click, first run ------------
-go build -o bin/desktopsmoke ./scripts/desktopsmoke
+go build -tags sqlite_fts5 -o bin/desktopsmoke ./scripts/desktopsmoke
 echo "desktop smoke test of the installed app (Exec line of /usr/share/applications/holdfast.desktop)"
 if dbus-run-session -- xvfb-run -a -s "-screen 0 1280x860x24" \
   bin/desktopsmoke -desktop-entry /usr/share/applications/holdfast.desktop -user-home -big-chat=false \

@@ -85,6 +85,11 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (out
 	}
 	req, err := s.request(ctx, m, model)
 	if err != nil {
+		// A Stop (or shutdown) while the history loads is that, not a
+		// failure.
+		if cause := context.Cause(ctx); cause != nil && errors.Is(err, context.Canceled) {
+			err = cause
+		}
 		return out, err
 	}
 	if cont {
@@ -172,27 +177,32 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (out
 	return out, nil
 }
 
-// request builds the provider request from the messages before m.
+// request builds the provider request: the path from the chat's first
+// message down to m's parent (never other branches), and the chat's
+// system prompt and settings.
 func (s *Service) request(ctx context.Context, m store.Message, model string) (llm.Request, error) {
-	msgs, err := s.store.ListAllMessages(ctx, m.SessionID)
-	if err != nil {
-		return llm.Request{}, fmt.Errorf("load history: %w", err)
-	}
 	req := llm.Request{Model: model}
-	for _, h := range msgs {
-		if h.ID >= m.ID {
-			break
+	if m.ParentID != "" {
+		path, err := s.store.PathTo(ctx, string(m.ParentID))
+		if err != nil {
+			return llm.Request{}, fmt.Errorf("load history: %w", err)
 		}
-		if h.Content == "" {
-			continue
+		for _, h := range path {
+			if h.Content == "" {
+				continue
+			}
+			req.Messages = append(req.Messages, llm.Message{Role: string(h.Role), Content: h.Content})
 		}
-		req.Messages = append(req.Messages, llm.Message{Role: string(h.Role), Content: h.Content})
 	}
 	sess, err := s.store.GetSession(ctx, m.SessionID)
 	if err != nil {
 		return llm.Request{}, fmt.Errorf("load session: %w", err)
 	}
 	req.System = sess.SystemPrompt
+	req.Temperature, req.TopP = sess.Temperature, sess.TopP
+	if sess.MaxTokens != nil {
+		req.MaxTokens = *sess.MaxTokens
+	}
 	return req, nil
 }
 
@@ -211,7 +221,9 @@ func (s *Service) finish(m store.Message, out outcome, cause error) error {
 	default:
 		status, typ, errText, errKind = store.StatusFailed, EventMessageFailed, cause.Error(), string(llm.KindOf(cause))
 	}
+	var title bool
 	_, err := s.events.Do(context.Background(), func(tx *store.Tx) ([]eventlog.Event, error) {
+		title = false
 		cur, err := tx.GetMessage(m.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil // deleted while it streamed
@@ -244,8 +256,19 @@ func (s *Service) finish(m store.Message, out outcome, cause error) error {
 		if err != nil {
 			return nil, err
 		}
-		return []eventlog.Event{event(m.SessionID, typ, done)}, nil
+		evs := []eventlog.Event{event(m.SessionID, typ, done)}
+		sess, err := tx.GetSession(m.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		// The activity moved the chat in the list.
+		evs = append(evs, event(m.SessionID, EventSessionUpdated, sess))
+		title = wantsTitle(sess, done)
+		return evs, nil
 	})
+	if err == nil && title {
+		s.nameChat(m)
+	}
 	return err
 }
 
@@ -313,17 +336,19 @@ func (s *Service) Close(ctx context.Context) error {
 	s.closed = true
 	s.mu.Unlock()
 	s.stopJobs(ctx, func(*job) bool { return true }, errShutdown)
+	// The answers have recorded their end: what is left (title requests)
+	// is given up rather than waited for.
+	s.cancel()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		s.titles.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
-		s.cancel()
 		return nil
 	case <-ctx.Done():
-		s.cancel()
 		return fmt.Errorf("stop generations: %w", ctx.Err())
 	}
 }

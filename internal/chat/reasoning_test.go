@@ -95,7 +95,7 @@ func TestReasoningIsKeptAndTimed(t *testing.T) {
 		res:    llm.Result{FinishReason: "stop", Usage: &llm.Usage{InputTokens: 10, OutputTokens: 9}},
 		pause:  20 * time.Millisecond,
 	})
-	sess, _ := e.svc.CreateSession(ctx, "", "script/m", "")
+	sess, _ := e.svc.CreateSession(ctx, NewSession{Model: "script/m"})
 	sub := e.log.SubscribeLive()
 	sent, err := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "think"})
 	if err != nil {
@@ -138,7 +138,7 @@ func TestReasoningOnlyAtLengthLimitContinues(t *testing.T) {
 		part{chunks: []llm.Chunk{{Reasoning: "Let"}, {Reasoning: " me"}}, res: llm.Result{FinishReason: "length", Usage: &llm.Usage{InputTokens: 20, OutputTokens: 2}}},
 		part{chunks: []llm.Chunk{{Reasoning: " think."}, {Text: "42"}}, res: llm.Result{FinishReason: "stop", Usage: &llm.Usage{InputTokens: 22, OutputTokens: 2}}},
 	)
-	sess, _ := e.svc.CreateSession(ctx, "", "script/m", "")
+	sess, _ := e.svc.CreateSession(ctx, NewSession{Model: "script/m"})
 	sub := e.log.SubscribeLive()
 	sent, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "think"})
 	first, _ := e.waitEnd(t, sub, sent.Assistant.ID)
@@ -196,7 +196,7 @@ func TestEndingsKeepUsageAndKind(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _ := scriptEnv(t, tc.part)
-			sess, _ := e.svc.CreateSession(ctx, "", "script/m", "")
+			sess, _ := e.svc.CreateSession(ctx, NewSession{Model: "script/m"})
 			sub := e.log.SubscribeLive()
 			sent, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "go"})
 			final, _ := e.waitEnd(t, sub, sent.Assistant.ID)
@@ -221,7 +221,7 @@ func TestNewTurnKeepsTheEarlierText(t *testing.T) {
 		part{chunks: []llm.Chunk{{Text: "Paris is the capital"}}, err: &llm.Error{Provider: "script", Kind: llm.KindTransient, Message: "connection reset"}},
 		part{err: newTurn},
 	)
-	sess, _ := e.svc.CreateSession(ctx, "", "script/m", "")
+	sess, _ := e.svc.CreateSession(ctx, NewSession{Model: "script/m"})
 	sub := e.log.SubscribeLive()
 	sent, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "capital?"})
 	first, _ := e.waitEnd(t, sub, sent.Assistant.ID)

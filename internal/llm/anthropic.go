@@ -221,7 +221,7 @@ func (p *Anthropic) params(req Request, prefill string) anthropic.MessageNewPara
 	if len(blocks) > 0 {
 		msgs = append(msgs, anthropic.NewAssistantMessage(blocks...))
 	}
-	maxTokens, temperature := p.spec.Defaults.resolve(req)
+	maxTokens, temperature, topP := p.spec.Defaults.resolve(req)
 	if maxTokens <= 0 {
 		maxTokens = DefaultAnthropicMaxTokens
 	}
@@ -235,6 +235,9 @@ func (p *Anthropic) params(req Request, prefill string) anthropic.MessageNewPara
 	}
 	if temperature != nil {
 		params.Temperature = anthropic.Float(*temperature)
+	}
+	if topP != nil {
+		params.TopP = anthropic.Float(*topP)
 	}
 	return params
 }

@@ -280,7 +280,7 @@ func (p *OpenAI) params(req Request, cont Continuation) (params openai.ChatCompl
 	if extra != nil {
 		params.SetExtraFields(extra)
 	}
-	maxTokens, temperature := p.spec.Defaults.resolve(req)
+	maxTokens, temperature, topP := p.spec.Defaults.resolve(req)
 	if maxTokens > 0 {
 		if p.maxCompletionTokens {
 			params.MaxCompletionTokens = openai.Int(int64(maxTokens))
@@ -290,6 +290,9 @@ func (p *OpenAI) params(req Request, cont Continuation) (params openai.ChatCompl
 	}
 	if temperature != nil {
 		params.Temperature = openai.Float(*temperature)
+	}
+	if topP != nil {
+		params.TopP = openai.Float(*topP)
 	}
 	return params, inline
 }

@@ -209,7 +209,7 @@ export class Conversation {
     if (!text) return;
     await attempt(this.#opts.onError, 'edit', async () => {
       const { data } = await this.#opts.api.edit(messageId, { content: text, client_id: this.#opts.newId() });
-      this.#transcript.truncate(messageId);
+      this.#transcript.truncate(messageId, data.user.id);
       this.addPair(data);
     });
   }

@@ -144,10 +144,16 @@ export class Transcript {
     this.#messages = this.#messages.filter((m) => m.id !== id);
   }
 
-  /** Drops message `id` and everything after it (an edit replaces them). */
-  truncate(id: string): void {
+  /**
+   * Drops message `id` and everything after it (an edit replaces them),
+   * except messages from `keepFrom` on: the edit's own new messages, which
+   * the stream may have delivered before the edit's answer arrived.
+   */
+  truncate(id: string, keepFrom?: string): void {
     const at = this.#messages.findIndex((m) => m.id === id);
-    if (at >= 0) this.#messages = this.#messages.slice(0, at);
+    if (at < 0) return;
+    const kept = keepFrom ? this.#messages.slice(at).filter((m) => m.id >= keepFrom) : [];
+    this.#messages = [...this.#messages.slice(0, at), ...kept];
   }
 
   #find(id: string): Message | undefined {

@@ -101,4 +101,14 @@ describe('Transcript', () => {
     t.upsert(msg('m2', { reasoning: 'abc', reasoning_chunks: 3, content: 'x', chunks: 1, reasoning_ms: 1200, status: 'complete', finish_reason: 'stop' }), 'final');
     expect(t.messages[0]).toMatchObject({ reasoning: 'abc', content: 'x', reasoning_ms: 1200, finish_reason: 'stop', status: 'complete' });
   });
+
+  it('keeps an edit’s new messages that the stream delivered before the edit answered', () => {
+    const { t } = setup();
+    t.replace({ messages: [msg('m1'), msg('m2'), msg('m3')], has_more: false });
+    t.upsert(msg('m7', { content: 'edited' }), 'created');
+    t.upsert(msg('m8', { content: 'answer', status: 'complete', chunks: 1 }), 'created');
+    t.truncate('m2', 'm7');
+    expect(t.messages.map((m) => m.id)).toEqual(['m1', 'm7', 'm8']);
+    expect(t.messages[2]).toMatchObject({ content: 'answer', status: 'complete' });
+  });
 });
