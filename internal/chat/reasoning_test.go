@@ -33,6 +33,13 @@ func (s *scripted) Name() string                                { return "script
 func (s *scripted) CanContinue() bool                           { return true }
 func (s *scripted) Models(context.Context) ([]llm.Model, error) { return nil, nil }
 func (s *scripted) Stream(ctx context.Context, req llm.Request, emit func(llm.Chunk) error) (llm.Result, error) {
+	if req.Purpose == llm.PurposeTitle {
+		// The chat's title is asked for apart; it takes no scripted part.
+		if err := emit(llm.Chunk{Text: "A title"}); err != nil {
+			return llm.Result{}, err
+		}
+		return llm.Result{FinishReason: "stop"}, nil
+	}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
 	p := s.parts[0]
