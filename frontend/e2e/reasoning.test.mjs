@@ -35,7 +35,9 @@ async function startFakeLlama() {
     if (req.method === 'GET' && req.url === '/v1/models') return json(200, { object: 'list', data: [{ id: 'tiny-think.gguf', object: 'model', created: 1, owned_by: 'llamacpp' }] });
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return json(404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
     const body = JSON.parse(raw);
-    chats.push(body);
+    // Holdfast names a new chat with a request of its own after the first
+    // answer; only the answers' requests are kept for the assertions.
+    if (body.messages.at(-1)?.content !== 'Title for this conversation:') chats.push(body);
     let pieces = [...reasoning.map((t) => ['reasoning_content', t]), ...answer.map((t) => ['content', t])];
     const last = body.messages.at(-1);
     if (last.role === 'assistant') {
@@ -64,7 +66,7 @@ async function startFakeLlama() {
     for (const [field, text] of pieces) {
       if (closed) return;
       res.write(chunk({ [field]: text }));
-      await sleep(field === 'reasoning_content' ? 150 : 30);
+      await sleep(field === 'reasoning_content' ? 300 : 30); // slow enough to catch it reasoning on a loaded machine
     }
     res.write(chunk({}, finish));
     res.write(`data: ${JSON.stringify({ choices: [], created: 1, id: 'chatcmpl-e2e', model: 'tiny-think.gguf', object: 'chat.completion.chunk', usage: { completion_tokens: pieces.length, prompt_tokens: 20, total_tokens: 20 + pieces.length }, timings: { predicted_n: pieces.length } })}\n\n`);
