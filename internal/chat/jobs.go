@@ -58,9 +58,7 @@ func (s *Service) start(m store.Message, cont bool) {
 // run generates the answer to m and records how the job ended.
 func (s *Service) run(ctx context.Context, m store.Message, cont bool) {
 	out, cause := s.generate(ctx, m, cont)
-	if err := s.finish(m, out, cause); err != nil {
-		s.log.Error("could not record the end of a generation", "message", m.ID, "err", err)
-	}
+	s.settle(func() error { return s.finish(m, out, cause) }, m.ID)
 }
 
 // outcome is what a generation job leaves to record at its end.
@@ -96,6 +94,9 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (out
 		req.Prefix, req.PrefixReasoning = m.Content, m.Reasoning
 		req.PrefixSignature, req.PrefixSigned = m.ReasoningSignature, m.ReasoningSigned
 	}
+	// Chunks are committed by the committer, which rides out storage
+	// faults; on s.base, not ctx, so chunks queued before a Stop are kept.
+	cm := s.newCommitter(m.ID)
 	nextText, nextReasoning := m.Chunks, m.ReasoningChunks
 	var reasoningSince time.Time // this part's reasoning began; zero once recorded
 	emit := func(c llm.Chunk) error {
@@ -113,10 +114,11 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (out
 			return nil
 		}
 		startReasoning := c.Reasoning != "" && reasoningSince.IsZero()
-		endReasoning := c.Text != "" && !reasoningSince.IsZero()
-		// s.base, not ctx: a Stop arriving now must not lose a chunk the
-		// user may already have been shown by a faster path.
-		_, err := s.events.Do(s.base, func(tx *store.Tx) ([]eventlog.Event, error) {
+		var reasoned time.Duration // the reasoning that ends with this chunk's text
+		if c.Text != "" && !reasoningSince.IsZero() {
+			reasoned = time.Since(reasoningSince)
+		}
+		err := cm.add(ctx, len(c.Text)+len(c.Reasoning)+len(c.Signature), func(tx *store.Tx) ([]eventlog.Event, error) {
 			now := tx.Now()
 			if c.Reasoning != "" {
 				if err := tx.AppendReasoning(m.ID, c.Reasoning, reasonIdx+1, now); err != nil {
@@ -128,8 +130,8 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (out
 					return nil, err
 				}
 			}
-			if endReasoning {
-				if err := tx.AddReasoningTime(m.ID, now.Sub(reasoningSince)); err != nil {
+			if reasoned > 0 {
+				if err := tx.AddReasoningTime(m.ID, reasoned); err != nil {
 					return nil, err
 				}
 			}
@@ -141,7 +143,7 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (out
 			return evs, nil
 		})
 		if err != nil {
-			return fmt.Errorf("store chunk: %w", err)
+			return err
 		}
 		if c.Reasoning != "" {
 			nextReasoning++
@@ -150,7 +152,7 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (out
 			nextText++
 		}
 		switch {
-		case endReasoning:
+		case c.Text != "" && !reasoningSince.IsZero():
 			reasoningSince = time.Time{}
 		case startReasoning:
 			reasoningSince = time.Now()
@@ -164,6 +166,11 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (out
 	out.finish = res.FinishReason
 	if !reasoningSince.IsZero() {
 		out.reasoning = time.Since(reasoningSince)
+	}
+	if cerr := cm.close(); cerr != nil {
+		// The chunks could not be kept: that, not how the provider
+		// ended, is why this answer stops here.
+		return out, cerr
 	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
@@ -272,6 +279,50 @@ func (s *Service) finish(m store.Message, out outcome, cause error) error {
 	return err
 }
 
+// settle runs write, which records the end of a job, until it lands: a
+// message must never be left streaming without the job behind it, so
+// while storage is faulted the job stays registered and retries (with
+// backoff, up to maxSettleRetry apart). Only shutdown ends the retries
+// (after one more attempt, so that it is not held up by a fault that
+// may last); start-up then reconciles the message as after a crash.
+func (s *Service) settle(write func() error, msgID string) {
+	delay := firstRetry
+	var since time.Time
+	last := false
+	for {
+		err := write()
+		if err == nil {
+			if !since.IsZero() {
+				s.log.Info("recorded the end of a generation after a storage fault", "message", msgID, "waited", time.Since(since).Round(time.Millisecond))
+			}
+			return
+		}
+		if since.IsZero() {
+			since = time.Now()
+			s.log.Error("could not record the end of a generation; retrying until it lands", "message", msgID, "err", err)
+		}
+		if last || errors.Is(err, eventlog.ErrClosed) {
+			s.log.Warn("shut down before the end of a generation was recorded; the next start settles it", "message", msgID, "err", err)
+			return
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-s.closing:
+			t.Stop()
+			last = true
+		case <-s.base.Done():
+			t.Stop()
+			s.log.Warn("shut down before the end of a generation was recorded; the next start settles it", "message", msgID)
+			return
+		}
+		delay = min(delay*2, maxSettleRetry)
+	}
+}
+
+// maxSettleRetry is the longest pause between attempts to record a job's end.
+const maxSettleRetry = 5 * time.Second
+
 // stopJobs cancels the matching jobs with cause and waits for them to
 // record their end. It returns how many it stopped.
 func (s *Service) stopJobs(ctx context.Context, match func(*job) bool, cause error) int {
@@ -333,7 +384,10 @@ func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err 
 // waits for them, bounded by ctx.
 func (s *Service) Close(ctx context.Context) error {
 	s.mu.Lock()
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
 	s.mu.Unlock()
 	s.stopJobs(ctx, func(*job) bool { return true }, errShutdown)
 	// The answers have recorded their end: what is left (title requests)
