@@ -88,6 +88,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Chats:     b.chat,
 		Snapshots: b.store,
 		Models:    b.providers,
+		Providers: b.providers,
 		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version, Files: b.files},
 		Search:    search.Service{Store: b.store},
 		Settings:  b.settings,

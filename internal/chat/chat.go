@@ -31,6 +31,7 @@ const (
 	EventSessionDeleted     eventlog.Type = "session.deleted"
 	EventMessageCreated     eventlog.Type = "message.created"
 	EventMessageDelta       eventlog.Type = "message.delta"
+	EventMessageReasoning   eventlog.Type = "message.reasoning"
 	EventMessageCompleted   eventlog.Type = "message.completed"
 	EventMessageFailed      eventlog.Type = "message.failed"
 	EventMessageStopped     eventlog.Type = "message.stopped"

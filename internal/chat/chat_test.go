@@ -435,7 +435,15 @@ func (e *env) waitTitle(t *testing.T, sessionID string, source store.TitleSource
 			t.Fatal(err)
 		}
 		if sess.TitleSource == source {
-			return sess
+			// The log publishes its head just after the store commits:
+			// wait for it to cover the title's event too.
+			b, err := e.st.Bounds(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.log.Head() >= b.Head {
+				return sess
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("title of %s is %q from %s; want one from %s", sessionID, sess.Title, sess.TitleSource, source)

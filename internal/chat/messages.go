@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -222,15 +223,16 @@ func (s *Service) Stop(ctx context.Context, id string) (store.Message, error) {
 	if n := s.stopJobs(ctx, func(j *job) bool { return j.msgID == id }, errStopped); n == 0 {
 		// Streaming with no job (its job ended in this very moment, or a
 		// provider could not be resumed): settle it directly.
-		if err := s.finish(m, nil, errStopped); err != nil {
+		if err := s.finish(m, outcome{}, errStopped); err != nil {
 			return store.Message{}, err
 		}
 	}
 	return s.store.GetMessage(ctx, id)
 }
 
-// Continue resumes an interrupted, failed or stopped answer in place, on
-// whatever branch it is; the chat's path does not move.
+// Continue resumes an interrupted, failed or stopped answer in place, or
+// one the provider cut at its length limit, on whatever branch it is; the
+// chat's path does not move.
 func (s *Service) Continue(ctx context.Context, id string) (store.Message, error) {
 	m, err := s.store.GetMessage(ctx, id)
 	if err != nil {
@@ -239,11 +241,17 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 	if m.Role != store.RoleAssistant {
 		return store.Message{}, fmt.Errorf("%w: only answers can be continued", ErrConflict)
 	}
+	if !continuable(m) {
+		return store.Message{}, fmt.Errorf("%w: message %s is %s", ErrConflict, id, m.Status)
+	}
 	p, _, err := s.resolve(m.Model)
 	if err != nil {
 		return store.Message{}, err
 	}
-	if !p.CanContinue() {
+	if c := llm.ContinuationOf(ctx, p); !c.CanContinue() {
+		if c.Reason != "" {
+			return store.Message{}, fmt.Errorf("%w (%s)", ErrCannotContinue, c.Reason)
+		}
 		return store.Message{}, ErrCannotContinue
 	}
 	var out store.Message
@@ -252,12 +260,13 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 		if err != nil {
 			return nil, err
 		}
-		switch cur.Status {
-		case store.StatusInterrupted, store.StatusFailed, store.StatusStopped:
-		default:
+		if !continuable(cur) {
 			return nil, fmt.Errorf("%w: message %s is %s", ErrConflict, id, cur.Status)
 		}
 		if err := tx.SetStatus(id, store.StatusStreaming, "", nil, tx.Now()); err != nil {
+			return nil, err
+		}
+		if err := tx.SetOutcome(id, "", ""); err != nil {
 			return nil, err
 		}
 		if out, err = tx.GetMessage(id); err != nil {
@@ -270,6 +279,18 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 	}
 	s.start(out, true)
 	return out, nil
+}
+
+// continuable reports whether an answer can be continued: it ended early,
+// or it is complete but was cut at the length limit.
+func continuable(m store.Message) bool {
+	switch m.Status {
+	case store.StatusInterrupted, store.StatusFailed, store.StatusStopped:
+		return true
+	case store.StatusComplete:
+		return m.FinishReason == "length"
+	}
+	return false
 }
 
 // Regenerate answers again: for an answer, a new sibling of it (the old

@@ -51,6 +51,19 @@ const (
 	LanguageChinese = "zh"
 )
 
+// Continuation settings (Provider.Continuation, openai kind): how the
+// server is asked to continue an interrupted answer.
+const (
+	ContinueAuto         = "auto"                   // find out what the server is (the default)
+	ContinuePrefill      = "prefill"                // a trailing assistant message (llama.cpp, Ollama, LM Studio)
+	ContinueFinalMessage = "continue_final_message" // vLLM, SGLang, TGI
+	ContinuePrefix       = "prefix"                 // DeepSeek's beta prefix completion
+	ContinueNone         = "none"                   // the server cannot; Regenerate instead
+)
+
+// ContinuationValues lists the continuation settings, the default first.
+var ContinuationValues = []string{ContinueAuto, ContinuePrefill, ContinueFinalMessage, ContinuePrefix, ContinueNone}
+
 // Key references (Provider.APIKeyRef).
 const (
 	// KeyRefKeyring: the key is in the OS keychain, under the provider's name.
@@ -121,6 +134,9 @@ type Provider struct {
 	ConnectTimeout    Duration `json:"connect_timeout"`
 	FirstTokenTimeout Duration `json:"first_token_timeout"`
 	IdleTimeout       Duration `json:"idle_timeout"`
+	// Continuation (openai kind): one of ContinuationValues; empty means
+	// auto.
+	Continuation string `json:"continuation,omitempty"`
 }
 
 // Params are a provider's default generation parameters.

@@ -170,11 +170,12 @@ func (d *decoder) config(raw map[string]any) Config {
 func (d *decoder) provider(path string, raw any) Provider {
 	var p Provider
 	d.table(map[string]func(string, any){
-		"name":        d.str(&p.Name),
-		"kind":        d.str(&p.Kind),
-		"base_url":    d.str(&p.BaseURL),
-		"api_key_ref": d.str(&p.APIKeyRef),
-		"api_key":     d.str(&p.APIKey),
+		"name":         d.str(&p.Name),
+		"kind":         d.str(&p.Kind),
+		"base_url":     d.str(&p.BaseURL),
+		"api_key_ref":  d.str(&p.APIKeyRef),
+		"continuation": d.str(&p.Continuation),
+		"api_key":      d.str(&p.APIKey),
 		"models": func(path string, v any) {
 			list, ok := v.([]any)
 			if !ok {

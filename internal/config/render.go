@@ -59,6 +59,9 @@ func writeProvider(b *strings.Builder, p Provider) {
 	if p.BaseURL != "" {
 		fmt.Fprintf(b, "base_url = %s\n", quote(p.BaseURL))
 	}
+	if p.Continuation != "" && p.Continuation != ContinueAuto {
+		fmt.Fprintf(b, "continuation = %s\n", quote(p.Continuation))
+	}
 	if p.APIKeyRef != "" {
 		fmt.Fprintf(b, "api_key_ref = %s\n", quote(p.APIKeyRef))
 	}
@@ -223,6 +226,11 @@ const providersComment = `
 #   vision       which models take images, like { "llava:7b" = true,
 #                "llama3.2" = false }; a model left out is asked of its
 #                server (Ollama, llama.cpp), else images are sent.
+#   continuation (openai kind) how the server continues an interrupted
+#                answer: "auto" (the default: find out what the server is),
+#                "prefill" (llama.cpp, Ollama, LM Studio),
+#                "continue_final_message" (vLLM, SGLang, TGI), "prefix"
+#                (DeepSeek's beta API) or "none".
 #   connect_timeout      give up connecting after this long (default 10s).
 #   first_token_timeout  give up when the answer does not start within this
 #                        long (default 5m).

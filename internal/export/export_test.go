@@ -94,10 +94,11 @@ func TestGolden(t *testing.T) {
 
 // mdSection is one "## " section of an exported Markdown file.
 type mdSection struct {
-	heading string
-	body    string // the block quote, unquoted
-	empty   bool   // "*(no text)*"
-	err     string // the "**Error:** " line, still escaped
+	reasoning, summary, note string
+	heading                  string
+	body                     string // the block quote, unquoted
+	empty                    bool   // "*(no text)*"
+	err                      string // the "**Error:** " line, still escaped
 }
 
 // parseMarkdownExport reads back the structure writeMarkdown promises:
@@ -116,10 +117,14 @@ func parseMarkdownExport(t *testing.T, doc string) (title string, sections []mdS
 	title = strings.TrimPrefix(lines[0], "# ")
 	var cur *mdSection
 	var quote []string
-	inQuote := false
+	inQuote, inDetails := false, false
 	endQuote := func() {
 		if cur != nil && inQuote {
-			cur.body = strings.Join(quote, "\n")
+			if inDetails {
+				cur.reasoning = strings.Join(quote, "\n")
+			} else {
+				cur.body = strings.Join(quote, "\n")
+			}
 		}
 		quote, inQuote = nil, false
 	}
@@ -132,14 +137,22 @@ func parseMarkdownExport(t *testing.T, doc string) (title string, sections []mdS
 		case line == "":
 			endQuote()
 		case cur == nil && strings.HasPrefix(line, "- "):
+		case cur != nil && !inDetails && cur.body == "" && cur.reasoning == "" && line == "<details>":
+			inDetails = true
+		case cur != nil && inDetails && !inQuote && strings.HasPrefix(line, "<summary>") && strings.HasSuffix(line, "</summary>"):
+			cur.summary = strings.TrimSuffix(strings.TrimPrefix(line, "<summary>"), "</summary>")
+		case cur != nil && inDetails && !inQuote && line == "</details>":
+			inDetails = false
 		case cur != nil && (line == ">" || strings.HasPrefix(line, "> ")):
-			if !inQuote && cur.body != "" {
+			if !inQuote && !inDetails && cur.body != "" {
 				t.Fatalf("line %d: a second block quote in section %q", i+2, cur.heading)
 			}
 			inQuote = true
 			quote = append(quote, strings.TrimPrefix(strings.TrimPrefix(line, ">"), " "))
 		case cur != nil && line == "*(no text)*":
 			cur.empty = true
+		case cur != nil && !inDetails && len(line) > 2 && line[0] == '*' && line[len(line)-1] == '*' && line[1] != '*':
+			cur.note = line[1 : len(line)-1]
 		case cur != nil && strings.HasPrefix(line, "**Error:** "):
 			cur.err = strings.TrimPrefix(line, "**Error:** ")
 		default:
@@ -200,6 +213,15 @@ func TestMarkdownHostileStaysInItsQuote(t *testing.T) {
 					}
 				} else if sec.body != normalizeNewlines(m.Content) {
 					t.Errorf("section %d body is not the message text intact:\n got %.200q\nwant %.200q", i, sec.body, m.Content)
+				}
+				if sec.reasoning != normalizeNewlines(m.Reasoning) {
+					t.Errorf("section %d reasoning is not the reasoning intact:\n got %.200q\nwant %.200q", i, sec.reasoning, m.Reasoning)
+				}
+				if (m.Reasoning != "") != strings.HasPrefix(sec.summary, "Reasoning") {
+					t.Errorf("section %d reasoning summary %q", i, sec.summary)
+				}
+				if unescapeMarkdown(sec.note) != finishNote(m) {
+					t.Errorf("section %d note %q, want %q", i, sec.note, finishNote(m))
 				}
 				if unescapeMarkdown(sec.err) != strings.ReplaceAll(m.Error, "\n", " ") {
 					t.Errorf("section %d error %q does not read back as %q", i, sec.err, m.Error)

@@ -34,6 +34,8 @@ func sampleChat() Chat {
 			{ID: "m_02", SessionID: "s_01", ParentID: "m_01", Depth: 1, Role: store.RoleAssistant, Model: "demo/demo",
 				Content: "Use `slices.Sort`:\n\n```go\nxs := []int{3, 1, 2}\nslices.Sort(xs)\n```\n\nThat sorts in place.",
 				Status:  store.StatusComplete, Chunks: 9, Usage: &store.Usage{InputTokens: 12, OutputTokens: 30},
+				Reasoning: "The user wants ints sorted.\nslices.Sort is the modern way.", ReasoningChunks: 4,
+				ReasoningStartedAt: ptr(at(2)), ReasoningMS: ptr(int64(2400)), FinishReason: "length",
 				CreatedAt: at(2), UpdatedAt: at(5)},
 			{ID: "m_03", SessionID: "s_01", ParentID: "m_02", Depth: 2, Role: store.RoleUser, Content: "And descending?",
 				Status: store.StatusComplete, ClientID: "c_2", CreatedAt: at(10), UpdatedAt: at(10)},
@@ -74,6 +76,7 @@ func hostileChat() Chat {
 			{ID: `m_h2"><script>alert(2)</script>`, SessionID: "s_hostile", ParentID: "m_h1", Depth: 1, Role: store.RoleAssistant, Model: "evil/<b>model</b>",
 				Status:    store.StatusStopped,
 				Content:   "Here:\n\n```go\nfunc main() {\n\tfmt.Println(\"</code></pre><script>evil()</script>\")\n",
+				Reasoning: "</summary></details>" + hostileScript + "\n## User\n<!-- open",
 				CreatedAt: at(2), UpdatedAt: at(3)},
 			{ID: "m_h3", SessionID: "s_hostile", ParentID: `m_h2"><script>alert(2)</script>`, Depth: 2, Role: store.RoleUser, Status: store.StatusComplete,
 				Content:     chinese + " " + emoji + "\n\n````md\n```js\nalert(1)\n```\n````\n" + long,
@@ -137,6 +140,7 @@ func (memFiles) Inline(a store.Attachment) ([]byte, string, error) {
 	}
 	return nil, "", testErr("not an image " + a.ID)
 }
+func ptr[T any](v T) *T { return &v }
 
 // branchedChat has versions: the first question was edited (m_b1 and
 // m_b4 are siblings), and the answer to the edit regenerated (m_b5 and

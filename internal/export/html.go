@@ -37,6 +37,10 @@ type htmlMessage struct {
 	Error    string
 	Segments []segment
 	Files    []htmlFile
+	// Reasoning, collapsed above the answer; ReasoningLabel its summary.
+	Reasoning      []segment
+	ReasoningLabel string
+	Note           string // how the answer ended, when that is not plain
 }
 
 type htmlTime struct {
@@ -86,6 +90,10 @@ func writeHTML(w io.Writer, c Chat) error {
 			Error:    m.Error,
 			Segments: segments(m.Content),
 			Files:    htmlFiles(c, m),
+			Note:     finishNote(m),
+		}
+		if m.Reasoning != "" {
+			hm.Reasoning, hm.ReasoningLabel = segments(m.Reasoning), reasoningLabel(m)
 		}
 		if m.Role == store.RoleAssistant {
 			hm.Model = m.Model

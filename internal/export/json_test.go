@@ -31,6 +31,14 @@ func fillAll(t *testing.T, v reflect.Value, seed int) {
 			// Nanoseconds and a non-UTC zone: both must survive.
 			loc := time.FixedZone("X", 5*3600+30*60)
 			f.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, n, loc)))
+		case f.Type() == reflect.TypeOf(&time.Time{}):
+			tm := time.Date(2026, 1, 2, 3, 4, 5, n, time.FixedZone("Y", -3*3600))
+			f.Set(reflect.ValueOf(&tm))
+		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Int64:
+			v := int64(n) * 1000
+			f.Set(reflect.ValueOf(&v))
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
 		case f.Kind() == reflect.String:
 			f.SetString(name + "-" + strings.Repeat("é", n%3+1) + "<&>\u2028")
 		case f.Kind() == reflect.Int, f.Kind() == reflect.Int64:
@@ -74,6 +82,10 @@ func sameChat(t *testing.T, got, want Chat) {
 		msgs := make([]store.Message, len(c.Messages))
 		for i, m := range c.Messages {
 			m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+			if m.ReasoningStartedAt != nil {
+				t := m.ReasoningStartedAt.UTC()
+				m.ReasoningStartedAt = &t
+			}
 			msgs[i] = m
 		}
 		c.Messages = msgs

@@ -120,15 +120,18 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
-	list, def, err := s.cfg.Models.Models(r.Context())
+	list, err := s.cfg.Models.Models(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []ModelInfo{}
+	if list.Models == nil {
+		list.Models = []ModelInfo{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"models": list, "default": def})
+	if list.Providers == nil {
+		list.Providers = []ProviderInfo{}
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 // intParam reads an optional positive integer query parameter.

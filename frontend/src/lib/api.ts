@@ -1,5 +1,6 @@
 import { afterFailure, httpErrorFrom, joinUrl } from './http';
 import type {
+  CheckResult,
   Config,
   Health,
   KeyStatus,
@@ -7,7 +8,8 @@ import type {
   Message,
   MessagePage,
   MessagePair,
-  Model,
+  ModelList,
+  ProviderContinuation,
   Session,
   SettingsView,
 } from './protocol';
@@ -155,7 +157,17 @@ export class Api {
   }
 
   models() {
-    return this.request<{ models: Model[]; default: string }>('GET', '/api/models');
+    return this.request<ModelList>('GET', '/api/models');
+  }
+
+  /** How each provider continues an interrupted answer, and why. */
+  providers() {
+    return this.request<{ providers: ProviderContinuation[] }>('GET', '/api/providers', { timeoutMs: 30_000 });
+  }
+
+  /** The Settings screen's Test: models, a 1-token answer, time to first token, continuation. */
+  testProvider(name: string, model?: string) {
+    return this.request<CheckResult>('POST', `/api/providers/${encodeURIComponent(name)}/test`, { body: model ? { model } : {} });
   }
 
   settings() {

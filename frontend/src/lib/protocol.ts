@@ -33,6 +33,18 @@ export interface Message {
   attachments?: Attachment[];
   created_at: string;
   updated_at: string;
+  /** The model's reasoning (thinking), streamed as `message.reasoning`. */
+  reasoning?: string;
+  /** How many `message.reasoning` chunks `reasoning` holds (like `chunks` for `content`). */
+  reasoning_chunks?: number;
+  /** When the first reasoning arrived. */
+  reasoning_started_at?: string;
+  /** How long the model reasoned in all; set once its reasoning ended. */
+  reasoning_ms?: number;
+  /** Why the model stopped: stop, length, content_filter, tool_calls, or the provider's own word. */
+  finish_reason?: string;
+  /** The class of a failure (auth, transient, timeout, truncated, request, upstream, new_turn). */
+  error_kind?: string;
 }
 
 export type { Attachment } from './attachments/attachments';
@@ -63,6 +75,61 @@ export interface Model {
   model: string;
   label: string;
   demo?: boolean;
+}
+
+/** A provider in `GET /api/models`: listed even when its server cannot be reached. */
+export interface ProviderInfo {
+  name: string;
+  kind: 'demo' | 'openai' | 'anthropic' | string;
+  reachable: boolean;
+  /** Why its models could not be listed. */
+  error?: string;
+  /** Found on this machine, not configured. */
+  local?: boolean;
+}
+
+/** `GET /api/models`. */
+export interface ModelList {
+  models: Model[];
+  default: string;
+  providers: ProviderInfo[];
+}
+
+/** How a provider continues an interrupted answer, and why (`GET /api/providers`). */
+export interface Continuation {
+  /** What config.toml says ("auto" when unset); absent for kinds without a setting. */
+  setting?: string;
+  /** In force: prefill, continue_final_message, prefix, none, native. */
+  mode: string;
+  /** What "auto" found: llama.cpp, ollama, vllm, lmstudio, openai, deepseek, unknown. */
+  server?: string;
+  version?: string;
+  reason: string;
+  detected_at?: string;
+  /** The server could not be reached: asked again next time. */
+  unsure?: boolean;
+}
+
+export interface ProviderContinuation {
+  name: string;
+  kind: string;
+  continuation: Continuation;
+}
+
+/** `POST /api/providers/{name}/test`: what the Test button shows. */
+export interface CheckResult {
+  ok: boolean;
+  models: string[];
+  models_error?: string;
+  model?: string;
+  first_token_ms?: number;
+  total_ms: number;
+  reply?: string;
+  finish_reason?: string;
+  error?: string;
+  error_kind?: string;
+  continuation: Continuation;
+  notes?: string[];
 }
 
 /** `GET /api/health`. */
@@ -109,6 +176,8 @@ export interface ProviderConfig {
   connect_timeout?: string;
   first_token_timeout?: string;
   idle_timeout?: string;
+  /** openai kind: auto | prefill | continue_final_message | prefix | none. */
+  continuation?: string;
 }
 
 /** config.toml as JSON (durations are strings like "15s"). */
@@ -197,7 +266,10 @@ export interface ShutdownData {
   retry_ms: number;
 }
 
-/** `message.delta`: `index` counts from 0 per message and continues across Continue. */
+/**
+ * `message.delta` (answer text) and `message.reasoning` (reasoning text):
+ * `index` counts from 0 per message and per kind, and continues across Continue.
+ */
 export interface MessageDelta {
   message_id: string;
   session_id: string;
@@ -234,6 +306,7 @@ export interface EventData {
   'session.deleted': SessionDeleted;
   'message.created': Message;
   'message.delta': MessageDelta;
+  'message.reasoning': MessageDelta;
   'message.completed': Message;
   'message.failed': Message;
   'message.stopped': Message;

@@ -4,6 +4,9 @@ import type { Translate } from './i18n.svelte';
 /** The kinds a provider can have (docs/providers.md). */
 export const providerKinds = ['openai', 'anthropic'] as const;
 
+/** How an OpenAI-compatible server continues answers (config.toml's `continuation`); "" is auto. */
+export const continuationModes = ['', 'prefill', 'continue_final_message', 'prefix', 'none'] as const;
+
 /** The official endpoint a kind uses when base_url is left empty. */
 export const defaultEndpoints: Record<string, string> = {
   openai: 'https://api.openai.com/v1',
@@ -33,6 +36,8 @@ export interface ProviderForm {
   connect_timeout: string;
   first_token_timeout: string;
   idle_timeout: string;
+  /** openai kind: one of continuationModes ("" = auto). */
+  continuation: string;
   /** A key typed here: sent to the key endpoint on Save, then cleared. Never part of the config body. */
   key: string;
 }
@@ -61,6 +66,7 @@ export function providerForm(uid: number, p: ProviderConfig | null = null): Prov
     connect_timeout: p?.connect_timeout ?? '',
     first_token_timeout: p?.first_token_timeout ?? '',
     idle_timeout: p?.idle_timeout ?? '',
+    continuation: p?.continuation && p.continuation !== 'auto' ? p.continuation : '',
     key: '',
   };
 }
@@ -150,6 +156,8 @@ export function toConfigBody(base: Config, form: SettingsForm, t: Translate): { 
     p.params = params;
 
     for (const field of timeoutFields) setOrDelete(p, field, f[field].trim());
+    if (f.kind === 'openai' && f.continuation) p.continuation = f.continuation;
+    else delete p.continuation;
     return p;
   });
   return { body, problems };
@@ -183,7 +191,7 @@ function canonical(v: unknown): string {
 export function formFields(form: SettingsForm): string[] {
   const fields = ['default_model', 'system_prompt', 'ui.theme', 'ui.language'];
   form.providers.forEach((_, i) => {
-    for (const f of ['name', 'kind', 'base_url', 'models', 'vision', 'params.temperature', 'params.max_tokens', ...timeoutFields]) {
+    for (const f of ['name', 'kind', 'base_url', 'models', 'vision', 'continuation', 'params.temperature', 'params.max_tokens', ...timeoutFields]) {
       fields.push(providerField(i, f));
     }
   });

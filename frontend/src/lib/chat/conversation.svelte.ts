@@ -238,6 +238,9 @@ export class Conversation {
       this.#upsert(ev.data as Message, how);
     } else if (ev.type === 'message.delta') {
       this.#delta(ev.data as MessageDelta);
+    } else if (ev.type === 'message.reasoning') {
+      const d = ev.data as MessageDelta;
+      if (d.session_id === this.#id && !this.#transcript.reasoning(d)) void this.#reload(d.session_id);
     } else if (ev.type === 'message.deleted') {
       const d = ev.data as MessageDeleted;
       if (d.session_id === this.#id) this.#remove(d.id);

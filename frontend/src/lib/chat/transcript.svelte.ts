@@ -4,6 +4,21 @@ import { time } from './sessions.svelte';
 
 const terminal = new Set(['complete', 'failed', 'stopped', 'interrupted']);
 
+/** A message's optional fields, unset when a newer copy from the server leaves them out. */
+const cleared: Partial<Message> = {
+  error: undefined,
+  usage: undefined,
+  reasoning: undefined,
+  reasoning_chunks: undefined,
+  reasoning_started_at: undefined,
+  reasoning_ms: undefined,
+  finish_reason: undefined,
+  error_kind: undefined,
+};
+
+/** Every chunk a message holds, text and reasoning: how far along it is. */
+const chunksOf = (m: Message) => m.chunks + (m.reasoning_chunks ?? 0);
+
 /** How a message arrived: a creation never overwrites, a continuation may revive a finished answer. */
 export type Arrival = 'created' | 'continued' | 'final';
 
@@ -19,11 +34,14 @@ export class Transcript {
   #messages = $state<Message[]>([]);
   #hasMore = $state(false);
   #streaming = $derived(this.#messages.findLast((m) => m.status === 'streaming') ?? null);
+  /** Answer text and reasoning text on their way in, each numbered on its own. */
   readonly #deltas: DeltaBuffer;
+  readonly #reasoning: DeltaBuffer;
 
   /** `frame` schedules the coalesced render (requestAnimationFrame when not given). */
   constructor(frame?: (cb: () => void) => unknown) {
     this.#deltas = new DeltaBuffer(frame, () => this.flush());
+    this.#reasoning = new DeltaBuffer(frame, () => this.flush());
   }
 
   get messages(): readonly Message[] {
@@ -43,6 +61,7 @@ export class Transcript {
   /** A snapshot: its page replaces everything, buffered text included (the page has it). */
   replace(page: MessagePage): void {
     this.#deltas.clear();
+    this.#reasoning.clear();
     this.#messages = page.messages;
     this.#hasMore = page.has_more;
   }
@@ -58,7 +77,7 @@ export class Transcript {
 
   /** Inserts or updates a message of this chat; true when it is new here. */
   upsert(m: Message, how: Arrival): boolean {
-    if (this.#deltas.has(m.id)) this.flush();
+    if (this.#deltas.has(m.id) || this.#reasoning.has(m.id)) this.flush();
     const local = this.#find(m.id);
     if (!local) {
       const first = this.#messages[0];
@@ -69,9 +88,10 @@ export class Transcript {
       return true;
     }
     if (how === 'created') return false; // a replayed creation must not wipe streamed text
-    const newer = m.chunks > local.chunks || (m.chunks === local.chunks && time(m.updated_at) >= time(local.updated_at));
-    const revived = how === 'continued' && terminal.has(local.status) && m.chunks >= local.chunks;
-    if (newer || revived) Object.assign(local, { error: undefined, usage: undefined }, m);
+    const newer = chunksOf(m) > chunksOf(local) || (chunksOf(m) === chunksOf(local) && time(m.updated_at) >= time(local.updated_at));
+    const revived = how === 'continued' && terminal.has(local.status) && chunksOf(m) >= chunksOf(local);
+    // The server's copy is whole: what it leaves out is unset.
+    if (newer || revived) Object.assign(local, cleared, m);
     return false;
   }
 
@@ -89,8 +109,26 @@ export class Transcript {
     return true;
   }
 
+  /** One streamed chunk of reasoning; numbered like `delta`, on its own. */
+  reasoning(d: MessageDelta): boolean {
+    const msg = this.#find(d.message_id);
+    if (!msg) return true;
+    const expected = (msg.reasoning_chunks ?? 0) + this.#reasoning.count(d.message_id);
+    if (d.index < expected) return true;
+    if (d.index > expected) return false;
+    this.#reasoning.add(d.message_id, d.text);
+    return true;
+  }
+
   /** Applies buffered stream text to the messages (normally once per animation frame). */
   flush(): void {
+    this.#reasoning.drain((id, text, count) => {
+      const msg = this.#find(id);
+      if (msg) {
+        msg.reasoning = (msg.reasoning ?? '') + text;
+        msg.reasoning_chunks = (msg.reasoning_chunks ?? 0) + count;
+      }
+    });
     this.#deltas.drain((id, text, count) => {
       const msg = this.#find(id);
       if (msg) {
@@ -102,6 +140,7 @@ export class Transcript {
 
   remove(id: string): void {
     this.#deltas.delete(id);
+    this.#reasoning.delete(id);
     this.#messages = this.#messages.filter((m) => m.id !== id);
   }
 

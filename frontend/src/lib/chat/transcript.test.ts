@@ -76,6 +76,32 @@ describe('Transcript', () => {
     expect(t.messages.map((m) => m.id)).toEqual(['m1', 'm3']);
   });
 
+  it('keeps reasoning on its own numbering, buffered and deduplicated like text', () => {
+    const { t, runFrames } = setup();
+    t.replace({ messages: [msg('m2', { reasoning: 'Let', reasoning_chunks: 1 })], has_more: false });
+    expect(t.reasoning(delta(0, 'Let'))).toBe(true); // in the snapshot
+    expect(t.reasoning(delta(1, ' me'))).toBe(true);
+    expect(t.delta(delta(0, 'The'))).toBe(true); // text numbers from 0 on its own
+    expect(t.reasoning(delta(1, ' me'))).toBe(true); // replayed
+    expect(t.reasoning(delta(3, '!'))).toBe(false); // 2 is missing: reload
+    runFrames();
+    expect(t.messages[0]).toMatchObject({ reasoning: 'Let me', reasoning_chunks: 2, content: 'The', chunks: 1 });
+  });
+
+  it('takes a final copy with reasoning only when it is as far along, and clears what it leaves out', () => {
+    const { t } = setup();
+    t.replace({ messages: [msg('m2', { reasoning: 'ab', reasoning_chunks: 2, finish_reason: 'length', status: 'complete' })], has_more: false });
+    // A continuation revives it; the server's copy has no finish reason any more.
+    t.upsert(msg('m2', { reasoning: 'ab', reasoning_chunks: 2, status: 'streaming', updated_at: '2026-11-22T10:00:01.000Z' }), 'continued');
+    expect(t.messages[0].finish_reason).toBeUndefined();
+    t.reasoning(delta(2, 'c'));
+    // A stale final copy (fewer chunks in all) does not undo streamed reasoning.
+    t.upsert(msg('m2', { reasoning: 'ab', reasoning_chunks: 2, status: 'stopped', updated_at: '2026-11-22T10:00:02.000Z' }), 'final');
+    expect(t.messages[0]).toMatchObject({ reasoning: 'abc', reasoning_chunks: 3, status: 'streaming' });
+    t.upsert(msg('m2', { reasoning: 'abc', reasoning_chunks: 3, content: 'x', chunks: 1, reasoning_ms: 1200, status: 'complete', finish_reason: 'stop' }), 'final');
+    expect(t.messages[0]).toMatchObject({ reasoning: 'abc', content: 'x', reasoning_ms: 1200, finish_reason: 'stop', status: 'complete' });
+  });
+
   it('keeps an edit’s new messages that the stream delivered before the edit answered', () => {
     const { t } = setup();
     t.replace({ messages: [msg('m1'), msg('m2'), msg('m3')], has_more: false });
