@@ -7,7 +7,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-./scripts/apt-ensure.sh chromium fonts-noto-cjk
+# openssl: the browser tests make a throwaway certificate for their "remote" HTTPS host.
+./scripts/apt-ensure.sh chromium fonts-noto-cjk openssl
 
 # Debian's own nodejs is too old for Vite 8, so Node is not installed here.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

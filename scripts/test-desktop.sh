@@ -3,9 +3,10 @@
 # the real desktop binary with the release tags and drives it in a real
 # window under Xvfb (scripts/desktopsmoke): the page connects to the
 # in-process server and streams a demo answer, Restart Backend mid-answer
-# loses nothing, a second launch hands over to the first window, Quit exits
-# 0 with nothing left streaming. Screenshots, logs and measurements go to
-# artifacts/. Expects `make frontend` first.
+# loses nothing, a click on a link in model output goes to the system browser
+# and leaves the window on the app, a second launch hands over to the first
+# window, Quit exits 0 with nothing left streaming. Screenshots, logs and
+# measurements go to artifacts/. Expects `make frontend` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -207,8 +207,8 @@ export async function launchBrowser() {
  * waits until the stream is live. Collects page errors and dialogs so tests
  * can assert none happened.
  */
-export async function openApp(browser, url, { locale = 'en-US', colorScheme = 'light', viewport = { width: 1280, height: 800 }, beforeGoto } = {}) {
-  const context = await browser.newContext({ locale, colorScheme, viewport });
+export async function openApp(browser, url, { locale = 'en-US', colorScheme = 'light', viewport = { width: 1280, height: 800 }, beforeGoto, contextOptions = {} } = {}) {
+  const context = await browser.newContext({ locale, colorScheme, viewport, ...contextOptions });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));

@@ -6,7 +6,10 @@ import { applyUi } from './lib/config.svelte';
 import { connectDesktop } from './lib/desktop';
 import { describeError } from './lib/errors';
 import { I18n } from './lib/i18n.svelte';
+import { ImageConsent } from './lib/image-consent.svelte';
+import { outsideOpener } from './lib/links';
 import { MarkdownRenderer } from './lib/markdown';
+import { installNavigationGuard } from './lib/navguard';
 import { captureTokenFromHash, defaultResolver } from './lib/stream/resolver';
 import { Theme } from './lib/theme.svelte';
 import { Toasts } from './lib/toasts.svelte';
@@ -26,6 +29,11 @@ const desktop = connectDesktop(window, {
   openSession: (id) => void store.conversation.open(id),
 });
 
+// Nothing may navigate the app's page away: links leave through the system browser or a new tab.
+const openOutside = outsideOpener(window, desktop);
+installNavigationGuard(window, openOutside, { desktop: desktop.present });
+const images = new ImageConsent(localStorage);
+
 store = new ChatStore({
   resolve: defaultResolver(window),
   storage: localStorage,
@@ -37,7 +45,7 @@ store = new ChatStore({
 
 mount(App, {
   target: document.getElementById('app')!,
-  props: { ctx: { store, i18n, theme, toasts, markdown, desktop } },
+  props: { ctx: { store, i18n, theme, toasts, markdown, desktop, images, openOutside } },
 });
 
 store.start();

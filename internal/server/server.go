@@ -203,8 +203,10 @@ func byMethod(m map[string]http.HandlerFunc) http.Handler {
 }
 
 // guard refuses foreign Hosts and Origins, answers CORS, and bounds bodies.
+// Every response, refusals included, says its Content-Type is final.
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if !loopbackHost(r.Host) {
 			writeError(w, http.StatusForbidden, "bad_host", "Host "+quoteShort(r.Host)+" is not a loopback address")
 			return

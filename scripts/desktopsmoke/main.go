@@ -44,7 +44,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	r.run(ctx, *readmeShot)
 	fmt.Printf("%d passed, %d failed\n", r.passed, r.failed)
@@ -86,6 +86,7 @@ func (r *runner) run(ctx context.Context, readmeShot string) {
 	}
 
 	r.mainRun(ctx, readmeShot)
+	r.linkRun(ctx)
 	r.bigChatRun(ctx)
 
 	b, _ := json.MarshalIndent(r.metrics, "", "  ")
@@ -274,7 +275,8 @@ type appProc struct {
 	code    int
 }
 
-func (r *runner) launch(home, logName string) (*appProc, error) {
+// launch starts the app on home; env adds to (and overrides) the environment.
+func (r *runner) launch(home, logName string, env ...string) (*appProc, error) {
 	logf, err := os.Create(filepath.Join(r.artifacts, logName))
 	if err != nil {
 		return nil, err
@@ -286,6 +288,7 @@ func (r *runner) launch(home, logName string) (*appProc, error) {
 		"HOLDFAST_DEMO_TPS="+strconv.FormatFloat(r.tps, 'f', -1, 64),
 		"HOLDFAST_HEARTBEAT=2s",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	a := &appProc{cmd: cmd, home: home, done: make(chan struct{})}
 	a.started = time.Now()

@@ -2,6 +2,8 @@ import { getContext, setContext } from 'svelte';
 import type { ChatStore } from './chat.svelte';
 import type { Desktop } from './desktop';
 import type { I18n } from './i18n.svelte';
+import type { ImageConsent } from './image-consent.svelte';
+import type { OpenOutside } from './links';
 import type { MarkdownRenderer } from './markdown';
 import type { Theme } from './theme.svelte';
 import type { Toasts } from './toasts.svelte';
@@ -14,6 +16,10 @@ export interface AppContext {
   toasts: Toasts;
   markdown: MarkdownRenderer;
   desktop: Desktop;
+  /** Remote images the user agreed to load. */
+  images: ImageConsent;
+  /** Opens a link outside the app (system browser or a new tab). */
+  openOutside: OpenOutside;
 }
 
 const key = Symbol('holdfast');

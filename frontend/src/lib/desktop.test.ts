@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { connectDesktop, findRuntime } from './desktop';
+import { connectDesktop, findRuntime, shellSafeURL } from './desktop';
 
 function fakeRuntime() {
   const handlers = new Map<string, (...a: unknown[]) => void>();
@@ -58,5 +58,25 @@ describe('desktop bridge', () => {
 
     d.dispose();
     expect(offs.sort()).toEqual(['menu:new-chat', 'menu:open-session', 'menu:toggle-theme']);
+  });
+});
+
+describe('URLs handed to the system browser', () => {
+  it.each([
+    ['https://en.wikipedia.org/wiki/Mercury_(planet)', 'https://en.wikipedia.org/wiki/Mercury_%28planet%29'],
+    ['https://example.com/~user/a*b!c;d$e?q=[1]&r={2}#x|y', 'https://example.com/%7Euser/a%2Ab%21c%3Bd%24e?q=%5B1%5D&r=%7B2%7D#x%7Cy'],
+    ['https://example.com/plain?a=1&b=2#f', 'https://example.com/plain?a=1&b=2#f'],
+    ["mailto:a@example.com?subject=it's", 'mailto:a@example.com?subject=it%27s'],
+  ])('%s is encoded so Wails accepts it', (url, want) => {
+    expect(shellSafeURL(url)).toBe(want);
+    // What wailsapp/wails v2.16.0 internal/frontend/utils.ValidateAndSanitizeURL refuses:
+    expect(/[;|`$\\<>*{}[\]()~! \t\n\r]/.test(shellSafeURL(url).replace(/^[a-z]+:(\/\/[^/?#]*)?/i, ''))).toBe(false);
+  });
+
+  it('openExternal passes the encoded URL to BrowserOpenURL', () => {
+    const { runtime } = fakeRuntime();
+    const d = connectDesktop({ runtime }, { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn() });
+    expect(d.openExternal('https://example.com/a_(b)')).toBe(true);
+    expect(runtime.BrowserOpenURL).toHaveBeenCalledWith('https://example.com/a_%28b%29');
   });
 });

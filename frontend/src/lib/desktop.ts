@@ -27,6 +27,19 @@ export interface Desktop {
   dispose(): void;
 }
 
+/**
+ * Wails refuses to open a URL that holds shell metacharacters (parentheses,
+ * `!`, `~`, `*`, `$`, `;`, brackets, …: see ValidateAndSanitizeURL in
+ * wailsapp/wails v2), which would silently drop every Wikipedia link with a
+ * "(disambiguation)". Percent-encoding them after the host keeps the address
+ * and gets it through.
+ */
+export function shellSafeURL(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:(?:\/\/[^/?#]*)?)([\s\S]*)$/i.exec(url);
+  if (!m) return url;
+  return m[1] + m[2].replace(/[()!~*[\]{}$;|`\\<>'" \t]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
 export function findRuntime(w: unknown): WailsRuntime | null {
   const rt = (w as { runtime?: Partial<WailsRuntime> } | null)?.runtime;
   return rt && typeof rt.EventsEmit === 'function' && typeof rt.EventsOn === 'function' ? (rt as WailsRuntime) : null;
@@ -57,7 +70,7 @@ export function connectDesktop(w: unknown, handlers: DesktopHandlers): Desktop {
     streamStatus: (status) => rt.EventsEmit('stream-status', status),
     openExternal: (url) => {
       if (!rt.BrowserOpenURL) return false;
-      rt.BrowserOpenURL(url);
+      rt.BrowserOpenURL(shellSafeURL(url));
       return true;
     },
     dispose: () => {

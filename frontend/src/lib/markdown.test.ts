@@ -104,7 +104,8 @@ describe('incremental rendering of a growing answer', { timeout: 60_000 }, () =>
     '1. first\n2. second\n   continued\n\nLast paragraph, 中文也可以。\r\nWith CRLF.',
   ].join('');
 
-  it.each([1, 3, 7, 40])('matches a full render at every step when growing by %i chars', (step) => {
+  // Hundreds of full renders: generous time, the machine may be shared.
+  it.each([1, 3, 7, 40])('matches a full render at every step when growing by %i chars', { timeout: 60_000 }, (step) => {
     const r = new MarkdownRenderer();
     const full = new MarkdownRenderer();
     const state = newIncrementalState();
@@ -114,7 +115,7 @@ describe('incremental rendering of a growing answer', { timeout: 60_000 }, () =>
     }
   });
 
-  it('lexes only the tail once the text is long', () => {
+  it('lexes only the tail once the text is long', { timeout: 60_000 }, () => {
     const r = new MarkdownRenderer();
     const state = newIncrementalState();
     let text = '';

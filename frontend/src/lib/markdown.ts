@@ -26,6 +26,14 @@ import swift from 'highlight.js/lib/languages/swift';
 import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
+import {
+  applyOutputPolicy,
+  defaultImageLabels,
+  forbiddenAttributes,
+  forbiddenTags,
+  placeRemoteImages,
+  type ImageLabels,
+} from './output-policy';
 
 const languages = {
   bash, c, cpp, csharp, css, diff, dockerfile, go, ini, java, javascript, json, kotlin,
@@ -63,15 +71,13 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-/** Only http(s) and mailto links leave the page; everything else (javascript:, data:, file:) is dropped. */
-const safeLink = /^(?:https?:|mailto:)/i;
-
 /**
  * Turns untrusted model output into safe HTML: marked for the markdown,
  * highlight.js for code, then DOMPurify over the result, so whatever the
- * model writes (raw HTML included) cannot run script, submit forms, or style
- * itself over the app. Rendering works block by block with a cache, so a
- * streaming answer re-renders only its growing tail.
+ * model writes (raw HTML included) cannot run script, submit forms, style
+ * itself over the app, navigate the window or load a remote resource before
+ * the user agrees (output-policy.ts). Rendering works block by block with a
+ * cache, so a streaming answer re-renders only its growing tail.
  */
 export class MarkdownRenderer {
   readonly #marked: Marked;
@@ -79,6 +85,7 @@ export class MarkdownRenderer {
   readonly #cache = new Map<string, string>();
   readonly #cacheLimit: number;
   #copyLabel: string;
+  #imageLabels: ImageLabels = { ...defaultImageLabels };
 
   constructor(opts: { window?: Window; copyLabel?: string; cacheLimit?: number } = {}) {
     const win = (opts.window ?? window) as unknown as Parameters<typeof DOMPurify>[0];
@@ -86,22 +93,20 @@ export class MarkdownRenderer {
     this.#cacheLimit = opts.cacheLimit ?? 4000;
     this.#purify = DOMPurify(win);
     this.#purify.setConfig({
-      FORBID_TAGS: ['style', 'form', 'input', 'textarea', 'select', 'option', 'iframe', 'frame', 'object', 'embed', 'link', 'meta', 'base'],
-      FORBID_ATTR: ['style', 'formaction', 'action'],
+      FORBID_TAGS: forbiddenTags,
+      FORBID_ATTR: forbiddenAttributes,
       ALLOW_DATA_ATTR: false,
+      // DOMPurify's default URI rule plus blob: (an image the page made
+      // itself); output-policy.ts decides per element what may stay.
+      ALLOWED_URI_REGEXP: /^(?:(?:(?:f|ht)tps?|mailto|tel|callto|sms|cid|xmpp|matrix|blob):|[^a-z]|[a-z+.\-]+(?:[^a-z+.\-:]|$))/i,
+      // A fragment of DOMPurify's own inert document: remote images are
+      // swapped for placeholders there, where nothing loads, before the
+      // result becomes a string.
+      RETURN_DOM_FRAGMENT: true,
     });
+    // Links open outside the app or lose their href; remote media is held back (output-policy.ts).
     this.#purify.addHook('afterSanitizeAttributes', (node) => {
-      if (node.tagName === 'A') {
-        const href = node.getAttribute('href') ?? '';
-        if (href && !href.startsWith('#') && !safeLink.test(href)) node.removeAttribute('href');
-        if (node.hasAttribute('href') && !href.startsWith('#')) {
-          node.setAttribute('target', '_blank');
-          node.setAttribute('rel', 'noopener noreferrer');
-        }
-      } else if (node.tagName === 'IMG') {
-        node.setAttribute('loading', 'lazy');
-        node.setAttribute('referrerpolicy', 'no-referrer');
-      }
+      if (node.nodeType === 1) applyOutputPolicy(node as Element);
     });
     const renderer = {
       code: (token: Tokens.Code) => this.#code(token.text, token.lang ?? ''),
@@ -113,6 +118,14 @@ export class MarkdownRenderer {
   setCopyLabel(label: string): void {
     if (label === this.#copyLabel) return;
     this.#copyLabel = label;
+    this.#cache.clear();
+  }
+
+  /** Texts of the remote-image placeholder (follow the UI language). */
+  setImageLabels(labels: ImageLabels): void {
+    const cur = this.#imageLabels;
+    if (Object.keys(labels).every((k) => labels[k as keyof ImageLabels] === cur[k as keyof ImageLabels])) return;
+    this.#imageLabels = { ...labels };
     this.#cache.clear();
   }
 
@@ -170,7 +183,11 @@ export class MarkdownRenderer {
 
   /** Sanitises an HTML string with the same policy (exposed for tests and exports). */
   sanitize(html: string): string {
-    return this.#purify.sanitize(html);
+    const frag = this.#purify.sanitize(html) as unknown as DocumentFragment;
+    placeRemoteImages(frag, this.#imageLabels);
+    const box = frag.ownerDocument.createElement('div');
+    box.append(frag);
+    return box.innerHTML;
   }
 
   #renderToken(token: Token, links: TokensList['links']): string {
