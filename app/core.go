@@ -22,6 +22,7 @@ const (
 	EventNewChat     = "menu:new-chat"
 	EventToggleTheme = "menu:toggle-theme"
 	EventOpenSession = "menu:open-session" // data: session id
+	EventShortcuts   = "menu:shortcuts"    // Help > Keyboard Shortcuts: the page shows its shortcut sheet
 )
 
 // Backend is what the app needs from the in-process server

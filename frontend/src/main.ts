@@ -10,6 +10,7 @@ import { ImageConsent } from './lib/image-consent.svelte';
 import { outsideOpener } from './lib/links';
 import { MarkdownRenderer } from './lib/markdown';
 import { installNavigationGuard } from './lib/navguard';
+import { Layout } from './lib/layout.svelte';
 import { captureTokenFromHash, defaultResolver } from './lib/stream/resolver';
 import { Theme } from './lib/theme.svelte';
 import { Toasts } from './lib/toasts.svelte';
@@ -22,11 +23,15 @@ const theme = new Theme();
 const toasts = new Toasts();
 const markdown = new MarkdownRenderer({ window, copyLabel: i18n.t('chat.copyCode') });
 
+const layout = new Layout(window);
+
 let store: ChatStore;
+let app: { showShortcuts(): void } | undefined;
 const desktop = connectDesktop(window, {
   newChat: () => void store.newChat(),
   toggleTheme: () => theme.toggle(),
   openSession: (id) => void store.conversation.open(id),
+  shortcuts: () => app?.showShortcuts(),
 });
 
 // Nothing may navigate the app's page away: links leave through the system browser or a new tab.
@@ -43,9 +48,9 @@ store = new ChatStore({
   onConfigUi: (ui) => applyUi({ theme, i18n }, ui),
 });
 
-mount(App, {
+app = mount(App, {
   target: document.getElementById('app')!,
-  props: { ctx: { store, i18n, theme, toasts, markdown, desktop, images, openOutside } },
+  props: { ctx: { store, i18n, theme, toasts, markdown, desktop, images, openOutside, layout } },
 });
 
 store.start();

@@ -2,67 +2,57 @@
 import { flushSync, mount, unmount } from 'svelte';
 import { describe, expect, it } from 'vitest';
 import Snippet from '../components/Snippet.svelte';
-import { clearHighlights, highlightTerms, markClose as C, markOpen as O, markedTerms, parseSnippet, queryTerms, renderSnippet } from './snippet';
+import { cleanSegments, clearHighlights, highlightTerms, markedTerms, queryTerms, renderSnippet } from './snippet';
 
-const hostile = [
-  `<img src=x onerror="window.__pwned=1">`,
-  `${O}<script>window.__pwned=2</script>${C}`,
-  `a ${O}<b onclick=alert(1)>bold</b>${C} &lt;i&gt; &amp; </mark><mark>`,
-  `${O}"><svg onload=alert(1)>${C}${O}`,
+const seg = (text: string, match = false) => ({ text, match });
+/** Snippets a hostile model or user could make the server send back. */
+const hostile: unknown[][] = [
+  [seg('<img src=x onerror="window.__pwned=1">')],
+  [seg('before '), seg('<script>window.__pwned=2</script>', true)],
+  [seg('a '), seg('<b onclick=alert(1)>bold</b>', true), seg(' &lt;i&gt; &amp; </mark><mark>')],
+  [seg('"><svg onload=alert(1)>', true), seg('<iframe srcdoc="<script>parent.__pwned=3</script>">')],
+  // Not even segments: must not throw, must not render markup.
+  [{ text: { toString: () => '<img src=x onerror=alert(1)>' }, match: true }, { html: '<b>x</b>' }, null, 7, seg('<u>kept as text</u>')],
 ];
+const plain = (segs: unknown[]) => cleanSegments(segs).map((s) => s.text).join('');
 
-describe('parseSnippet', () => {
-  it('splits at the markers', () => {
-    expect(parseSnippet(`the ${O}quick${C} fox ${O}jumps${C}`)).toEqual([
-      { text: 'the ', mark: false },
-      { text: 'quick', mark: true },
-      { text: ' fox ', mark: false },
-      { text: 'jumps', mark: true },
+describe('cleanSegments', () => {
+  it('keeps text segments, joins neighbours of a kind, drops everything else', () => {
+    expect(cleanSegments([seg('the '), seg('quick', true), seg(' fox'), seg(' jumps'), seg(''), { text: 'x', match: 'yes' }])).toEqual([
+      seg('the '),
+      seg('quick', true),
+      seg(' fox jumpsx'),
     ]);
-  });
-
-  it('copes with unbalanced, doubled and empty markers', () => {
-    expect(parseSnippet(`a ${O}b`)).toEqual([
-      { text: 'a ', mark: false },
-      { text: 'b', mark: true },
-    ]);
-    expect(parseSnippet(`a${C} b`)).toEqual([{ text: 'a b', mark: false }]);
-    expect(parseSnippet(`${O}${O}x${C}${C}`)).toEqual([{ text: 'x', mark: true }]);
-    expect(parseSnippet(`${O}${C}`)).toEqual([]);
-    expect(parseSnippet('')).toEqual([]);
-  });
-
-  it('keeps characters outside the basic plane whole (CJK, emoji)', () => {
-    expect(parseSnippet(`我们${O}数据库${C}🙂`)).toEqual([
-      { text: '我们', mark: false },
-      { text: '数据库', mark: true },
-      { text: '🙂', mark: false },
-    ]);
+    expect(cleanSegments(null)).toEqual([]);
+    expect(cleanSegments('a string')).toEqual([]);
   });
 });
 
 describe('snippet rendering', () => {
-  it.each(hostile)('a hostile snippet stays text (DOM builder): %s', (s) => {
+  it.each(hostile.map((h) => [JSON.stringify(h).slice(0, 60), h] as const))('a hostile snippet stays text (DOM builder): %s', (_name, s) => {
     const div = document.createElement('div');
     renderSnippet(div, s);
     expect([...div.querySelectorAll('*')].every((el) => el.tagName === 'MARK')).toBe(true);
-    expect(div.textContent).toBe(s.replaceAll(O, '').replaceAll(C, ''));
+    expect(div.textContent).toBe(plain(s));
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
   });
 
-  it.each(hostile)('a hostile snippet stays text (component): %s', (s) => {
+  it.each(hostile.map((h) => [JSON.stringify(h).slice(0, 60), h] as const))('a hostile snippet stays text (component): %s', (_name, s) => {
     const target = document.createElement('div');
-    const c = mount(Snippet, { target, props: { text: s } });
+    document.body.appendChild(target);
+    const c = mount(Snippet, { target, props: { segments: s } });
     flushSync();
     const span = target.querySelector('[data-testid=snippet]')!;
     expect([...span.querySelectorAll('*')].every((el) => el.tagName === 'MARK')).toBe(true);
-    expect(span.textContent).toBe(s.replaceAll(O, '').replaceAll(C, ''));
+    expect(span.textContent).toBe(plain(s));
+    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
     unmount(c);
+    target.remove();
   });
 
   it('marks the matched words', () => {
     const target = document.createElement('div');
-    const c = mount(Snippet, { target, props: { text: `…we ${O}deploy${C} on ${O}Friday${C}…` } });
+    const c = mount(Snippet, { target, props: { segments: [seg('…we '), seg('deploy', true), seg(' on '), seg('Friday', true), seg('…')] } });
     flushSync();
     expect([...target.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['deploy', 'Friday']);
     expect(target.textContent).toBe('…we deploy on Friday…');
@@ -71,8 +61,8 @@ describe('snippet rendering', () => {
 });
 
 describe('terms', () => {
-  it('collects the marked words of snippets once each', () => {
-    expect(markedTerms([`${O}Deploy${C} x ${O}deploy${C}`, `${O}数据库${C}`])).toEqual(['Deploy', '数据库']);
+  it('collects the matched words of snippets once each', () => {
+    expect(markedTerms([[seg('Deploy', true), seg(' x '), seg('deploy', true)], [seg('数据库', true)], 'junk'])).toEqual(['Deploy', '数据库']);
   });
   it('takes search syntax out of a query', () => {
     expect(queryTerms('"quick fox" AND (jump* OR NEAR) col:x')).toEqual(['quick', 'fox', 'jump', 'col', 'x']);
@@ -98,5 +88,12 @@ describe('highlightTerms', () => {
     root.textContent = 'a.b a+b database data';
     expect(highlightTerms(root, ['data', 'database', 'a.b', 'a+b']).map((m) => m.textContent)).toEqual(['a.b', 'a+b', 'database', 'data']);
     expect(highlightTerms(document.createElement('div'), [' '])).toEqual([]);
+  });
+
+  it('finds Chinese inside a longer run of text', () => {
+    const root = document.createElement('div');
+    root.textContent = '我们把数据库迁移到了新服务器';
+    expect(highlightTerms(root, ['数据库']).map((m) => m.textContent)).toEqual(['数据库']);
+    expect(root.textContent).toBe('我们把数据库迁移到了新服务器');
   });
 });

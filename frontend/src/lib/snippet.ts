@@ -1,56 +1,36 @@
-/**
- * Search snippets and the words they highlight. The server marks matched
- * words inside a snippet with two marker characters; the snippet is
- * otherwise plain text written by users and models, so it is split into
- * text segments here and only ever reaches the DOM as text nodes.
- */
-
-/** The markers around a match (docs/protocol.md, search). */
-export const markOpen = '\u0002';
-export const markClose = '\u0003';
-
-/** A piece of a snippet: plain text, or a matched word. */
-export interface Segment {
-  text: string;
-  mark: boolean;
-}
+import type { Segment } from './protocol';
 
 /**
- * Splits a snippet at its markers. An opening marker without its closing
- * one marks to the end; a stray closing marker is dropped; markers never
- * nest. Empty pieces are left out.
+ * Search snippets and the words they highlight. The server sends a snippet
+ * as plain-text segments, the matched ones flagged; the text was written
+ * by users and models, so it only ever reaches the DOM as text nodes.
  */
-export function parseSnippet(snippet: string, open = markOpen, close = markClose): Segment[] {
+
+/**
+ * The segments of a snippet as the server sent them, made safe to rely on:
+ * anything that is not a segment is dropped, text is always a string, and
+ * neighbours of the same kind are joined.
+ */
+export function cleanSegments(input: unknown): Segment[] {
   const out: Segment[] = [];
-  let mark = false;
-  let text = '';
-  const push = () => {
-    if (!text) return;
+  if (!Array.isArray(input)) return out;
+  for (const raw of input) {
+    if (!raw || typeof raw !== 'object') continue;
+    const { text, match } = raw as { text?: unknown; match?: unknown };
+    if (typeof text !== 'string' || text === '') continue;
+    const mark = match === true;
     const last = out.at(-1);
-    if (last && last.mark === mark) last.text += text;
-    else out.push({ text, mark });
-    text = '';
-  };
-  for (const ch of snippet) {
-    if (ch === open || ch === close) {
-      const next = ch === open;
-      if (next !== mark) {
-        push();
-        mark = next;
-      }
-      continue;
-    }
-    text += ch;
+    if (last && last.match === mark) last.text += text;
+    else out.push({ text, match: mark });
   }
-  push();
   return out;
 }
 
 /** Appends a snippet to `parent` as text nodes and <mark> elements; returns the marks. */
-export function renderSnippet(parent: Node, snippet: string, doc: Document = parent.ownerDocument ?? document): HTMLElement[] {
+export function renderSnippet(parent: Node, segments: unknown, doc: Document = parent.ownerDocument ?? document): HTMLElement[] {
   const marks: HTMLElement[] = [];
-  for (const seg of parseSnippet(snippet)) {
-    if (seg.mark) {
+  for (const seg of cleanSegments(segments)) {
+    if (seg.match) {
       const m = doc.createElement('mark');
       m.textContent = seg.text;
       parent.appendChild(m);
@@ -63,11 +43,11 @@ export function renderSnippet(parent: Node, snippet: string, doc: Document = par
 }
 
 /** The distinct matched words of some snippets (what to highlight in the opened message). */
-export function markedTerms(snippets: readonly string[]): string[] {
+export function markedTerms(snippets: readonly unknown[]): string[] {
   const seen = new Map<string, string>();
   for (const s of snippets) {
-    for (const seg of parseSnippet(s)) {
-      if (!seg.mark) continue;
+    for (const seg of cleanSegments(s)) {
+      if (!seg.match) continue;
       const t = seg.text.trim();
       if (t && !seen.has(t.toLowerCase())) seen.set(t.toLowerCase(), t);
     }
