@@ -73,16 +73,21 @@ func seedHome(t *testing.T) (home string, chats []export.Chat) {
 			if i == 1 {
 				status = store.StatusStreaming
 			}
+			parent := ""
 			for j, m := range []store.Message{
 				{Role: store.RoleUser, Content: "question " + title, Status: store.StatusComplete, ClientID: "c" + title},
 				{Role: store.RoleAssistant, Content: "answer\n```go\nx := 1\n```", Status: status, Model: "demo/demo", Chunks: 3},
 			} {
-				m.ID, m.SessionID = tx.NewID("m"), s.ID
+				m.ID, m.SessionID, m.ParentID = tx.NewID("m"), s.ID, store.Ref(parent)
 				m.CreatedAt = s.CreatedAt.Add(time.Duration(j) * time.Second)
 				m.UpdatedAt = m.CreatedAt
-				if err := tx.InsertMessage(m); err != nil {
+				if _, err := tx.InsertMessage(m); err != nil {
 					return err
 				}
+				parent = m.ID
+			}
+			if err := tx.SetPath(s.ID, parent); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -28,7 +28,9 @@ const testToken = "process-test-token-0123456789"
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "holdfast")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	// The same build tags as `make build`: without sqlite_fts5 the binary
+	// refuses to start.
+	cmd := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}

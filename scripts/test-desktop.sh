@@ -15,13 +15,13 @@ if [ ! -f frontend/dist/index.html ]; then
   exit 1
 fi
 echo "app layer: vet and unit tests (fake window, real backend)"
-go vet ./app/... ./scripts/desktopsmoke
-go test -race -count=1 ./app/...
+go vet -tags sqlite_fts5 ./app/... ./scripts/desktopsmoke
+go test -tags sqlite_fts5 -race -count=1 ./app/...
 
 mkdir -p bin artifacts
 echo "building the desktop binary (tags desktop,production,webkit2_41)"
-go build -tags desktop,production,webkit2_41 -ldflags "-s -w" -o bin/holdfast-desktop .
-go build -o bin/desktopsmoke ./scripts/desktopsmoke
+go build -tags desktop,production,webkit2_41,sqlite_fts5 -ldflags "-s -w" -o bin/holdfast-desktop .
+go build -tags sqlite_fts5 -o bin/desktopsmoke ./scripts/desktopsmoke
 
 # A private session bus (single-instance lock) and display for the run.
 dbus-run-session -- xvfb-run -a -s "-screen 0 1280x860x24" \

@@ -13,6 +13,7 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/export"
+	"github.com/holdfast-chat/holdfast/internal/search"
 	"github.com/holdfast-chat/holdfast/internal/server"
 	"github.com/holdfast-chat/holdfast/internal/settings"
 	"github.com/holdfast-chat/holdfast/internal/store"
@@ -25,6 +26,7 @@ var (
 	_ server.Chats     = (*chat.Service)(nil)
 	_ server.Snapshots = (*store.Store)(nil)
 	_ server.Exporter  = export.Service{}
+	_ server.Searcher  = search.Service{}
 	_ server.Events    = (*eventlog.Log)(nil)
 )
 
@@ -87,6 +89,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Snapshots: b.store,
 		Models:    b.providers,
 		Exporter:  export.Service{Src: b.store},
+		Search:    search.Service{Store: b.store},
 		Settings:  b.settings,
 	})
 	b.httpSrv = &http.Server{

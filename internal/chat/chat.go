@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -35,6 +36,7 @@ const (
 	EventMessageInterrupted = "message.interrupted"
 	EventMessageContinued   = "message.continued"
 	EventMessageDeleted     = "message.deleted"
+	EventBranchSwitched     = "branch.switched"
 )
 
 // DefaultTitle is a new session's title until its first message names it.
@@ -51,6 +53,8 @@ var (
 	ErrConflict       = errors.New("conflict")
 	ErrCannotContinue = errors.New("this model cannot continue an answer; regenerate it instead")
 	ErrUnknownModel   = errors.New("unknown model")
+	// ErrWrongSession: a message named for a chat belongs to another.
+	ErrWrongSession = store.ErrWrongSession
 )
 
 // causes of a job's end other than the provider finishing.
@@ -69,7 +73,10 @@ type EventLog interface {
 type Reader interface {
 	GetSession(ctx context.Context, id string) (store.Session, error)
 	GetMessage(ctx context.Context, id string) (store.Message, error)
-	ListAllMessages(ctx context.Context, sessionID string) ([]store.Message, error)
+	// PathTo is the path from a first message down to id, id included.
+	PathTo(ctx context.Context, id string) ([]store.Message, error)
+	// SubtreeStreaming lists the messages at or below id still streaming.
+	SubtreeStreaming(ctx context.Context, id string) ([]string, error)
 	StreamingMessages(ctx context.Context) ([]store.Message, error)
 }
 
@@ -134,20 +141,73 @@ func event(sessionID, typ string, v any) eventlog.Event {
 	return eventlog.Event{SessionID: sessionID, Type: typ, Data: mustJSON(v)}
 }
 
-// SessionPatch holds the fields an update may change; nil means unchanged.
+// Optional is a JSON field that may be absent (Set false), null (Set,
+// Value nil) or a value.
+type Optional[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON records that the field was present.
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set, o.Value = true, nil
+	if string(b) == "null" {
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	o.Value = &v
+	return nil
+}
+
+// SessionPatch holds the fields an update may change; an absent field is
+// unchanged. Settings may be null (back to the provider's default).
 type SessionPatch struct {
-	Title        *string `json:"title"`
-	Model        *string `json:"model"`
-	SystemPrompt *string `json:"system_prompt"`
+	Title        *string           `json:"title"`
+	Model        *string           `json:"model"`
+	SystemPrompt *string           `json:"system_prompt"`
+	Temperature  Optional[float64] `json:"temperature"`
+	TopP         Optional[float64] `json:"top_p"`
+	MaxTokens    Optional[int]     `json:"max_tokens"`
+	Pinned       *bool             `json:"pinned"`
+	Archived     *bool             `json:"archived"`
+}
+
+// NewSession is what a new chat may start with; zero values mean the
+// defaults.
+type NewSession struct {
+	Title        string   `json:"title"`
+	Model        string   `json:"model"`
+	SystemPrompt string   `json:"system_prompt"`
+	Temperature  *float64 `json:"temperature"`
+	TopP         *float64 `json:"top_p"`
+	MaxTokens    *int     `json:"max_tokens"`
+}
+
+// checkSettings refuses generation settings out of their ranges.
+func checkSettings(st store.Settings) error {
+	if t := st.Temperature; t != nil && (*t < 0 || *t > 2 || math.IsNaN(*t)) {
+		return fmt.Errorf("%w: temperature must be between 0 and 2", ErrInvalid)
+	}
+	if p := st.TopP; p != nil && (*p < 0 || *p > 1 || math.IsNaN(*p)) {
+		return fmt.Errorf("%w: top_p must be between 0 and 1", ErrInvalid)
+	}
+	if m := st.MaxTokens; m != nil && (*m < 1 || *m > 1_000_000) {
+		return fmt.Errorf("%w: max_tokens must be between 1 and 1000000", ErrInvalid)
+	}
+	return nil
 }
 
 // CreateSession starts an empty chat. An empty model or system prompt
-// means the default one.
-func (s *Service) CreateSession(ctx context.Context, title, model, system string) (store.Session, error) {
-	title = strings.TrimSpace(title)
+// means the default one; a title given here is the user's.
+func (s *Service) CreateSession(ctx context.Context, ns NewSession) (store.Session, error) {
+	title, source := strings.TrimSpace(ns.Title), store.TitleUser
 	if title == "" {
-		title = DefaultTitle
+		title, source = DefaultTitle, store.TitleAuto
 	}
+	model, system := ns.Model, ns.SystemPrompt
 	if model == "" {
 		model = s.providers.DefaultModel()
 	}
@@ -160,11 +220,23 @@ func (s *Service) CreateSession(ctx context.Context, title, model, system string
 	if err := checkText("title", title, 500); err != nil {
 		return store.Session{}, err
 	}
+	if err := checkText("system_prompt", system, MaxContentBytes); err != nil {
+		return store.Session{}, err
+	}
+	settings := store.Settings{Temperature: ns.Temperature, TopP: ns.TopP, MaxTokens: ns.MaxTokens}
+	if err := checkSettings(settings); err != nil {
+		return store.Session{}, err
+	}
 	var out store.Session
 	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 		now := tx.Now()
-		out = store.Session{ID: tx.NewID("s_"), Title: title, Model: model, SystemPrompt: system, CreatedAt: now, UpdatedAt: now}
-		if err := tx.InsertSession(out); err != nil {
+		sess := store.Session{ID: tx.NewID("s_"), Title: title, TitleSource: source, Model: model, SystemPrompt: system,
+			Settings: settings, CreatedAt: now, UpdatedAt: now, LastActivityAt: now}
+		if err := tx.InsertSession(sess); err != nil {
+			return nil, err
+		}
+		var err error
+		if out, err = tx.GetSession(sess.ID); err != nil {
 			return nil, err
 		}
 		return []eventlog.Event{event(out.ID, EventSessionCreated, out)}, nil
@@ -175,7 +247,8 @@ func (s *Service) CreateSession(ctx context.Context, title, model, system string
 	return out, nil
 }
 
-// UpdateSession changes a session's title, model or system prompt.
+// UpdateSession changes a session's title, model, system prompt,
+// settings, pin or archive. A new title is the user's for good.
 func (s *Service) UpdateSession(ctx context.Context, id string, p SessionPatch) (store.Session, error) {
 	if p.Model != nil {
 		if err := s.checkModel(*p.Model); err != nil {
@@ -192,6 +265,14 @@ func (s *Service) UpdateSession(ctx context.Context, id string, p SessionPatch) 
 		}
 		p.Title = &t
 	}
+	if p.SystemPrompt != nil {
+		if err := checkText("system_prompt", *p.SystemPrompt, MaxContentBytes); err != nil {
+			return store.Session{}, err
+		}
+	}
+	if err := checkSettings(store.Settings{Temperature: p.Temperature.Value, TopP: p.TopP.Value, MaxTokens: p.MaxTokens.Value}); err != nil {
+		return store.Session{}, err
+	}
 	var out store.Session
 	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 		sess, err := tx.GetSession(id)
@@ -199,13 +280,28 @@ func (s *Service) UpdateSession(ctx context.Context, id string, p SessionPatch) 
 			return nil, err
 		}
 		if p.Title != nil {
-			sess.Title = *p.Title
+			sess.Title, sess.TitleSource = *p.Title, store.TitleUser
 		}
 		if p.Model != nil {
 			sess.Model = *p.Model
 		}
 		if p.SystemPrompt != nil {
 			sess.SystemPrompt = *p.SystemPrompt
+		}
+		if p.Temperature.Set {
+			sess.Temperature = p.Temperature.Value
+		}
+		if p.TopP.Set {
+			sess.TopP = p.TopP.Value
+		}
+		if p.MaxTokens.Set {
+			sess.MaxTokens = p.MaxTokens.Value
+		}
+		if p.Pinned != nil {
+			sess.Pinned = *p.Pinned
+		}
+		if p.Archived != nil {
+			sess.Archived = *p.Archived
 		}
 		sess.UpdatedAt = tx.Now()
 		if err := tx.UpdateSession(sess); err != nil {

@@ -134,7 +134,7 @@ func deltasText(t *testing.T, recs []*eventlog.Record, from int) string {
 func TestSendStreamsAndCompletes(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, "", 2000)
-	sess, err := e.svc.CreateSession(ctx, "", "", "")
+	sess, err := e.svc.CreateSession(ctx, NewSession{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,9 +156,12 @@ func TestSendStreamsAndCompletes(t *testing.T) {
 		t.Fatalf("stored = %+v", stored)
 	}
 	s2, _ := e.st.GetSession(ctx, sess.ID)
-	if s2.Title != "hello there" || s2.MessageCount != 2 {
+	if s2.Title != "hello there" || s2.MessageCount != 2 || s2.CurrentLeafID != store.Ref(sent.Assistant.ID) {
 		t.Fatalf("session after first message = %+v", s2)
 	}
+	// The first answer names the chat with the model's title (the demo's
+	// is the first words) in a separate request.
+	e.waitTitle(t, sess.ID, store.TitleGenerated)
 
 	// The same client_id again returns the same pair and starts nothing.
 	head := e.log.Head()
@@ -197,7 +200,7 @@ func TestCreateSessionDefaultSystemPrompt(t *testing.T) {
 			}
 			svc := New(e.log, e.st, e.prov, prompt, nil)
 			t.Cleanup(func() { svc.Close(ctx) })
-			sess, err := svc.CreateSession(ctx, "", "", tc.given)
+			sess, err := svc.CreateSession(ctx, NewSession{SystemPrompt: tc.given})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -220,7 +223,7 @@ func TestCreateSessionDefaultSystemPrompt(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, "", 1000)
-	sess, _ := e.svc.CreateSession(ctx, "t", "", "")
+	sess, _ := e.svc.CreateSession(ctx, NewSession{Title: "t"})
 	cases := []struct {
 		name string
 		req  SendRequest
@@ -243,7 +246,7 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
-	if _, err := e.svc.CreateSession(ctx, "", "nope/x", ""); !errors.Is(err, ErrUnknownModel) {
+	if _, err := e.svc.CreateSession(ctx, NewSession{Model: "nope/x"}); !errors.Is(err, ErrUnknownModel) {
 		t.Fatalf("create with unknown model: %v", err)
 	}
 	if _, err := e.svc.Stop(ctx, "m_nope"); !errors.Is(err, ErrNotFound) {
@@ -272,7 +275,7 @@ func TestEndStates(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, "", 200)
-			sess, _ := e.svc.CreateSession(ctx, "", tc.model, "")
+			sess, _ := e.svc.CreateSession(ctx, NewSession{Model: tc.model})
 			sub := e.log.SubscribeLive()
 			sent, err := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "tell me"})
 			if err != nil {
@@ -305,7 +308,7 @@ func TestRestartContinuesToTheSameAnswer(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "holdfast.db")
 	e := newEnv(t, path, 300)
-	sess, _ := e.svc.CreateSession(ctx, "", "", "")
+	sess, _ := e.svc.CreateSession(ctx, NewSession{})
 	sent, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "survive a restart"})
 	time.Sleep(80 * time.Millisecond)
 	// A clean shutdown leaves it interrupted: Continue finishes it.
@@ -340,29 +343,44 @@ func TestRecoverAfterCrash(t *testing.T) {
 		model      string
 		wantStatus store.Status
 		continued  int
+		offPath    bool // the user had switched to another branch before the crash
 	}{
-		{"demo/demo", store.StatusComplete, 1},
-		{"flaky/x", store.StatusInterrupted, 0},
+		{"demo/demo", store.StatusComplete, 1, false},
+		{"flaky/x", store.StatusInterrupted, 0, false},
+		{"demo/demo", store.StatusComplete, 1, true},
+		{"flaky/x", store.StatusInterrupted, 0, true},
 	}
 	for _, tc := range cases {
-		t.Run(tc.model, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s off path %v", tc.model, tc.offPath), func(t *testing.T) {
 			e := newEnv(t, "", 5000)
-			sess, _ := e.svc.CreateSession(ctx, "", tc.model, "")
+			sess, _ := e.svc.CreateSession(ctx, NewSession{Model: tc.model})
 			// What a crash leaves: a streaming answer with some committed text.
 			prompt := "crash me"
 			partial := llm.DemoAnswer(prompt)[:40]
 			var asst store.Message
 			_, err := e.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
-				evs, sent, err := insertTurn(tx, sess, prompt, "", tc.model)
+				evs, sent, err := insertTurn(tx, sess, "", prompt, "", tc.model, false)
 				if err != nil {
 					return nil, err
 				}
 				asst = sent.Assistant
+				if tc.offPath {
+					now := tx.Now()
+					other, err := tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, Role: store.RoleUser,
+						Content: "another version", Status: store.StatusComplete, CreatedAt: now, UpdatedAt: now})
+					if err != nil {
+						return nil, err
+					}
+					if err := tx.SetPath(sess.ID, other.ID); err != nil {
+						return nil, err
+					}
+				}
 				return evs, tx.AppendContent(asst.ID, partial, 5, tx.Now())
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
+			leafBefore := e.leaf(t, sess.ID)
 			sub := e.log.SubscribeLive()
 			cont, intr, err := e.svc.Recover(ctx)
 			if err != nil || cont != tc.continued || cont+intr != 1 {
@@ -371,6 +389,15 @@ func TestRecoverAfterCrash(t *testing.T) {
 			final, recs := e.waitEnd(t, sub, asst.ID)
 			if final.Status != tc.wantStatus {
 				t.Fatalf("status %s; want %s", final.Status, tc.wantStatus)
+			}
+			if leaf := e.leaf(t, sess.ID); leaf != leafBefore {
+				t.Fatalf("recovery moved the chat's path from %s to %s", leafBefore, leaf)
+			}
+			// Settled means searchable, on whatever branch.
+			q, _ := store.ParseQuery(final.Content[:20])
+			page, err := e.st.SearchMessages(ctx, store.SearchRequest{Query: q, Limit: 10})
+			if err != nil || len(page.Hits) != 1 || page.Hits[0].MessageID != asst.ID {
+				t.Fatalf("search for the recovered answer: %+v, %v", page, err)
 			}
 			if tc.continued == 1 {
 				if final.Content != llm.DemoAnswer(prompt) || deltasText(t, recs, 5) == "" {
@@ -388,45 +415,49 @@ func TestRecoverAfterCrash(t *testing.T) {
 	}
 }
 
-func TestRegenerateAndEditTruncate(t *testing.T) {
+// leaf is the chat's current leaf.
+func (e *env) leaf(t *testing.T, sessionID string) store.Ref {
+	t.Helper()
+	sess, err := e.st.GetSession(context.Background(), sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess.CurrentLeafID
+}
+
+// waitTitle waits until a chat's title comes from source.
+func (e *env) waitTitle(t *testing.T, sessionID string, source store.TitleSource) store.Session {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		sess, err := e.st.GetSession(context.Background(), sessionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sess.TitleSource == source {
+			return sess
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("title of %s is %q from %s; want one from %s", sessionID, sess.Title, sess.TitleSource, source)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestDeleteSession(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, "", 5000)
-	sess, _ := e.svc.CreateSession(ctx, "", "", "")
+	sess, _ := e.svc.CreateSession(ctx, NewSession{})
 	sub := e.log.SubscribeLive()
 	first, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "one"})
 	e.waitEnd(t, sub, first.Assistant.ID)
-	second, _ := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: "two"})
-	e.waitEnd(t, sub, second.Assistant.ID)
-
-	re, err := e.svc.Regenerate(ctx, first.Assistant.ID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	final, _ := e.waitEnd(t, sub, re.ID)
-	msgs, _ := e.st.ListAllMessages(ctx, sess.ID)
-	if len(msgs) != 2 || msgs[0].ID != first.User.ID || msgs[1].ID != re.ID || final.Content != llm.DemoAnswer("one") {
-		t.Fatalf("after regenerate: %d messages, %+v", len(msgs), msgs)
-	}
-
-	edited, err := e.svc.Edit(ctx, first.User.ID, "uno", "c-edit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	final, _ = e.waitEnd(t, sub, edited.Assistant.ID)
-	msgs, _ = e.st.ListAllMessages(ctx, sess.ID)
-	if len(msgs) != 2 || msgs[0].Content != "uno" || final.Content != llm.DemoAnswer("uno") {
-		t.Fatalf("after edit: %+v", msgs)
-	}
-	if _, err := e.svc.Edit(ctx, edited.Assistant.ID, "x", ""); !errors.Is(err, ErrConflict) {
-		t.Fatalf("editing an answer: %v", err)
-	}
-	if _, err := e.svc.Regenerate(ctx, edited.User.ID, ""); !errors.Is(err, ErrConflict) {
-		t.Fatalf("regenerating a user message: %v", err)
-	}
 	if err := e.svc.DeleteSession(ctx, sess.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.st.GetSession(ctx, sess.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted session still readable: %v", err)
+	}
+	if _, err := e.st.GetMessage(ctx, first.User.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a deleted session's message is still readable: %v", err)
 	}
 }

@@ -104,27 +104,32 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 	return &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}, nil
 }
 
-// request builds the provider request from the messages before m.
+// request builds the provider request: the path from the chat's first
+// message down to m's parent (never other branches), and the chat's
+// system prompt and settings.
 func (s *Service) request(ctx context.Context, m store.Message, model string) (llm.Request, error) {
-	msgs, err := s.store.ListAllMessages(ctx, m.SessionID)
-	if err != nil {
-		return llm.Request{}, fmt.Errorf("load history: %w", err)
-	}
 	req := llm.Request{Model: model}
-	for _, h := range msgs {
-		if h.ID >= m.ID {
-			break
+	if m.ParentID != "" {
+		path, err := s.store.PathTo(ctx, string(m.ParentID))
+		if err != nil {
+			return llm.Request{}, fmt.Errorf("load history: %w", err)
 		}
-		if h.Content == "" {
-			continue
+		for _, h := range path {
+			if h.Content == "" {
+				continue
+			}
+			req.Messages = append(req.Messages, llm.Message{Role: string(h.Role), Content: h.Content})
 		}
-		req.Messages = append(req.Messages, llm.Message{Role: string(h.Role), Content: h.Content})
 	}
 	sess, err := s.store.GetSession(ctx, m.SessionID)
 	if err != nil {
 		return llm.Request{}, fmt.Errorf("load session: %w", err)
 	}
 	req.System = sess.SystemPrompt
+	req.Temperature, req.TopP = sess.Temperature, sess.TopP
+	if sess.MaxTokens != nil {
+		req.MaxTokens = *sess.MaxTokens
+	}
 	return req, nil
 }
 
@@ -142,7 +147,9 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 	default:
 		status, typ, errText = store.StatusFailed, EventMessageFailed, cause.Error()
 	}
+	var title bool
 	_, err := s.events.Do(context.Background(), func(tx *store.Tx) ([]eventlog.Event, error) {
+		title = false
 		cur, err := tx.GetMessage(m.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil // deleted while it streamed
@@ -164,8 +171,19 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 		if err != nil {
 			return nil, err
 		}
-		return []eventlog.Event{event(m.SessionID, typ, done)}, nil
+		evs := []eventlog.Event{event(m.SessionID, typ, done)}
+		sess, err := tx.GetSession(m.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		// The activity moved the chat in the list.
+		evs = append(evs, event(m.SessionID, EventSessionUpdated, sess))
+		title = wantsTitle(sess, done)
+		return evs, nil
 	})
+	if err == nil && title {
+		s.nameChat(m)
+	}
 	return err
 }
 

@@ -19,8 +19,8 @@ type Sent struct {
 	Created bool `json:"-"`
 }
 
-// duplicate carries an earlier send out of a transaction.
-type duplicate struct{ sent Sent }
+// duplicate carries an earlier request's result out of a transaction.
+type duplicate struct{ result any }
 
 func (d *duplicate) Error() string { return "duplicate client_id" }
 
@@ -30,6 +30,9 @@ type SendRequest struct {
 	Content   string
 	ClientID  string // makes the send idempotent
 	Model     string // "" = the session's model
+	// ParentID is the message to answer after; "" = the end of the path
+	// the chat shows.
+	ParentID string
 }
 
 // Send stores the user's message and an assistant placeholder, then starts
@@ -52,27 +55,26 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 		if err != nil {
 			return nil, err
 		}
-		if req.ClientID != "" {
-			prev, err := tx.MessageByClientID(req.SessionID, req.ClientID)
-			if err == nil {
-				asst, _ := tx.MessageAfter(req.SessionID, prev.ID)
-				return nil, &duplicate{Sent{User: prev, Assistant: asst}}
-			}
-			if !errors.Is(err, store.ErrNotFound) {
-				return nil, err
-			}
+		if err := sentBefore(tx, req.SessionID, req.ClientID); err != nil {
+			return nil, err
 		}
 		model := req.Model
 		if model == "" {
 			model = sess.Model
 		}
-		evs, sent, err := insertTurn(tx, sess, req.Content, req.ClientID, model)
+		parent := req.ParentID
+		if parent == "" {
+			parent = string(sess.CurrentLeafID)
+		} else if err := checkInSession(tx, req.SessionID, parent); err != nil {
+			return nil, err
+		}
+		evs, sent, err := insertTurn(tx, sess, parent, req.Content, req.ClientID, model, parent != string(sess.CurrentLeafID))
 		out = sent
 		return evs, err
 	})
 	var dup *duplicate
 	if errors.As(err, &dup) {
-		return dup.sent, nil
+		return dup.result.(Sent), nil
 	}
 	if err != nil {
 		return Sent{}, fmt.Errorf("send message: %w", err)
@@ -82,30 +84,107 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 	return out, nil
 }
 
-// insertTurn adds a user message and its assistant placeholder, naming the
-// session after its first message.
-func insertTurn(tx *store.Tx, sess store.Session, content, clientID, model string) ([]eventlog.Event, Sent, error) {
+// sentBefore returns a *duplicate holding the pair an earlier request
+// with this client id made, if there was one.
+func sentBefore(tx *store.Tx, sessionID, clientID string) error {
+	if clientID == "" {
+		return nil
+	}
+	prev, err := tx.MessageByClientID(sessionID, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if prev.Role == store.RoleAssistant { // a regenerate's
+		return &duplicate{prev}
+	}
+	asst, _ := tx.FirstChild(prev.ID)
+	return &duplicate{Sent{User: prev, Assistant: asst}}
+}
+
+// checkInSession refuses a message id of another chat (or none).
+func checkInSession(tx *store.Tx, sessionID, id string) error {
+	m, err := tx.GetMessage(id)
+	if err != nil {
+		return err
+	}
+	if m.SessionID != sessionID {
+		return fmt.Errorf("message %s, chat %s: %w", id, sessionID, ErrWrongSession)
+	}
+	return nil
+}
+
+// insertTurn adds a user message under parent and its assistant
+// placeholder, moves the chat's path to them, and names a new chat after
+// its first message. branched says the path does not just grow at its
+// end (an edit, or a send under another message).
+func insertTurn(tx *store.Tx, sess store.Session, parent, content, clientID, model string, branched bool) ([]eventlog.Event, Sent, error) {
 	now := tx.Now()
-	user := store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, Role: store.RoleUser, Content: content,
-		Status: store.StatusComplete, ClientID: clientID, CreatedAt: now, UpdatedAt: now}
-	asst := store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, Role: store.RoleAssistant,
-		Status: store.StatusStreaming, Model: model, CreatedAt: now, UpdatedAt: now}
-	for _, m := range []store.Message{user, asst} {
-		if err := tx.InsertMessage(m); err != nil {
+	user, err := tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, ParentID: store.Ref(parent), Role: store.RoleUser,
+		Content: content, Status: store.StatusComplete, ClientID: clientID, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		return nil, Sent{}, err
+	}
+	asst, err := tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, ParentID: store.Ref(user.ID), Role: store.RoleAssistant,
+		Status: store.StatusStreaming, Model: model, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		return nil, Sent{}, err
+	}
+	if sess.TitleSource == store.TitleAuto && sess.Title == DefaultTitle && parent == "" {
+		sess.Title = titleFrom(content)
+		if err := tx.UpdateSession(sess); err != nil {
 			return nil, Sent{}, err
 		}
 	}
-	evs := []eventlog.Event{event(sess.ID, EventMessageCreated, user), event(sess.ID, EventMessageCreated, asst)}
-	if sess.MessageCount == 0 && sess.Title == DefaultTitle {
-		sess.Title = titleFrom(content)
-	}
-	sess.UpdatedAt = now
-	sess.MessageCount += 2
-	if err := tx.UpdateSession(sess); err != nil {
+	created := []store.Message{user, asst}
+	evs, err := moveTo(tx, sess.ID, asst.ID, user.ID, created, branched)
+	if err != nil {
 		return nil, Sent{}, err
 	}
-	evs = append(evs, event(sess.ID, EventSessionUpdated, sess))
-	return evs, Sent{User: user, Assistant: asst}, nil
+	return evs, Sent{User: created[0], Assistant: created[1]}, nil
+}
+
+// moveTo finishes a change that created messages: the path moves to leaf,
+// the session records the activity, created get their siblings, and the
+// events say so in order: message.created for each new message,
+// branch.switched when the path did not just grow at its end (shownFrom
+// is its first new message), and session.updated.
+func moveTo(tx *store.Tx, sessionID, leaf, shownFrom string, created []store.Message, branched bool) ([]eventlog.Event, error) {
+	if err := tx.SetPath(sessionID, leaf); err != nil {
+		return nil, err
+	}
+	if err := tx.TouchSession(sessionID, tx.Now()); err != nil {
+		return nil, err
+	}
+	if err := tx.FillSiblings(created); err != nil {
+		return nil, err
+	}
+	var evs []eventlog.Event
+	for _, m := range created {
+		evs = append(evs, event(sessionID, EventMessageCreated, m))
+	}
+	updated, err := tx.GetSession(sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if branched {
+		evs = append(evs, switchedEvent(updated, shownFrom))
+	}
+	return append(evs, event(sessionID, EventSessionUpdated, updated)), nil
+}
+
+// Switched is the data of a branch.switched event.
+type Switched struct {
+	SessionID string        `json:"session_id"`
+	LeafID    store.Ref     `json:"leaf_id"`
+	MessageID store.Ref     `json:"message_id"`
+	Session   store.Session `json:"session"`
+}
+
+func switchedEvent(sess store.Session, shownFrom string) eventlog.Event {
+	return event(sess.ID, EventBranchSwitched, Switched{SessionID: sess.ID, LeafID: sess.CurrentLeafID, MessageID: store.Ref(shownFrom), Session: sess})
 }
 
 // Stop ends a streaming answer, keeping its text, and returns it.
@@ -127,7 +206,8 @@ func (s *Service) Stop(ctx context.Context, id string) (store.Message, error) {
 	return s.store.GetMessage(ctx, id)
 }
 
-// Continue resumes an interrupted, failed or stopped answer in place.
+// Continue resumes an interrupted, failed or stopped answer in place, on
+// whatever branch it is; the chat's path does not move.
 func (s *Service) Continue(ctx context.Context, id string) (store.Message, error) {
 	m, err := s.store.GetMessage(ctx, id)
 	if err != nil {
@@ -169,42 +249,83 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 	return out, nil
 }
 
-// Regenerate replaces an answer (and anything after it) with a new one.
-func (s *Service) Regenerate(ctx context.Context, id, model string) (store.Message, error) {
+// Regenerate answers again: for an answer, a new sibling of it (the old
+// one stays; stopped first if it was streaming); for a user message, a
+// new answer to it. The new answer becomes the path the chat shows. A
+// repeat with the same clientID returns the first new answer.
+func (s *Service) Regenerate(ctx context.Context, id, model, clientID string) (store.Message, bool, error) {
+	if err := checkText("client_id", clientID, 200); err != nil {
+		return store.Message{}, false, err
+	}
 	m, err := s.store.GetMessage(ctx, id)
 	if err != nil {
-		return store.Message{}, err
+		return store.Message{}, false, err
 	}
-	if m.Role != store.RoleAssistant {
-		return store.Message{}, fmt.Errorf("%w: only answers can be regenerated", ErrConflict)
+	parent := m.ID
+	if m.Role == store.RoleAssistant {
+		if m.ParentID == "" {
+			return store.Message{}, false, fmt.Errorf("%w: message %s answers nothing", ErrConflict, id)
+		}
+		parent = string(m.ParentID)
 	}
 	if model == "" {
-		model = m.Model
+		if model = m.Model; m.Role != store.RoleAssistant || model == "" {
+			sess, err := s.store.GetSession(ctx, m.SessionID)
+			if err != nil {
+				return store.Message{}, false, err
+			}
+			model = sess.Model
+		}
 	}
 	if err := s.checkModel(model); err != nil {
-		return store.Message{}, err
+		return store.Message{}, false, err
+	}
+	if m.Role == store.RoleAssistant && m.Status == store.StatusStreaming {
+		s.stopJobs(ctx, func(j *job) bool { return j.msgID == id }, errStopped)
 	}
 	var out store.Message
-	err = s.truncate(ctx, m, func(tx *store.Tx, sess store.Session) ([]eventlog.Event, error) {
-		now := tx.Now()
-		out = store.Message{ID: tx.NewID("m_"), SessionID: m.SessionID, Role: store.RoleAssistant,
-			Status: store.StatusStreaming, Model: model, CreatedAt: now, UpdatedAt: now}
-		if err := tx.InsertMessage(out); err != nil {
+	_, err = s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+		if err := sentBefore(tx, m.SessionID, clientID); err != nil {
 			return nil, err
 		}
-		return []eventlog.Event{event(m.SessionID, EventMessageCreated, out)}, nil
+		if _, err := tx.GetMessage(parent); err != nil {
+			return nil, err
+		}
+		now := tx.Now()
+		var err error
+		out, err = tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: m.SessionID, ParentID: store.Ref(parent), Role: store.RoleAssistant,
+			Status: store.StatusStreaming, Model: model, ClientID: clientID, CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			return nil, err
+		}
+		created := []store.Message{out}
+		evs, err := moveTo(tx, m.SessionID, out.ID, out.ID, created, true)
+		out = created[0]
+		return evs, err
 	})
+	var dup *duplicate
+	if errors.As(err, &dup) {
+		if prev, ok := dup.result.(store.Message); ok {
+			return prev, false, nil
+		}
+		return store.Message{}, false, fmt.Errorf("%w: client_id %q was used for a message", ErrConflict, clientID)
+	}
 	if err != nil {
-		return store.Message{}, fmt.Errorf("regenerate message %s: %w", id, err)
+		return store.Message{}, false, fmt.Errorf("regenerate message %s: %w", id, err)
 	}
 	s.start(out, false)
-	return out, nil
+	return out, true, nil
 }
 
-// Edit replaces a user message (and everything after it) with new text and
-// answers it afresh.
+// Edit adds a new version of a user message (any one, not only the last):
+// a sibling with the new text, and an answer to it. Nothing is deleted;
+// answers streaming on the old branch go on. A repeat with the same
+// clientID returns the first pair.
 func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent, error) {
 	if err := checkContent(content); err != nil {
+		return Sent{}, err
+	}
+	if err := checkText("client_id", clientID, 200); err != nil {
 		return Sent{}, err
 	}
 	m, err := s.store.GetMessage(ctx, id)
@@ -215,48 +336,32 @@ func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent,
 		return Sent{}, fmt.Errorf("%w: only your own messages can be edited", ErrConflict)
 	}
 	var out Sent
-	err = s.truncate(ctx, m, func(tx *store.Tx, sess store.Session) ([]eventlog.Event, error) {
-		model := sess.Model
-		evs, sent, err := insertTurn(tx, sess, content, clientID, model)
+	_, err = s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+		sess, err := tx.GetSession(m.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		if err := sentBefore(tx, m.SessionID, clientID); err != nil {
+			return nil, err
+		}
+		if _, err := tx.GetMessage(id); err != nil {
+			return nil, err // deleted since
+		}
+		evs, sent, err := insertTurn(tx, sess, string(m.ParentID), content, clientID, sess.Model, true)
 		out = sent
 		return evs, err
 	})
+	var dup *duplicate
+	if errors.As(err, &dup) {
+		if prev, ok := dup.result.(Sent); ok {
+			return prev, nil
+		}
+		return Sent{}, fmt.Errorf("%w: client_id %q was used for a message", ErrConflict, clientID)
+	}
 	if err != nil {
 		return Sent{}, fmt.Errorf("edit message %s: %w", id, err)
 	}
 	out.Created = true
 	s.start(out.Assistant, false)
 	return out, nil
-}
-
-// truncate stops generations at or after m, deletes m and every later
-// message of its session, then runs then() in the same transaction.
-func (s *Service) truncate(ctx context.Context, m store.Message, then func(*store.Tx, store.Session) ([]eventlog.Event, error)) error {
-	s.stopJobs(ctx, func(j *job) bool { return j.sessionID == m.SessionID && j.msgID >= m.ID }, errStopped)
-	_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
-		later, err := tx.MessagesFrom(m.SessionID, m.ID)
-		if err != nil {
-			return nil, err
-		}
-		if len(later) == 0 || later[0].ID != m.ID {
-			return nil, fmt.Errorf("message %s: %w", m.ID, store.ErrNotFound)
-		}
-		var evs []eventlog.Event
-		for _, d := range later {
-			if d.Status == store.StatusStreaming {
-				return nil, fmt.Errorf("%w: message %s is still streaming", ErrConflict, d.ID)
-			}
-			if err := tx.DeleteMessage(d.ID); err != nil {
-				return nil, err
-			}
-			evs = append(evs, event(m.SessionID, EventMessageDeleted, map[string]string{"id": d.ID, "session_id": m.SessionID}))
-		}
-		sess, err := tx.GetSession(m.SessionID)
-		if err != nil {
-			return nil, err
-		}
-		more, err := then(tx, sess)
-		return append(evs, more...), err
-	})
-	return err
 }

@@ -77,10 +77,47 @@ func (f Format) ContentType() string {
 	return "application/octet-stream"
 }
 
-// Chat is one session with all of its messages, oldest first.
+// Chat is one session with all of its messages, every branch, oldest
+// first (a parent before its children).
 type Chat struct {
 	Session  store.Session
 	Messages []store.Message
+}
+
+// Path is the messages the chat shows: from a first message down to the
+// session's current leaf. A chat that does not name its leaf (or names
+// one it does not hold) shows the path to its newest message; one with no
+// parents at all (made by hand, or by an old reader) is one path in order.
+func (c Chat) Path() []store.Message {
+	byID := make(map[string]int, len(c.Messages))
+	tree := false
+	for i, m := range c.Messages {
+		byID[m.ID] = i
+		tree = tree || m.ParentID != ""
+	}
+	if !tree {
+		return c.Messages
+	}
+	i, ok := byID[string(c.Session.CurrentLeafID)]
+	if !ok {
+		if len(c.Messages) == 0 {
+			return nil
+		}
+		i = len(c.Messages) - 1
+	}
+	var path []store.Message
+	for seen := 0; seen <= len(c.Messages); seen++ {
+		path = append(path, c.Messages[i])
+		p, ok := byID[string(c.Messages[i].ParentID)]
+		if !ok {
+			break
+		}
+		i = p
+	}
+	for a, b := 0, len(path)-1; a < b; a, b = a+1, b-1 {
+		path[a], path[b] = path[b], path[a]
+	}
+	return path
 }
 
 // Write writes one chat to w in format f. JSONLines writes the chat as a

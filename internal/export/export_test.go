@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -59,7 +60,7 @@ func TestWriteUnknownFormat(t *testing.T) {
 // Run `go test ./internal/export -run TestGolden -update` after an
 // intended change and review the diff.
 func TestGolden(t *testing.T) {
-	chats := map[string]Chat{"sample": sampleChat(), "hostile": hostileChat()}
+	chats := map[string]Chat{"sample": sampleChat(), "hostile": hostileChat(), "branched": branchedChat()}
 	for name, c := range chats {
 		for _, f := range Formats() {
 			t.Run(name+f.Ext(), func(t *testing.T) {
@@ -418,5 +419,79 @@ func TestUniqueName(t *testing.T) {
 	want := []string{"a.md", "A (2).md", "a (3).md", "b.md", "a (2) (2).md"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("uniqueName sequence = %q, want %q", got, want)
+	}
+}
+
+// A chat with versions: Markdown and HTML show the path the chat shows,
+// JSON keeps every branch and marks the path.
+func TestBranchedChatExports(t *testing.T) {
+	c := branchedChat()
+	shown := []string{"The question, edited", "A regenerated answer to the edit"}
+	hidden := []string{"First try at the question", "An answer to the first try", "A follow-up on the old branch", "A first answer to the edit"}
+	for _, f := range []Format{Markdown, HTML} {
+		var buf bytes.Buffer
+		if err := Write(&buf, f, c); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range shown {
+			if !strings.Contains(buf.String(), s) {
+				t.Errorf("%s lacks %q from the shown path", f, s)
+			}
+		}
+		for _, s := range hidden {
+			if strings.Contains(buf.String(), s) {
+				t.Errorf("%s has %q from another branch", f, s)
+			}
+		}
+		if !strings.Contains(buf.String(), "4 messages on other branches are not shown") {
+			t.Errorf("%s does not say other versions were left out", f)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, JSON, c); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Messages []struct {
+			ID     string `json:"id"`
+			OnPath bool   `json:"on_path"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var onPath []string
+	for _, m := range doc.Messages {
+		if m.OnPath {
+			onPath = append(onPath, m.ID)
+		}
+	}
+	if len(doc.Messages) != 6 || strings.Join(onPath, ",") != "m_b4,m_b6" {
+		t.Fatalf("JSON has %d messages, on the path %v; want 6, [m_b4 m_b6]", len(doc.Messages), onPath)
+	}
+}
+
+// A version 1 export (before chats were trees) reads back as one path.
+func TestDecodeVersion1(t *testing.T) {
+	v1 := `{"format":"holdfast.chat","format_version":1,"session":{"id":"s_1","title":"Old","model":"demo/demo","system_prompt":"",
+"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:01:00Z","message_count":3},"messages":[
+{"id":"m_1","session_id":"s_1","role":"user","content":"a","status":"complete","error":"","model":"","client_id":"c","chunks":0,"usage":null,"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"},
+{"id":"m_2","session_id":"s_1","role":"assistant","content":"b","status":"complete","error":"","model":"demo/demo","client_id":"","chunks":1,"usage":null,"created_at":"2026-01-01T00:00:01Z","updated_at":"2026-01-01T00:00:01Z"},
+{"id":"m_3","session_id":"s_1","role":"user","content":"c","status":"complete","error":"","model":"","client_id":"d","chunks":0,"usage":null,"created_at":"2026-01-01T00:00:02Z","updated_at":"2026-01-01T00:00:02Z"}]}`
+	c, err := Decode(strings.NewReader(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Session.CurrentLeafID != "m_3" || c.Session.TitleSource != store.TitleAuto || !c.Session.LastActivityAt.Equal(c.Session.UpdatedAt) {
+		t.Fatalf("session = %+v", c.Session)
+	}
+	for i, m := range c.Messages {
+		wantParent := store.Ref("")
+		if i > 0 {
+			wantParent = store.Ref(c.Messages[i-1].ID)
+		}
+		if m.ParentID != wantParent || m.Depth != i {
+			t.Errorf("message %s: parent %q depth %d; want %q, %d", m.ID, m.ParentID, m.Depth, wantParent, i)
+		}
 	}
 }

@@ -19,19 +19,20 @@ func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 func sampleChat() Chat {
 	return Chat{
 		Session: store.Session{
-			ID: "s_01", Title: "Sorting in Go", Model: "demo/demo",
-			SystemPrompt: "You are terse.", CreatedAt: at(0), UpdatedAt: at(30), MessageCount: 4,
+			ID: "s_01", Title: "Sorting in Go", TitleSource: store.TitleGenerated, Model: "demo/demo",
+			SystemPrompt: "You are terse.", CreatedAt: at(0), UpdatedAt: at(30), LastActivityAt: at(12), MessageCount: 4,
+			CurrentLeafID: "m_04",
 		},
 		Messages: []store.Message{
 			{ID: "m_01", SessionID: "s_01", Role: store.RoleUser, Content: "How do I sort a slice of ints?",
 				Status: store.StatusComplete, ClientID: "c_1", CreatedAt: at(1), UpdatedAt: at(1)},
-			{ID: "m_02", SessionID: "s_01", Role: store.RoleAssistant, Model: "demo/demo",
+			{ID: "m_02", SessionID: "s_01", ParentID: "m_01", Depth: 1, Role: store.RoleAssistant, Model: "demo/demo",
 				Content: "Use `slices.Sort`:\n\n```go\nxs := []int{3, 1, 2}\nslices.Sort(xs)\n```\n\nThat sorts in place.",
 				Status:  store.StatusComplete, Chunks: 9, Usage: &store.Usage{InputTokens: 12, OutputTokens: 30},
 				CreatedAt: at(2), UpdatedAt: at(5)},
-			{ID: "m_03", SessionID: "s_01", Role: store.RoleUser, Content: "And descending?",
+			{ID: "m_03", SessionID: "s_01", ParentID: "m_02", Depth: 2, Role: store.RoleUser, Content: "And descending?",
 				Status: store.StatusComplete, ClientID: "c_2", CreatedAt: at(10), UpdatedAt: at(10)},
-			{ID: "m_04", SessionID: "s_01", Role: store.RoleAssistant, Model: "openai/gpt-4o-mini",
+			{ID: "m_04", SessionID: "s_01", ParentID: "m_03", Depth: 3, Role: store.RoleAssistant, Model: "openai/gpt-4o-mini",
 				Content: "Use `slices.SortFunc` with", Status: store.StatusFailed,
 				Error: "upstream closed the connection", Chunks: 3, CreatedAt: at(11), UpdatedAt: at(12)},
 		},
@@ -56,28 +57,61 @@ func hostileChat() Chat {
 		Session: store.Session{
 			ID: "s_hostile", Title: hostileTitle, Model: "evil/<b>model</b>",
 			SystemPrompt: "Be nice.\n---\n# Not a heading of ours\n<!-- open comment",
-			CreatedAt:    at(0), UpdatedAt: at(60), MessageCount: 5,
+			CreatedAt:    at(0), UpdatedAt: at(60), LastActivityAt: at(8), MessageCount: 5, TitleSource: store.TitleUser,
+			CurrentLeafID: "m_h5",
 		},
 		Messages: []store.Message{
 			{ID: "m_h1", SessionID: "s_hostile", Role: store.RoleUser, Status: store.StatusComplete,
 				Content:   hostileScript + "\n## Assistant\nforged answer\r## Assistant\rvia CR\r\n# Title\r\n<!-- never closed\n",
 				CreatedAt: at(1), UpdatedAt: at(1)},
-			{ID: `m_h2"><script>alert(2)</script>`, SessionID: "s_hostile", Role: store.RoleAssistant, Model: "evil/<b>model</b>",
+			{ID: `m_h2"><script>alert(2)</script>`, SessionID: "s_hostile", ParentID: "m_h1", Depth: 1, Role: store.RoleAssistant, Model: "evil/<b>model</b>",
 				Status:    store.StatusStopped,
 				Content:   "Here:\n\n```go\nfunc main() {\n\tfmt.Println(\"</code></pre><script>evil()</script>\")\n",
 				CreatedAt: at(2), UpdatedAt: at(3)},
-			{ID: "m_h3", SessionID: "s_hostile", Role: store.RoleUser, Status: store.StatusComplete,
+			{ID: "m_h3", SessionID: "s_hostile", ParentID: `m_h2"><script>alert(2)</script>`, Depth: 2, Role: store.RoleUser, Status: store.StatusComplete,
 				Content:   chinese + " " + emoji + "\n\n````md\n```js\nalert(1)\n```\n````\n" + long,
 				CreatedAt: at(4), UpdatedAt: at(4)},
-			{ID: "m_h4", SessionID: "s_hostile", Role: store.RoleAssistant, Model: "evil/<b>model</b>",
+			{ID: "m_h4", SessionID: "s_hostile", ParentID: "m_h3", Depth: 3, Role: store.RoleAssistant, Model: "evil/<b>model</b>",
 				Status: store.StatusFailed, Content: "",
 				Error:     "upstream: <script>alert(3)</script>\n## User\n**bold**",
 				CreatedAt: at(5), UpdatedAt: at(6)},
-			{ID: "m_h5", SessionID: "s_hostile", Role: store.RoleAssistant, Model: "demo/demo",
+			{ID: "m_h5", SessionID: "s_hostile", ParentID: "m_h4", Depth: 4, Role: store.RoleAssistant, Model: "demo/demo",
 				Status: store.StatusComplete, Content: "trailing spaces are a hard break  \nend ~~~\n~~~\n",
 				CreatedAt: at(7), UpdatedAt: at(8)},
 		},
 	}
+}
+
+// branchedChat has versions: the first question was edited (m_b1 and
+// m_b4 are siblings), and the answer to the edit regenerated (m_b5 and
+// m_b6); the chat shows m_b4 → m_b6 and its settings are its own.
+func branchedChat() Chat {
+	temp, topP, maxTok := 0.2, 0.9, 512
+	msg := func(id, parent string, depth int, role store.Role, content string, sec int) store.Message {
+		m := store.Message{ID: id, SessionID: "s_b", ParentID: store.Ref(parent), Depth: depth, Role: role, Content: content,
+			Status: store.StatusComplete, CreatedAt: at(sec), UpdatedAt: at(sec)}
+		if role == store.RoleAssistant {
+			m.Model = "demo/demo"
+		}
+		return m
+	}
+	c := Chat{
+		Session: store.Session{
+			ID: "s_b", Title: "Versions", TitleSource: store.TitleGenerated, Model: "demo/demo", SystemPrompt: "",
+			Settings: store.Settings{Temperature: &temp, TopP: &topP, MaxTokens: &maxTok}, Pinned: true,
+			CurrentLeafID: "m_b6", CreatedAt: at(0), UpdatedAt: at(50), LastActivityAt: at(50), MessageCount: 6,
+		},
+		Messages: []store.Message{
+			msg("m_b1", "", 0, store.RoleUser, "First try at the question", 1),
+			msg("m_b2", "m_b1", 1, store.RoleAssistant, "An answer to the first try", 2),
+			msg("m_b3", "m_b2", 2, store.RoleUser, "A follow-up on the old branch", 3),
+			msg("m_b4", "", 0, store.RoleUser, "The question, edited", 10),
+			msg("m_b5", "m_b4", 1, store.RoleAssistant, "A first answer to the edit", 11),
+			msg("m_b6", "m_b4", 1, store.RoleAssistant, "A regenerated answer to the edit", 20),
+		},
+	}
+	c.Messages[3].SelectedChildID = "m_b6"
+	return c
 }
 
 // memSource is an in-memory Source.

@@ -21,6 +21,7 @@ type htmlPage struct {
 	Created      htmlTime
 	Updated      htmlTime
 	Count        int
+	Other        int // messages on branches not shown
 	SystemPrompt []segment
 	Messages     []htmlMessage
 }
@@ -60,18 +61,20 @@ func writeHTML(w io.Writer, c Chat) error {
 		return fmt.Errorf("parse HTML template: %w", err)
 	}
 	s := c.Session
+	path := c.Path()
 	page := htmlPage{
 		Title:        strings.TrimSpace(s.Title),
 		Model:        s.Model,
 		Created:      newHTMLTime(s.CreatedAt),
 		Updated:      newHTMLTime(s.UpdatedAt),
-		Count:        len(c.Messages),
+		Count:        len(path),
+		Other:        len(c.Messages) - len(path),
 		SystemPrompt: segments(s.SystemPrompt),
 	}
 	if page.Title == "" {
 		page.Title = "Untitled chat"
 	}
-	for _, m := range c.Messages {
+	for _, m := range path {
 		hm := htmlMessage{
 			ID:       m.ID,
 			Class:    roleClass(m.Role),

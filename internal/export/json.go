@@ -17,8 +17,9 @@ const FormatName = "holdfast.chat"
 
 // FormatVersion is the version of the JSON document this build writes.
 // Bump it when a field changes meaning or disappears; adding a field a
-// reader may ignore does not need a bump.
-const FormatVersion = 1
+// reader may ignore does not need a bump. Version 2 made chats trees:
+// every branch is written, each message with its parent.
+const FormatVersion = 2
 
 // The JSON document has its own field list rather than reusing the store's
 // struct tags, so a change inside the store cannot silently change a file
@@ -32,13 +33,27 @@ type jsonDoc struct {
 }
 
 type jsonSession struct {
-	ID           string    `json:"id"`
-	Title        string    `json:"title"`
-	Model        string    `json:"model"`
-	SystemPrompt string    `json:"system_prompt"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	MessageCount int       `json:"message_count"`
+	ID            string            `json:"id"`
+	Title         string            `json:"title"`
+	TitleSource   store.TitleSource `json:"title_source"`
+	Model         string            `json:"model"`
+	SystemPrompt  string            `json:"system_prompt"`
+	Settings      jsonSettings      `json:"settings"`
+	Pinned        bool              `json:"pinned"`
+	Archived      bool              `json:"archived"`
+	CurrentLeafID *string           `json:"current_leaf_id"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+	LastActivity  time.Time         `json:"last_activity_at"`
+	MessageCount  int               `json:"message_count"`
+}
+
+// jsonSettings are a chat's generation settings; null means the
+// provider's default.
+type jsonSettings struct {
+	Temperature *float64 `json:"temperature"`
+	TopP        *float64 `json:"top_p"`
+	MaxTokens   *int     `json:"max_tokens"`
 }
 
 type jsonUsage struct {
@@ -47,18 +62,38 @@ type jsonUsage struct {
 }
 
 type jsonMessage struct {
-	ID        string       `json:"id"`
-	SessionID string       `json:"session_id"`
-	Role      store.Role   `json:"role"`
-	Content   string       `json:"content"`
-	Status    store.Status `json:"status"`
-	Error     string       `json:"error"`
-	Model     string       `json:"model"`
-	ClientID  string       `json:"client_id"`
-	Chunks    int          `json:"chunks"`
-	Usage     *jsonUsage   `json:"usage"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
+	ID        string  `json:"id"`
+	SessionID string  `json:"session_id"`
+	ParentID  *string `json:"parent_id"`
+	// OnPath: the message is on the path the chat shows.
+	OnPath bool `json:"on_path"`
+	// SelectedChildID: the branch shown under this message when it is not
+	// the default one (null: the default).
+	SelectedChildID *string      `json:"selected_child_id"`
+	Role            store.Role   `json:"role"`
+	Content         string       `json:"content"`
+	Status          store.Status `json:"status"`
+	Error           string       `json:"error"`
+	Model           string       `json:"model"`
+	ClientID        string       `json:"client_id"`
+	Chunks          int          `json:"chunks"`
+	Usage           *jsonUsage   `json:"usage"`
+	CreatedAt       time.Time    `json:"created_at"`
+	UpdatedAt       time.Time    `json:"updated_at"`
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func toDoc(c Chat) jsonDoc {
@@ -67,14 +102,21 @@ func toDoc(c Chat) jsonDoc {
 		Format:        FormatName,
 		FormatVersion: FormatVersion,
 		Session: jsonSession{
-			ID: s.ID, Title: s.Title, Model: s.Model, SystemPrompt: s.SystemPrompt,
-			CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(), MessageCount: s.MessageCount,
+			ID: s.ID, Title: s.Title, TitleSource: s.TitleSource, Model: s.Model, SystemPrompt: s.SystemPrompt,
+			Settings: jsonSettings{Temperature: s.Temperature, TopP: s.TopP, MaxTokens: s.MaxTokens},
+			Pinned:   s.Pinned, Archived: s.Archived, CurrentLeafID: optional(string(s.CurrentLeafID)),
+			CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(), LastActivity: s.LastActivityAt.UTC(), MessageCount: s.MessageCount,
 		},
 		Messages: make([]jsonMessage, len(c.Messages)),
 	}
+	onPath := map[string]bool{}
+	for _, m := range c.Path() {
+		onPath[m.ID] = true
+	}
 	for i, m := range c.Messages {
 		jm := jsonMessage{
-			ID: m.ID, SessionID: m.SessionID, Role: m.Role, Content: m.Content,
+			ID: m.ID, SessionID: m.SessionID, ParentID: optional(string(m.ParentID)), OnPath: onPath[m.ID],
+			SelectedChildID: optional(m.SelectedChildID), Role: m.Role, Content: m.Content,
 			Status: m.Status, Error: m.Error, Model: m.Model, ClientID: m.ClientID,
 			Chunks: m.Chunks, CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
 		}
@@ -86,25 +128,48 @@ func toDoc(c Chat) jsonDoc {
 	return d
 }
 
+// fromDoc turns a checked document into a Chat. A version 1 document is
+// one linear path: each message follows the one before it.
 func fromDoc(d jsonDoc) Chat {
 	js := d.Session
 	c := Chat{
 		Session: store.Session{
-			ID: js.ID, Title: js.Title, Model: js.Model, SystemPrompt: js.SystemPrompt,
-			CreatedAt: js.CreatedAt, UpdatedAt: js.UpdatedAt, MessageCount: js.MessageCount,
+			ID: js.ID, Title: js.Title, TitleSource: js.TitleSource, Model: js.Model, SystemPrompt: js.SystemPrompt,
+			Settings: store.Settings{Temperature: js.Settings.Temperature, TopP: js.Settings.TopP, MaxTokens: js.Settings.MaxTokens},
+			Pinned:   js.Pinned, Archived: js.Archived, CurrentLeafID: store.Ref(deref(js.CurrentLeafID)),
+			CreatedAt: js.CreatedAt, UpdatedAt: js.UpdatedAt, LastActivityAt: js.LastActivity, MessageCount: js.MessageCount,
 		},
 		Messages: make([]store.Message, len(d.Messages)),
 	}
+	depth := map[string]int{}
 	for i, jm := range d.Messages {
 		m := store.Message{
-			ID: jm.ID, SessionID: jm.SessionID, Role: jm.Role, Content: jm.Content,
-			Status: jm.Status, Error: jm.Error, Model: jm.Model, ClientID: jm.ClientID,
+			ID: jm.ID, SessionID: jm.SessionID, ParentID: store.Ref(deref(jm.ParentID)), SelectedChildID: deref(jm.SelectedChildID),
+			Role: jm.Role, Content: jm.Content, Status: jm.Status, Error: jm.Error, Model: jm.Model, ClientID: jm.ClientID,
 			Chunks: jm.Chunks, CreatedAt: jm.CreatedAt, UpdatedAt: jm.UpdatedAt,
 		}
+		if d.FormatVersion == 1 && i > 0 {
+			m.ParentID = store.Ref(d.Messages[i-1].ID)
+		}
+		if m.ParentID != "" {
+			m.Depth = depth[string(m.ParentID)] + 1
+		}
+		depth[m.ID] = m.Depth
 		if jm.Usage != nil {
 			m.Usage = &store.Usage{InputTokens: jm.Usage.InputTokens, OutputTokens: jm.Usage.OutputTokens}
 		}
 		c.Messages[i] = m
+	}
+	if d.FormatVersion == 1 {
+		if c.Session.TitleSource == "" {
+			c.Session.TitleSource = store.TitleAuto
+		}
+		if c.Session.LastActivityAt.IsZero() {
+			c.Session.LastActivityAt = c.Session.UpdatedAt
+		}
+		if n := len(c.Messages); n > 0 {
+			c.Session.CurrentLeafID = store.Ref(c.Messages[n-1].ID)
+		}
 	}
 	return c
 }
@@ -177,13 +242,32 @@ func decodeOne(dec *json.Decoder) (Chat, error) {
 	if d.Session.ID == "" {
 		return Chat{}, errors.New("decode chat export: session has no id")
 	}
+	seen := map[string]bool{}
+	children := map[string]bool{} // "parent\x00child"
 	for i, m := range d.Messages {
 		switch {
 		case m.ID == "":
 			return Chat{}, fmt.Errorf("decode chat export: message %d has no id", i)
+		case seen[m.ID]:
+			return Chat{}, fmt.Errorf("decode chat export: message %s appears twice", m.ID)
 		case m.SessionID != d.Session.ID:
 			return Chat{}, fmt.Errorf("decode chat export: message %s belongs to session %q, not %q", m.ID, m.SessionID, d.Session.ID)
+		case d.FormatVersion >= 2 && m.ParentID != nil && !seen[*m.ParentID]:
+			// Parents come first, so the tree has no cycles.
+			return Chat{}, fmt.Errorf("decode chat export: message %s follows %q, which is not an earlier message of the chat", m.ID, *m.ParentID)
 		}
+		seen[m.ID] = true
+		if m.ParentID != nil {
+			children[*m.ParentID+"\x00"+m.ID] = true
+		}
+	}
+	for _, m := range d.Messages {
+		if m.SelectedChildID != nil && !children[m.ID+"\x00"+*m.SelectedChildID] {
+			return Chat{}, fmt.Errorf("decode chat export: message %s selects %q, which is not one of its answers", m.ID, *m.SelectedChildID)
+		}
+	}
+	if leaf := d.Session.CurrentLeafID; d.FormatVersion >= 2 && leaf != nil && !seen[*leaf] {
+		return Chat{}, fmt.Errorf("decode chat export: current_leaf_id %q is not a message of the chat", *leaf)
 	}
 	return fromDoc(d), nil
 }

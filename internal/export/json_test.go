@@ -19,9 +19,12 @@ func fillAll(t *testing.T, v reflect.Value, seed int) {
 	v = v.Elem()
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Field(i)
-		name := v.Type().Field(i).Name
+		sf := v.Type().Field(i)
+		name := sf.Name
 		n := seed*100 + i + 1
 		switch {
+		case !sf.IsExported() || viewOnly[name]:
+			// Not data: unexported bookkeeping, or filled by snapshot reads.
 		case f.Type() == reflect.TypeOf(time.Time{}):
 			// Nanoseconds and a non-UTC zone: both must survive.
 			loc := time.FixedZone("X", 5*3600+30*60)
@@ -30,21 +33,35 @@ func fillAll(t *testing.T, v reflect.Value, seed int) {
 			f.SetString(name + "-" + strings.Repeat("é", n%3+1) + "<&>\u2028")
 		case f.Kind() == reflect.Int:
 			f.SetInt(int64(n))
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
+		case f.Kind() == reflect.Struct && sf.Anonymous:
+			fillAll(t, f.Addr(), n)
 		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct:
 			p := reflect.New(f.Type().Elem())
 			fillAll(t, p, n)
 			f.Set(p)
+		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Float64:
+			x := float64(n) / 7
+			f.Set(reflect.ValueOf(&x))
+		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Int:
+			x := n
+			f.Set(reflect.ValueOf(&x))
 		default:
 			t.Fatalf("fillAll: field %s has kind %s; teach the test (and the exporter) about it", name, f.Kind())
 		}
 	}
 }
 
+// viewOnly fields are filled by reads for clients, never stored.
+var viewOnly = map[string]bool{"Siblings": true, "SiblingIndex": true}
+
 // sameChat compares chats field by field, with times compared as instants.
 func sameChat(t *testing.T, got, want Chat) {
 	t.Helper()
 	norm := func(c Chat) Chat {
 		c.Session.CreatedAt, c.Session.UpdatedAt = c.Session.CreatedAt.UTC(), c.Session.UpdatedAt.UTC()
+		c.Session.LastActivityAt = c.Session.LastActivityAt.UTC()
 		msgs := make([]store.Message, len(c.Messages))
 		for i, m := range c.Messages {
 			m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
@@ -68,6 +85,14 @@ func TestJSONRoundTripEveryField(t *testing.T) {
 		c.Messages = append(c.Messages, m)
 	}
 	c.Messages[1].Usage = nil // nil and present usage both survive
+	// A tree: the second and third messages both answer the first, the
+	// first shows the third, and the chat shows the path ending there.
+	c.Messages[0].ParentID, c.Messages[0].Depth = "", 0
+	c.Messages[1].ParentID, c.Messages[1].Depth, c.Messages[1].SelectedChildID = store.Ref(c.Messages[0].ID), 1, ""
+	c.Messages[2].ParentID, c.Messages[2].Depth, c.Messages[2].SelectedChildID = store.Ref(c.Messages[0].ID), 1, ""
+	c.Messages[0].SelectedChildID = c.Messages[2].ID
+	c.Session.CurrentLeafID = store.Ref(c.Messages[2].ID)
+	c.Session.Temperature = nil // null and set settings both survive
 	for _, f := range []Format{JSON, JSONLines} {
 		var buf bytes.Buffer
 		if err := Write(&buf, f, c); err != nil {
@@ -85,7 +110,7 @@ func TestJSONRoundTripEveryField(t *testing.T) {
 }
 
 func TestJSONRoundTripFixtures(t *testing.T) {
-	for _, c := range []Chat{sampleChat(), hostileChat(), {Session: store.Session{ID: "s_empty"}}} {
+	for _, c := range []Chat{sampleChat(), hostileChat(), branchedChat(), {Session: store.Session{ID: "s_empty"}}} {
 		var buf bytes.Buffer
 		if err := Write(&buf, JSON, c); err != nil {
 			t.Fatal(err)
@@ -118,10 +143,21 @@ func TestDecodeRejectsBadInput(t *testing.T) {
 		{"truncated", valid(same)[:200], "unexpected EOF"},
 		{"other format", `{"format":"other","format_version":1,"session":{"id":"s"}}`, "not a Holdfast chat export"},
 		{"no format", `{"session":{"id":"s"}}`, "not a Holdfast chat export"},
-		{"newer version", valid(func(s string) string { return strings.Replace(s, `"format_version":1`, `"format_version":2`, 1) }),
-			"format_version 2 is not supported"},
-		{"version zero", valid(func(s string) string { return strings.Replace(s, `"format_version":1`, `"format_version":0`, 1) }),
+		{"newer version", valid(func(s string) string { return strings.Replace(s, `"format_version":2`, `"format_version":3`, 1) }),
+			"format_version 3 is not supported"},
+		{"version zero", valid(func(s string) string { return strings.Replace(s, `"format_version":2`, `"format_version":0`, 1) }),
 			"format_version 0 is not supported"},
+		{"parent not in the chat", valid(func(s string) string { return strings.Replace(s, `"parent_id":"m_01"`, `"parent_id":"m_99"`, 1) }),
+			`follows "m_99", which is not an earlier message`},
+		{"parent after its child", valid(func(s string) string { return strings.Replace(s, `"parent_id":"m_01"`, `"parent_id":"m_04"`, 1) }),
+			`follows "m_04", which is not an earlier message`},
+		{"selected child that is not a child", valid(func(s string) string {
+			return strings.Replace(s, `"selected_child_id":null`, `"selected_child_id":"m_04"`, 1)
+		}), `selects "m_04", which is not one of its answers`},
+		{"leaf not in the chat", valid(func(s string) string { return strings.Replace(s, `"current_leaf_id":"m_04"`, `"current_leaf_id":"m_x"`, 1) }),
+			`current_leaf_id "m_x" is not a message`},
+		{"message twice", valid(func(s string) string { return strings.Replace(s, `"id":"m_03"`, `"id":"m_02"`, 1) }),
+			"message m_02 appears twice"},
 		{"no session id", valid(func(s string) string { return strings.Replace(s, `"id":"s_01"`, `"id":""`, 1) }),
 			"session has no id"},
 		{"message of another session", valid(func(s string) string { return strings.Replace(s, `"session_id":"s_01"`, `"session_id":"s_02"`, 1) }),

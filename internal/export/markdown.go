@@ -37,12 +37,16 @@ func writeMarkdown(w io.Writer, c Chat) error {
 	if !s.UpdatedAt.IsZero() {
 		fmt.Fprintf(bw, "- Updated: %s\n", mdTime(s.UpdatedAt))
 	}
-	fmt.Fprintf(bw, "- Messages: %d\n", len(c.Messages))
+	path := c.Path()
+	fmt.Fprintf(bw, "- Messages: %d\n", len(path))
+	if other := len(c.Messages) - len(path); other > 0 {
+		fmt.Fprintf(bw, "- Other versions: %d messages on other branches are not shown (the JSON export has every branch)\n", other)
+	}
 	if s.SystemPrompt != "" {
 		bw.WriteString("\n## System prompt\n\n")
 		mdQuote(bw, s.SystemPrompt)
 	}
-	for _, m := range c.Messages {
+	for _, m := range path {
 		bw.WriteString("\n## ")
 		bw.WriteString(mdInline(roleLabel(m.Role)))
 		if m.Role == store.RoleAssistant && m.Model != "" {

@@ -168,7 +168,7 @@ func (p *Anthropic) params(req Request, prefill string) anthropic.MessageNewPara
 	if prefill != "" {
 		msgs = append(msgs, anthropic.NewAssistantMessage(anthropic.NewTextBlock(prefill)))
 	}
-	maxTokens, temperature := p.spec.Defaults.resolve(req)
+	maxTokens, temperature, topP := p.spec.Defaults.resolve(req)
 	if maxTokens <= 0 {
 		maxTokens = DefaultAnthropicMaxTokens
 	}
@@ -182,6 +182,9 @@ func (p *Anthropic) params(req Request, prefill string) anthropic.MessageNewPara
 	}
 	if temperature != nil {
 		params.Temperature = anthropic.Float(*temperature)
+	}
+	if topP != nil {
+		params.TopP = anthropic.Float(*topP)
 	}
 	return params
 }

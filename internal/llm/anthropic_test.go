@@ -136,6 +136,19 @@ func TestAnthropicRequestOnTheWire(t *testing.T) {
 	if _, _, err := streamAll(context.Background(), mustAnthropic(t, s), req); err != nil {
 		t.Fatalf("Stream: %v", err)
 	}
+	// A chat's own settings win over the provider's defaults.
+	chatTemp, topP := 0.4, 0.8
+	req.Temperature, req.TopP, req.MaxTokens = &chatTemp, &topP, 77
+	if _, _, err := streamAll(context.Background(), mustAnthropic(t, s), req); err != nil {
+		t.Fatalf("Stream: %v", err)
+	}
+	var second map[string]any
+	if err := json.Unmarshal(up.request(t, 1).Body, &second); err != nil {
+		t.Fatal(err)
+	}
+	if second["temperature"] != 0.4 || second["top_p"] != 0.8 || second["max_tokens"] != 77.0 {
+		t.Errorf("chat settings sent as temperature %v, top_p %v, max_tokens %v; want 0.4, 0.8, 77", second["temperature"], second["top_p"], second["max_tokens"])
+	}
 	r := up.request(t, 0)
 	if r.Method != http.MethodPost || r.Path != "/v1/messages" {
 		t.Errorf("request = %s %s, want POST /v1/messages", r.Method, r.Path)

@@ -43,6 +43,13 @@ func (d *Demo) Models(context.Context) ([]Model, error) {
 // Stream streams the fixed answer to the last user message, after
 // req.Prefix when that is set, at TokensPerSecond.
 func (d *Demo) Stream(ctx context.Context, req Request, emit func(Chunk) error) (Result, error) {
+	if req.Purpose == PurposeTitle {
+		title := DemoTitle(firstUser(req.Messages))
+		if err := emit(Chunk{Text: title}); err != nil {
+			return Result{}, err
+		}
+		return Result{FinishReason: "stop", Usage: &Usage{InputTokens: countTokens(req), OutputTokens: len(Tokenize(title))}}, nil
+	}
 	full := DemoAnswer(lastUser(req.Messages))
 	rest := full
 	if req.Prefix != "" {
@@ -96,6 +103,41 @@ func lastUser(msgs []Message) string {
 		}
 	}
 	return ""
+}
+
+func firstUser(msgs []Message) string {
+	for _, m := range msgs {
+		if m.Role == "user" {
+			return m.Content
+		}
+	}
+	return ""
+}
+
+// DemoTitle is the demo's title for a conversation that starts with
+// prompt: its first words, at most 8 (16 characters of a text without
+// spaces, such as Chinese), in the prompt's own language. A stand-in for
+// a model's summary, but deterministic.
+func DemoTitle(prompt string) string {
+	line := strings.TrimSpace(prompt)
+	if rest, ok := strings.CutPrefix(line, EchoPrefix); ok {
+		line = strings.TrimSpace(rest)
+	}
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = strings.TrimSpace(line[:i])
+	}
+	words := strings.Fields(line)
+	if len(words) > 8 {
+		words = words[:8]
+	}
+	title := strings.Join(words, " ")
+	if r := []rune(title); len(words) <= 1 && len(r) > 16 {
+		title = string(r[:16])
+	}
+	if title == "" {
+		return "Demo chat"
+	}
+	return title
 }
 
 func countTokens(req Request) int {

@@ -23,10 +23,25 @@ type Request struct {
 	// the provider must continue exactly after it (only providers whose
 	// CanContinue reports true are asked to).
 	Prefix string
-	// MaxTokens, Temperature: zero means the provider's default.
+	// MaxTokens: zero means the provider's default. Temperature, TopP:
+	// nil means the provider's default (zero is a real temperature).
 	MaxTokens   int
-	Temperature float64
+	Temperature *float64
+	TopP        *float64
+	// Purpose says what the answer is for; PurposeChat ("") unless set.
+	// Providers send it nowhere; the demo answers a title request with a
+	// title.
+	Purpose Purpose
 }
+
+// Purpose is what a request's answer is for.
+type Purpose string
+
+// Purposes.
+const (
+	PurposeChat  Purpose = ""
+	PurposeTitle Purpose = "title" // a short name for the conversation
+)
 
 // Chunk is one piece of streamed text.
 type Chunk struct {

@@ -142,7 +142,7 @@ func (p *OpenAI) params(req Request) openai.ChatCompletionNewParams {
 		Messages:      msgs,
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	}
-	maxTokens, temperature := p.spec.Defaults.resolve(req)
+	maxTokens, temperature, topP := p.spec.Defaults.resolve(req)
 	if maxTokens > 0 {
 		if p.maxCompletionTokens {
 			params.MaxCompletionTokens = openai.Int(int64(maxTokens))
@@ -152,6 +152,9 @@ func (p *OpenAI) params(req Request) openai.ChatCompletionNewParams {
 	}
 	if temperature != nil {
 		params.Temperature = openai.Float(*temperature)
+	}
+	if topP != nil {
+		params.TopP = openai.Float(*topP)
 	}
 	return params
 }

@@ -144,6 +144,7 @@ func TestOpenAIStream(t *testing.T) {
 
 func TestOpenAIRequestOnTheWire(t *testing.T) {
 	temp := 0.0 // zero is a real temperature when it comes from the defaults
+	hot := 1.3
 	tests := []struct {
 		name     string
 		base     func(up *upstream) string
@@ -175,17 +176,30 @@ func TestOpenAIRequestOnTheWire(t *testing.T) {
 			defaults: Params{Temperature: &temp, MaxTokens: 300},
 			req: func() Request {
 				r := chatReq()
-				r.System, r.MaxTokens, r.Temperature = "", 50, 0.7
+				t, p := 0.7, 0.9
+				r.System, r.MaxTokens, r.Temperature, r.TopP = "", 50, &t, &p
 				return r
 			},
-			want: map[string]any{"max_tokens": 50.0, "temperature": 0.7},
+			want: map[string]any{"max_tokens": 50.0, "temperature": 0.7, "top_p": 0.9},
+		},
+		{
+			name:     "a request's zero temperature is sent, not taken for unset",
+			base:     func(up *upstream) string { return up.URL() + "/v1/" },
+			defaults: Params{Temperature: &hot},
+			req: func() Request {
+				r := chatReq()
+				zero := 0.0
+				r.Temperature = &zero
+				return r
+			},
+			want: map[string]any{"temperature": 0.0},
 		},
 		{
 			name:   "no defaults sends neither",
 			base:   func(up *upstream) string { return up.URL() + "/v1" },
 			req:    chatReq,
 			want:   map[string]any{"model": "gpt-test"},
-			absent: []string{"max_tokens", "temperature", "max_completion_tokens"},
+			absent: []string{"max_tokens", "temperature", "top_p", "max_completion_tokens"},
 		},
 	}
 	for _, tt := range tests {

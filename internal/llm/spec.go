@@ -25,24 +25,23 @@ const (
 )
 
 // Params are a provider's default generation parameters. A Request's own
-// non-zero MaxTokens and Temperature win over them.
+// values (non-zero MaxTokens, non-nil Temperature and TopP) win over them.
 type Params struct {
 	Temperature *float64 // nil: the provider's default
 	MaxTokens   int      // 0: the provider's default
 }
 
 // resolve merges req over p.
-func (p Params) resolve(req Request) (maxTokens int, temperature *float64) {
+func (p Params) resolve(req Request) (maxTokens int, temperature, topP *float64) {
 	maxTokens = p.MaxTokens
 	if req.MaxTokens > 0 {
 		maxTokens = req.MaxTokens
 	}
 	temperature = p.Temperature
-	if req.Temperature != 0 {
-		t := req.Temperature
-		temperature = &t
+	if req.Temperature != nil {
+		temperature = req.Temperature
 	}
-	return maxTokens, temperature
+	return maxTokens, temperature, req.TopP
 }
 
 // Spec describes one provider to build, the way one [[providers]] entry of

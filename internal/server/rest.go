@@ -12,6 +12,7 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/llm"
+	"github.com/holdfast-chat/holdfast/internal/search"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -45,6 +46,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, store.ErrWrongSession):
+		writeError(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, store.ErrQueryTooLong):
+		writeError(w, http.StatusBadRequest, "query_too_long", err.Error())
+	case errors.Is(err, store.ErrEmptyQuery), errors.Is(err, store.ErrBadCursor), errors.Is(err, search.ErrBadCursor):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 	case errors.Is(err, chat.ErrInvalid):
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 	case errors.Is(err, chat.ErrUnknownModel):
@@ -100,29 +107,57 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"models": list, "default": def})
 }
 
+// intParam reads an optional positive integer query parameter.
+func intParam(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%w: %s must be a positive number", chat.ErrInvalid, name)
+	}
+	return n, nil
+}
+
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	list, head, err := s.cfg.Snapshots.SessionsSnapshot(r.Context(), r.URL.Query().Get("q"))
+	q := r.URL.Query()
+	limit, err := intParam(r, "limit", 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.head(w, head)
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
-}
-
-type sessionBody struct {
-	Title        string `json:"title"`
-	Model        string `json:"model"`
-	SystemPrompt string `json:"system_prompt"`
+	archived := false
+	switch q.Get("archived") {
+	case "", "0", "false":
+	case "1", "true":
+		archived = true
+	default:
+		writeError(w, http.StatusBadRequest, "bad_request", "archived must be 1 or 0")
+		return
+	}
+	page, err := s.cfg.Snapshots.SessionsPage(r.Context(), store.SessionQuery{
+		Limit: limit, Cursor: q.Get("cursor"), Archived: archived, Query: q.Get("q"),
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.head(w, page.Head)
+	var next *string
+	if page.NextCursor != "" {
+		next = &page.NextCursor
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": page.Sessions, "next_cursor": next})
 }
 
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
-	var body sessionBody
+	var body chat.NewSession
 	if err := decode(r, &body, true); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	sess, err := s.cfg.Chats.CreateSession(r.Context(), body.Title, body.Model, body.SystemPrompt)
+	sess, err := s.cfg.Chats.CreateSession(r.Context(), body)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -165,28 +200,36 @@ const maxPage = 500
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := maxPage
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			writeError(w, http.StatusBadRequest, "bad_request", "limit must be a positive number")
-			return
-		}
-		limit = min(n, maxPage)
+	limit, err := intParam(r, "limit", maxPage)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	page, err := s.cfg.Snapshots.MessagesSnapshot(r.Context(), r.PathValue("id"), q.Get("before"), limit)
+	req := store.PageRequest{SessionID: r.PathValue("id"), Before: q.Get("before"), After: q.Get("after"), Around: q.Get("around"), Limit: min(limit, maxPage)}
+	anchors := 0
+	for _, a := range []string{req.Before, req.After, req.Around} {
+		if a != "" {
+			anchors++
+		}
+	}
+	if anchors > 1 {
+		writeError(w, http.StatusBadRequest, "bad_request", "give at most one of before, after and around")
+		return
+	}
+	page, err := s.cfg.Snapshots.PathPage(r.Context(), req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.head(w, page.Head)
-	writeJSON(w, http.StatusOK, map[string]any{"messages": page.Messages, "has_more": page.HasMore})
+	writeJSON(w, http.StatusOK, page)
 }
 
 type sendBody struct {
 	Content  *string `json:"content"`
 	ClientID string  `json:"client_id"`
 	Model    string  `json:"model"`
+	ParentID string  `json:"parent_id"`
 }
 
 func (b sendBody) content() (string, error) {
@@ -207,7 +250,8 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sent, err := s.cfg.Chats.Send(r.Context(), chat.SendRequest{SessionID: r.PathValue("id"), Content: content, ClientID: body.ClientID, Model: body.Model})
+	sent, err := s.cfg.Chats.Send(r.Context(), chat.SendRequest{SessionID: r.PathValue("id"), Content: content,
+		ClientID: body.ClientID, Model: body.Model, ParentID: body.ParentID})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -238,14 +282,21 @@ func (s *Server) messageAction(w http.ResponseWriter, r *http.Request) {
 	case "continue":
 		out, err = s.cfg.Chats.Continue(ctx, id)
 	case "regenerate":
-		out, err = s.cfg.Chats.Regenerate(ctx, id, body.Model)
-		status = http.StatusCreated
+		var created bool
+		out, created, err = s.cfg.Chats.Regenerate(ctx, id, body.Model, body.ClientID)
+		if created {
+			status = http.StatusCreated
+		}
 	case "edit":
 		var content string
 		if content, err = body.content(); err == nil {
-			out, err = s.cfg.Chats.Edit(ctx, id, content, body.ClientID)
+			var sent chat.Sent
+			sent, err = s.cfg.Chats.Edit(ctx, id, content, body.ClientID)
+			out = sent
+			if sent.Created {
+				status = http.StatusCreated
+			}
 		}
-		status = http.StatusCreated
 	default:
 		writeError(w, http.StatusNotFound, "not_found", "unknown message action "+quoteShort(action))
 		return
@@ -255,6 +306,61 @@ func (s *Server) messageAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, status, out)
+}
+
+type switchBody struct {
+	MessageID string `json:"message_id"`
+	Limit     int    `json:"limit"`
+}
+
+func (s *Server) switchPath(w http.ResponseWriter, r *http.Request) {
+	var body switchBody
+	if err := decode(r, &body, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if body.MessageID == "" {
+		writeError(w, http.StatusBadRequest, "bad_request", "message_id is required")
+		return
+	}
+	if body.Limit < 0 {
+		writeError(w, http.StatusBadRequest, "bad_request", "limit must be a positive number")
+		return
+	}
+	res, err := s.cfg.Chats.Switch(r.Context(), r.PathValue("id"), body.MessageID, min(body.Limit, maxPage))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) {
+	res, err := s.cfg.Chats.Delete(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Search == nil {
+		writeError(w, http.StatusNotFound, "not_found", "search is not available in this build")
+		return
+	}
+	limit, err := intParam(r, "limit", 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	res, err := s.cfg.Search.Search(r.Context(), q.Get("q"), q.Get("cursor"), limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {

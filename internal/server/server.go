@@ -23,6 +23,7 @@ import (
 
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/search"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -39,21 +40,28 @@ type Events interface {
 
 // Chats performs the mutations.
 type Chats interface {
-	CreateSession(ctx context.Context, title, model, system string) (store.Session, error)
+	CreateSession(ctx context.Context, ns chat.NewSession) (store.Session, error)
 	UpdateSession(ctx context.Context, id string, p chat.SessionPatch) (store.Session, error)
 	DeleteSession(ctx context.Context, id string) error
 	Send(ctx context.Context, req chat.SendRequest) (chat.Sent, error)
 	Stop(ctx context.Context, id string) (store.Message, error)
 	Continue(ctx context.Context, id string) (store.Message, error)
-	Regenerate(ctx context.Context, id, model string) (store.Message, error)
+	Regenerate(ctx context.Context, id, model, clientID string) (store.Message, bool, error)
 	Edit(ctx context.Context, id, content, clientID string) (chat.Sent, error)
+	Switch(ctx context.Context, sessionID, id string, limit int) (chat.SwitchResult, error)
+	Delete(ctx context.Context, id string) (chat.Deletion, error)
 }
 
 // Snapshots are the consistent reads (data plus the event head).
 type Snapshots interface {
-	SessionsSnapshot(ctx context.Context, query string) ([]store.Session, int64, error)
+	SessionsPage(ctx context.Context, q store.SessionQuery) (store.SessionPage, error)
 	GetSession(ctx context.Context, id string) (store.Session, error)
-	MessagesSnapshot(ctx context.Context, sessionID, before string, limit int) (store.MessagePage, error)
+	PathPage(ctx context.Context, r store.PageRequest) (store.Page, error)
+}
+
+// Searcher answers GET /api/search.
+type Searcher interface {
+	Search(ctx context.Context, text, cursor string, limit int) (search.Result, error)
 }
 
 // ModelInfo is one entry of GET /api/models.
@@ -93,6 +101,7 @@ type Config struct {
 	Snapshots Snapshots
 	Models    Models
 	Exporter  Exporter // optional
+	Search    Searcher // optional: GET /api/search
 	Settings  Settings // optional: GET/PUT /api/config, keys, discovery
 }
 
@@ -168,7 +177,10 @@ func (s *Server) routes() http.Handler {
 	api("/api/sessions/{id}", map[string]http.HandlerFunc{"GET": s.getSession, "PATCH": s.updateSession, "DELETE": s.deleteSession})
 	api("/api/sessions/{id}/messages", map[string]http.HandlerFunc{"GET": s.listMessages, "POST": s.sendMessage})
 	api("/api/sessions/{id}/export", map[string]http.HandlerFunc{"GET": s.export})
+	api("/api/sessions/{id}/switch", map[string]http.HandlerFunc{"POST": s.switchPath})
+	api("/api/messages/{id}", map[string]http.HandlerFunc{"DELETE": s.deleteMessage})
 	api("/api/messages/{id}/{action}", map[string]http.HandlerFunc{"POST": s.messageAction})
+	api("/api/search", map[string]http.HandlerFunc{"GET": s.search})
 	api("/api/streams/{conn}/{action}", map[string]http.HandlerFunc{"POST": s.streamAction})
 	if s.cfg.Settings != nil {
 		s.settingsRoutes(api)

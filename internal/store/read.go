@@ -18,25 +18,50 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-const sessionCols = `s.id, s.title, s.model, s.system_prompt, s.created_at, s.updated_at,
-	(SELECT count(*) FROM messages m WHERE m.session_id = s.id)`
+const sessionCols = `s.id, s.title, s.title_source, s.model, s.system_prompt, s.temperature, s.top_p, s.max_tokens,
+	s.pinned, s.archived, coalesce(s.current_leaf_id, ''), s.message_count, s.created_at, s.updated_at, s.last_activity_at`
 
-const messageCols = `id, session_id, role, content, status, error, model, coalesce(client_id, ''), chunks,
-	input_tokens, output_tokens, created_at, updated_at`
+// messageCols are a message's columns; use messageColsOf for a join.
+var messageCols = messageColsOf("")
+
+func messageColsOf(alias string) string {
+	a := alias
+	if a != "" {
+		a += "."
+	}
+	return a + `n, ` + a + `id, ` + a + `session_id, coalesce(` + a + `parent_id, ''), ` + a + `depth, ` + a + `chain, coalesce(` + a + `selected_child_id, ''), ` +
+		a + `role, ` + a + `content, ` + a + `status, ` + a + `error, ` + a + `model, coalesce(` + a + `client_id, ''), ` + a + `chunks, ` +
+		a + `input_tokens, ` + a + `output_tokens, ` + a + `created_at, ` + a + `updated_at`
+}
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanSession(r scanner) (Session, error) {
 	var s Session
-	var created, updated int64
-	err := r.Scan(&s.ID, &s.Title, &s.Model, &s.SystemPrompt, &created, &updated, &s.MessageCount)
+	var created, updated, active int64
+	var temp, topP sql.NullFloat64
+	var maxTok sql.NullInt64
+	var leaf string
+	err := r.Scan(&s.ID, &s.Title, &s.TitleSource, &s.Model, &s.SystemPrompt, &temp, &topP, &maxTok,
+		&s.Pinned, &s.Archived, &leaf, &s.MessageCount, &created, &updated, &active)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrNotFound
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("scan session: %w", err)
 	}
-	s.CreatedAt, s.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	if temp.Valid {
+		s.Temperature = &temp.Float64
+	}
+	if topP.Valid {
+		s.TopP = &topP.Float64
+	}
+	if maxTok.Valid {
+		n := int(maxTok.Int64)
+		s.MaxTokens = &n
+	}
+	s.CurrentLeafID = Ref(leaf)
+	s.CreatedAt, s.UpdatedAt, s.LastActivityAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC(), time.UnixMilli(active).UTC()
 	return s, nil
 }
 
@@ -44,7 +69,9 @@ func scanMessage(r scanner) (Message, error) {
 	var m Message
 	var created, updated int64
 	var in, out sql.NullInt64
-	err := r.Scan(&m.ID, &m.SessionID, &m.Role, &m.Content, &m.Status, &m.Error, &m.Model, &m.ClientID, &m.Chunks,
+	var parent string
+	err := r.Scan(&m.n, &m.ID, &m.SessionID, &parent, &m.Depth, &m.chain, &m.SelectedChildID,
+		&m.Role, &m.Content, &m.Status, &m.Error, &m.Model, &m.ClientID, &m.Chunks,
 		&in, &out, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, ErrNotFound
@@ -52,6 +79,7 @@ func scanMessage(r scanner) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("scan message: %w", err)
 	}
+	m.ParentID = Ref(parent)
 	if in.Valid || out.Valid {
 		m.Usage = &Usage{InputTokens: int(in.Int64), OutputTokens: int(out.Int64)}
 	}
@@ -123,114 +151,41 @@ func (s *Store) GetMessage(ctx context.Context, id string) (Message, error) {
 	return getMessage(ctx, s.reader, id)
 }
 
-// ListSessions returns sessions, most recently updated first. A non-empty
-// query keeps sessions whose title or any message contains it
-// (case-insensitive for ASCII).
+// ListSessions returns every session, archived ones included, most
+// recent activity first. A non-empty query keeps sessions whose title or
+// any message matches it, by the rules of ParseQuery.
 func (s *Store) ListSessions(ctx context.Context, query string) ([]Session, error) {
-	out, _, err := s.SessionsSnapshot(ctx, query)
-	return out, err
-}
-
-// SessionsSnapshot is ListSessions plus the event head read in the same
-// transaction.
-func (s *Store) SessionsSnapshot(ctx context.Context, query string) ([]Session, int64, error) {
 	var out []Session
-	var h int64
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if h, err = head(ctx, tx); err != nil {
-			return err
-		}
-		q := `SELECT ` + sessionCols + ` FROM sessions s`
-		var args []any
-		if query = strings.TrimSpace(query); query != "" {
-			like := "%" + escapeLike(query) + "%"
-			q += ` WHERE s.title LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND m.content LIKE ? ESCAPE '\')`
-			args = append(args, like, like)
-		}
-		q += ` ORDER BY s.updated_at DESC, s.id DESC`
-		rows, err := tx.QueryContext(ctx, q, args...)
+	q := SessionQuery{Limit: maxSessionPage, Query: query, AllArchived: true}
+	for {
+		page, err := s.SessionsPage(ctx, q)
 		if err != nil {
-			return fmt.Errorf("list sessions: %w", err)
+			return nil, err
 		}
-		defer rows.Close()
-		out = []Session{}
-		for rows.Next() {
-			sess, err := scanSession(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, sess)
+		out = append(out, page.Sessions...)
+		if page.NextCursor == "" {
+			return out, nil
 		}
-		return rows.Err()
-	})
-	return out, h, err
+		q.Cursor = page.NextCursor
+	}
 }
 
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
-}
-
-// MessagePage is one page of a session's messages, oldest first.
-type MessagePage struct {
-	Messages []Message
-	HasMore  bool  // older messages exist before the first one
-	Head     int64 // event head read in the same transaction
-}
-
-// MessagesSnapshot reads up to limit messages of a session that come before
-// the message id `before` (all the newest when before is ""), with the
-// event head from the same transaction.
-func (s *Store) MessagesSnapshot(ctx context.Context, sessionID, before string, limit int) (MessagePage, error) {
-	var page MessagePage
+// ListAllMessages returns every message of a session, every branch, in
+// creation order (a parent always comes before its children).
+func (s *Store) ListAllMessages(ctx context.Context, sessionID string) ([]Message, error) {
+	var out []Message
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if page.Head, err = head(ctx, tx); err != nil {
-			return err
-		}
 		if _, err := getSession(ctx, tx, sessionID); err != nil {
 			return err
 		}
-		q := `SELECT ` + messageCols + ` FROM messages WHERE session_id=?`
-		args := []any{sessionID}
-		if before != "" {
-			q += ` AND id < ?`
-			args = append(args, before)
-		}
-		q += ` ORDER BY id DESC LIMIT ?`
-		args = append(args, limit+1)
-		rows, err := tx.QueryContext(ctx, q, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE session_id=? ORDER BY id`, sessionID)
 		if err != nil {
 			return fmt.Errorf("list messages of %s: %w", sessionID, err)
 		}
-		msgs, err := collectMessages(rows)
-		if err != nil {
-			return err
-		}
-		if len(msgs) > limit {
-			page.HasMore = true
-			msgs = msgs[:limit]
-		}
-		for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
-			msgs[i], msgs[j] = msgs[j], msgs[i]
-		}
-		page.Messages = msgs
-		return nil
+		out, err = collectMessages(rows)
+		return err
 	})
-	return page, err
-}
-
-// ListAllMessages returns every message of a session, oldest first.
-func (s *Store) ListAllMessages(ctx context.Context, sessionID string) ([]Message, error) {
-	if _, err := s.GetSession(ctx, sessionID); err != nil {
-		return nil, err
-	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE session_id=? ORDER BY id`, sessionID)
-	if err != nil {
-		return nil, fmt.Errorf("list messages of %s: %w", sessionID, err)
-	}
-	return collectMessages(rows)
+	return out, err
 }
 
 // StreamingMessages lists messages left in status streaming (after a crash).

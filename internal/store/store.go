@@ -32,6 +32,9 @@ var migrationFiles embed.FS
 // ErrNotFound is returned for unknown session or message ids.
 var ErrNotFound = errors.New("not found")
 
+// ErrNoFTS5 means this binary was built without SQLite's full-text search.
+var ErrNoFTS5 = errors.New("this build of Holdfast has no SQLite FTS5 (full-text search); build it with `-tags sqlite_fts5` (make build does)")
+
 // ErrSchemaTooNew means the database was written by a newer Holdfast.
 var ErrSchemaTooNew = errors.New("database schema is newer than this version of Holdfast knows")
 
@@ -63,6 +66,9 @@ type Options struct {
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Readers <= 0 {
 		opts.Readers = 4
+	}
+	if err := checkFTS5(ctx); err != nil {
+		return nil, err
 	}
 	existed, err := checkFile(path)
 	if err != nil {
@@ -257,6 +263,15 @@ func (s *Store) migrate(ctx context.Context, existed bool) error {
 			return err
 		}
 	}
+	// Migrations rebuild tables, and dropping an old table must not
+	// cascade to the rows copied out of it: foreign keys are off while
+	// they run (the pragma has no effect inside a transaction) and are
+	// checked before the commit. The writer pool is one connection, so
+	// the pragma applies to the transaction below.
+	if _, err := s.writer.ExecContext(ctx, `PRAGMA foreign_keys=OFF`); err != nil {
+		return fmt.Errorf("prepare migration: %w", err)
+	}
+	defer s.writer.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys=ON`)
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin migration: %w", err)
@@ -279,8 +294,47 @@ func (s *Store) migrate(ctx context.Context, existed bool) error {
 		ON CONFLICT(key) DO UPDATE SET value=excluded.value`, strconv.Itoa(want)); err != nil {
 		return fmt.Errorf("record schema version: %w", err)
 	}
+	if err := checkForeignKeys(ctx, tx); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit migration: %w", err)
+	}
+	return nil
+}
+
+// checkForeignKeys fails if any row refers to a row that does not exist.
+func checkForeignKeys(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return fmt.Errorf("check migrated data: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		_ = rows.Scan(&table, &rowid, &parent, &fk)
+		return fmt.Errorf("migrated data is inconsistent: a row of %s (rowid %d) refers to a missing row of %s; the file was left as it was", table, rowid.Int64, parent)
+	}
+	return rows.Err()
+}
+
+// checkFTS5 refuses a build whose SQLite lacks FTS5: search, and the
+// schema itself, need it. mattn/go-sqlite3 compiles it in only with the
+// sqlite_fts5 build tag.
+func checkFTS5(ctx context.Context) error {
+	db, err := sql.Open("sqlite3", ":memory:")
+	if err != nil {
+		return fmt.Errorf("check SQLite features: %w", err)
+	}
+	defer db.Close()
+	var on int
+	if err := db.QueryRowContext(ctx, `SELECT sqlite_compileoption_used('ENABLE_FTS5')`).Scan(&on); err != nil {
+		return fmt.Errorf("check SQLite features: %w", err)
+	}
+	if on != 1 {
+		return ErrNoFTS5
 	}
 	return nil
 }

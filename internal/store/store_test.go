@@ -189,42 +189,47 @@ func TestSnapshotHeadMatchesData(t *testing.T) {
 	s, _ := openTemp(t)
 	now := s.Now()
 	sess := Session{ID: s.NewID("s_"), Title: "Hello 100%_done", Model: "demo/demo", CreatedAt: now, UpdatedAt: now}
+	var last string
 	err := s.Write(ctx, func(tx *Tx) error {
 		if err := tx.InsertSession(sess); err != nil {
 			return err
 		}
 		for i := 0; i < 3; i++ {
-			m := Message{ID: s.NewID("m_"), SessionID: sess.ID, Role: RoleUser, Content: "needle " + string(rune('a'+i)), Status: StatusComplete, CreatedAt: now, UpdatedAt: now}
-			if err := tx.InsertMessage(m); err != nil {
+			m := Message{ID: s.NewID("m_"), SessionID: sess.ID, ParentID: Ref(last), Role: RoleUser, Content: "needle " + string(rune('a'+i)), Status: StatusComplete, CreatedAt: now, UpdatedAt: now}
+			if _, err := tx.InsertMessage(m); err != nil {
 				return err
 			}
+			last = m.ID
 			if err := tx.InsertEvents([]EventRow{{Seq: int64(i + 1), SessionID: sess.ID, Type: "message.created", Data: []byte(`{}`), CreatedAt: now}}); err != nil {
 				return err
 			}
 		}
-		return nil
+		return tx.SetPath(sess.ID, last)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := s.MessagesSnapshot(ctx, sess.ID, "", 2)
+	page, err := s.PathPage(ctx, PageRequest{SessionID: sess.ID, Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if page.Head != 3 || len(page.Messages) != 2 || !page.HasMore || page.Messages[1].Content != "needle c" {
+	if page.Head != 3 || len(page.Messages) != 2 || !page.HasMore || page.HasNewer || page.Messages[1].Content != "needle c" || !page.Current {
 		t.Fatalf("page = %+v", page)
 	}
-	older, err := s.MessagesSnapshot(ctx, sess.ID, page.Messages[0].ID, 10)
+	older, err := s.PathPage(ctx, PageRequest{SessionID: sess.ID, Before: page.Messages[0].ID, Limit: 10})
 	if err != nil || len(older.Messages) != 1 || older.HasMore || older.Messages[0].Content != "needle a" {
 		t.Fatalf("older page = %+v, %v", older, err)
 	}
-	for q, want := range map[string]int{"": 1, "needle b": 1, "NEEDLE": 1, "100%": 1, "%_": 1, "absent": 0, "0%x": 0} {
+	for q, want := range map[string]int{"": 1, "needle b": 1, "NEEDLE": 1, "100%": 1, "%_": 1, "absent": 0, "0%x": 0, `"needle c"`: 1, `"needle d"`: 0} {
 		got, err := s.ListSessions(ctx, q)
 		if err != nil || len(got) != want {
 			t.Errorf("ListSessions(%q) = %d sessions, %v; want %d", q, len(got), err, want)
 		}
 	}
-	if _, err := s.MessagesSnapshot(ctx, "s_missing", "", 10); !errors.Is(err, ErrNotFound) {
+	if got, _ := s.GetSession(ctx, sess.ID); got.MessageCount != 3 || got.CurrentLeafID != Ref(last) {
+		t.Fatalf("session = %+v; want 3 messages, leaf %s", got, last)
+	}
+	if _, err := s.PathPage(ctx, PageRequest{SessionID: "s_missing", Limit: 10}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown session: %v; want ErrNotFound", err)
 	}
 }

@@ -88,29 +88,41 @@ func (t *Tx) InsertEvents(rows []EventRow) error {
 	return nil
 }
 
-// InsertSession stores a new session.
+// InsertSession stores a new session. MessageCount and CurrentLeafID
+// are the database's to keep and are not written.
 func (t *Tx) InsertSession(s Session) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO sessions(id, title, model, system_prompt, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		s.ID, s.Title, s.Model, s.SystemPrompt, s.CreatedAt.UnixMilli(), s.UpdatedAt.UnixMilli())
+	if s.TitleSource == "" {
+		s.TitleSource = TitleAuto
+	}
+	if s.LastActivityAt.IsZero() {
+		s.LastActivityAt = s.CreatedAt
+	}
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO sessions(id, title, title_source, model, system_prompt, temperature, top_p, max_tokens,
+		pinned, archived, created_at, updated_at, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Title, s.TitleSource, s.Model, s.SystemPrompt, s.Temperature, s.TopP, s.MaxTokens,
+		s.Pinned, s.Archived, s.CreatedAt.UnixMilli(), s.UpdatedAt.UnixMilli(), s.LastActivityAt.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)
 	}
 	return nil
 }
 
-// UpdateSession writes a session's editable fields.
+// UpdateSession writes a session's editable fields: title and its source,
+// model, system prompt, settings, pin, archive and updated_at.
 func (t *Tx) UpdateSession(s Session) error {
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE sessions SET title=?, model=?, system_prompt=?, updated_at=? WHERE id=?`,
-		s.Title, s.Model, s.SystemPrompt, s.UpdatedAt.UnixMilli(), s.ID)
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE sessions SET title=?, title_source=?, model=?, system_prompt=?, temperature=?, top_p=?, max_tokens=?,
+		pinned=?, archived=?, updated_at=? WHERE id=?`,
+		s.Title, s.TitleSource, s.Model, s.SystemPrompt, s.Temperature, s.TopP, s.MaxTokens, s.Pinned, s.Archived, s.UpdatedAt.UnixMilli(), s.ID)
 	if err != nil {
 		return fmt.Errorf("update session %s: %w", s.ID, err)
 	}
 	return mustAffect(res, "session", s.ID)
 }
 
-// TouchSession bumps a session's updated_at.
+// TouchSession records activity in a session: updated_at and
+// last_activity_at (the session list's order).
 func (t *Tx) TouchSession(id string, at time.Time) error {
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE sessions SET updated_at=? WHERE id=?`, at.UnixMilli(), id)
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE sessions SET updated_at=?, last_activity_at=? WHERE id=?`, at.UnixMilli(), at.UnixMilli(), id)
 	if err != nil {
 		return fmt.Errorf("touch session %s: %w", id, err)
 	}
@@ -131,20 +143,53 @@ func (t *Tx) GetSession(id string) (Session, error) {
 	return getSession(t.ctx, t.tx, id)
 }
 
-// InsertMessage stores a new message.
-func (t *Tx) InsertMessage(m Message) error {
+// InsertMessage stores a new message under m.ParentID ("" for a first
+// message) and returns it as stored (with its depth). It does not move
+// the chat's path: call SetPath for that.
+func (t *Tx) InsertMessage(m Message) (Message, error) {
 	var clientID any
 	if m.ClientID != "" {
 		clientID = m.ClientID
 	}
-	in, out := usageCols(m.Usage)
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO messages(id, session_id, role, content, status, error, model, client_id, chunks, input_tokens, output_tokens, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.SessionID, m.Role, m.Content, m.Status, m.Error, m.Model, clientID, m.Chunks, in, out, m.CreatedAt.UnixMilli(), m.UpdatedAt.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("insert message: %w", err)
+	var n int64
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT coalesce(max(n), 0) + 1 FROM messages`).Scan(&n); err != nil {
+		return Message{}, fmt.Errorf("insert message: %w", err)
 	}
-	return nil
+	m.n, m.chain, m.Depth = n, n, 0
+	if m.ParentID != "" {
+		p, err := nodeByID(t.ctx, t.tx, string(m.ParentID))
+		if err != nil {
+			return Message{}, fmt.Errorf("insert message: parent: %w", err)
+		}
+		if p.session != m.SessionID {
+			return Message{}, fmt.Errorf("insert message: parent %s: %w", p.id, ErrWrongSession)
+		}
+		m.Depth = p.depth + 1
+		var taken int
+		err = t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM messages WHERE chain=? AND depth=?`, p.chain, m.Depth).Scan(&taken)
+		if err != nil {
+			return Message{}, fmt.Errorf("insert message: %w", err)
+		}
+		if taken == 0 {
+			m.chain = p.chain
+		}
+	}
+	in, out := usageCols(m.Usage)
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO messages(n, id, session_id, parent_id, depth, chain, role, content, status, error, model, client_id, chunks, input_tokens, output_tokens, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.n, m.ID, m.SessionID, nullable(string(m.ParentID)), m.Depth, m.chain, m.Role, m.Content, m.Status, m.Error, m.Model, clientID, m.Chunks, in, out,
+		m.CreatedAt.UnixMilli(), m.UpdatedAt.UnixMilli())
+	if err != nil {
+		return Message{}, fmt.Errorf("insert message: %w", err)
+	}
+	return m, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // AppendContent adds a streamed chunk to a message and records how many
@@ -159,6 +204,8 @@ func (t *Tx) AppendContent(id, text string, chunks int, at time.Time) error {
 }
 
 // SetStatus finishes (or restarts) a message: status, error and usage.
+// The search index follows in the same statement (a message is indexed
+// while it is not streaming).
 func (t *Tx) SetStatus(id string, status Status, errText string, usage *Usage, at time.Time) error {
 	in, out := usageCols(usage)
 	res, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET status=?, error=?, input_tokens=coalesce(?, input_tokens), output_tokens=coalesce(?, output_tokens), updated_at=? WHERE id=?`,
@@ -169,39 +216,204 @@ func (t *Tx) SetStatus(id string, status Status, errText string, usage *Usage, a
 	return mustAffect(res, "message", id)
 }
 
-// DeleteMessage removes one message.
-func (t *Tx) DeleteMessage(id string) error {
-	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM messages WHERE id=?`, id)
-	if err != nil {
-		return fmt.Errorf("delete message %s: %w", id, err)
-	}
-	return mustAffect(res, "message", id)
-}
-
 // GetMessage reads a message inside the transaction.
 func (t *Tx) GetMessage(id string) (Message, error) {
 	return getMessage(t.ctx, t.tx, id)
 }
 
-// MessageByClientID finds the user message a client already sent.
+// FillSiblings sets Siblings and SiblingIndex of the messages.
+func (t *Tx) FillSiblings(msgs []Message) error {
+	return fillSiblings(t.ctx, t.tx, msgs)
+}
+
+// MessageByClientID finds the message a client already sent.
 func (t *Tx) MessageByClientID(sessionID, clientID string) (Message, error) {
 	row := t.tx.QueryRowContext(t.ctx, `SELECT `+messageCols+` FROM messages WHERE session_id=? AND client_id=?`, sessionID, clientID)
 	return scanMessage(row)
 }
 
-// MessagesFrom lists a session's messages from id (inclusive) on, oldest first.
-func (t *Tx) MessagesFrom(sessionID, id string) ([]Message, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+messageCols+` FROM messages WHERE session_id=? AND id>=? ORDER BY id`, sessionID, id)
-	if err != nil {
-		return nil, fmt.Errorf("list messages: %w", err)
-	}
-	return collectMessages(rows)
+// FirstChild returns the oldest child of a message.
+func (t *Tx) FirstChild(id string) (Message, error) {
+	row := t.tx.QueryRowContext(t.ctx, `SELECT `+messageCols+` FROM messages WHERE parent_id=? ORDER BY id LIMIT 1`, id)
+	return scanMessage(row)
 }
 
-// MessageAfter returns the first message after id in its session.
-func (t *Tx) MessageAfter(sessionID, id string) (Message, error) {
-	row := t.tx.QueryRowContext(t.ctx, `SELECT `+messageCols+` FROM messages WHERE session_id=? AND id>? ORDER BY id LIMIT 1`, sessionID, id)
-	return scanMessage(row)
+// Page reads a page of a path inside the transaction (see PathPage).
+func (t *Tx) Page(r PageRequest) (Page, error) {
+	return readPage(t.ctx, t.tx, r, 0)
+}
+
+// SetPath makes the chat show the path from a first message down to leaf
+// (which must be a message of the chat): the current leaf moves there and
+// every branching point on the path remembers the branch it takes.
+func (t *Tx) SetPath(sessionID, leafID string) error {
+	leaf, err := nodeByID(t.ctx, t.tx, leafID)
+	if err != nil {
+		return err
+	}
+	if leaf.session != sessionID {
+		return fmt.Errorf("set path of %s to %s: %w", sessionID, leafID, ErrWrongSession)
+	}
+	segs, err := segmentsTo(t.ctx, t.tx, leaf)
+	if err != nil {
+		return err
+	}
+	for i, sg := range segs {
+		// Inside a segment the path stays on its chain: no departures.
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET selected_child_id=NULL
+			WHERE chain=? AND depth>=? AND depth<? AND selected_child_id IS NOT NULL`, sg.chain, sg.from, sg.to); err != nil {
+			return fmt.Errorf("set path: %w", err)
+		}
+		if i+1 < len(segs) {
+			// The segment's last message leaves for the next segment's first.
+			next, err := nodeByN(t.ctx, t.tx, segs[i+1].chain)
+			if err != nil {
+				return fmt.Errorf("set path: %w", err)
+			}
+			if _, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET selected_child_id=? WHERE id=?`, next.id, next.parent); err != nil {
+				return fmt.Errorf("set path: %w", err)
+			}
+		}
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE sessions SET current_leaf_id=? WHERE id=?`, leafID, sessionID); err != nil {
+		return fmt.Errorf("set path: %w", err)
+	}
+	return nil
+}
+
+// SwitchTo makes the chat show a path through message id: its ancestors,
+// it, and below it the branch remembered there. It reports whether the
+// path changed (not when id was already on it).
+func (t *Tx) SwitchTo(sessionID, id string) (bool, error) {
+	nd, err := nodeByID(t.ctx, t.tx, id)
+	if err != nil {
+		return false, err
+	}
+	if nd.session != sessionID {
+		return false, fmt.Errorf("switch %s to %s: %w", sessionID, id, ErrWrongSession)
+	}
+	sess, err := t.GetSession(sessionID)
+	if err != nil {
+		return false, err
+	}
+	on, err := onCurrentPath(t.ctx, t.tx, sess, nd)
+	if err != nil || on {
+		return false, err
+	}
+	_, leaf, _, err := descend(t.ctx, t.tx, nd, 0)
+	if err != nil {
+		return false, err
+	}
+	return true, t.SetPath(sessionID, leaf.id)
+}
+
+// Deleted is what DeleteSubtree removed and where it left the chat.
+type Deleted struct {
+	Count    int    // messages removed
+	ParentID string // the removed message's parent ("" for a first message)
+	// PathChanged: the removed messages were on the current path, which
+	// now ends at NewLeafID ("" when the chat is empty) and shows
+	// ShownFrom first below the unchanged part ("" if nothing new shows).
+	PathChanged bool
+	NewLeafID   string
+	ShownFrom   string
+}
+
+// SubtreeStreaming lists the messages at or below id still streaming.
+func (t *Tx) SubtreeStreaming(id string) ([]string, error) {
+	return subtreeStreaming(t.ctx, t.tx, id)
+}
+
+// SubtreeStreaming lists the messages at or below id still streaming.
+func (s *Store) SubtreeStreaming(ctx context.Context, id string) ([]string, error) {
+	return subtreeStreaming(ctx, s.reader, id)
+}
+
+func subtreeStreaming(ctx context.Context, q queryer, id string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL SELECT m.id FROM messages m JOIN sub ON m.parent_id = sub.id)
+		SELECT m.id FROM sub JOIN messages m ON m.id = sub.id WHERE m.status = 'streaming'`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find streaming messages under %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("find streaming messages under %s: %w", id, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// DeleteSubtree removes a message and every message below it. When they
+// were on the current path, the path moves to the parent's remaining
+// branch (the remembered one, else the newest), or ends at the parent.
+func (t *Tx) DeleteSubtree(sessionID, id string) (Deleted, error) {
+	nd, err := nodeByID(t.ctx, t.tx, id)
+	if err != nil {
+		return Deleted{}, err
+	}
+	if nd.session != sessionID {
+		return Deleted{}, fmt.Errorf("delete %s from %s: %w", id, sessionID, ErrWrongSession)
+	}
+	sess, err := t.GetSession(sessionID)
+	if err != nil {
+		return Deleted{}, err
+	}
+	d := Deleted{ParentID: nd.parent}
+	if d.PathChanged, err = onCurrentPath(t.ctx, t.tx, sess, nd); err != nil {
+		return Deleted{}, err
+	}
+	res, err := t.tx.ExecContext(t.ctx, `WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL SELECT m.id FROM messages m JOIN sub ON m.parent_id = sub.id)
+		DELETE FROM messages WHERE id IN (SELECT id FROM sub)`, id)
+	if err != nil {
+		return Deleted{}, fmt.Errorf("delete message %s: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	d.Count = int(n)
+	if nd.parent != "" {
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET selected_child_id=NULL WHERE id=? AND selected_child_id=?`, nd.parent, id); err != nil {
+			return Deleted{}, fmt.Errorf("delete message %s: %w", id, err)
+		}
+	}
+	if !d.PathChanged {
+		return d, nil
+	}
+	// Where the path goes now: the parent's remaining branch, or for a
+	// first message the newest other first message.
+	var from node
+	var ok bool
+	if nd.parent != "" {
+		p, err := nodeByID(t.ctx, t.tx, nd.parent)
+		if err != nil {
+			return Deleted{}, err
+		}
+		if from, ok, err = nextOff(t.ctx, t.tx, p); err != nil {
+			return Deleted{}, err
+		}
+		d.NewLeafID = p.id
+	} else {
+		from, err = scanNode(t.tx.QueryRowContext(t.ctx, `SELECT `+nodeCols+` FROM messages WHERE session_id=? AND parent_id IS NULL ORDER BY id DESC LIMIT 1`, sessionID))
+		ok = err == nil
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Deleted{}, err
+		}
+	}
+	if ok {
+		d.ShownFrom = from.id
+		_, leaf, _, err := descend(t.ctx, t.tx, from, 0)
+		if err != nil {
+			return Deleted{}, err
+		}
+		d.NewLeafID = leaf.id
+	}
+	if d.NewLeafID == "" {
+		_, err = t.tx.ExecContext(t.ctx, `UPDATE sessions SET current_leaf_id=NULL WHERE id=?`, sessionID)
+		return d, err
+	}
+	return d, t.SetPath(sessionID, d.NewLeafID)
 }
 
 // TrimEvents deletes events with seq <= through and records the mark.

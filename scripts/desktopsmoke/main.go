@@ -563,8 +563,9 @@ func seedBigChat(ctx context.Context, home string, n int) (string, error) {
 		if err := tx.InsertSession(store.Session{ID: id, Title: "A thousand messages", Model: "demo/demo", CreatedAt: now, UpdatedAt: now}); err != nil {
 			return err
 		}
+		parent := ""
 		for i := 0; i < n; i++ {
-			m := store.Message{ID: tx.NewID("m"), SessionID: id, Status: store.StatusComplete,
+			m := store.Message{ID: tx.NewID("m"), SessionID: id, ParentID: store.Ref(parent), Status: store.StatusComplete,
 				CreatedAt: now.Add(time.Duration(i) * time.Minute), UpdatedAt: now.Add(time.Duration(i) * time.Minute)}
 			q := fmt.Sprintf("Question %d: how do holdfasts hold in a storm?", i/2+1)
 			if i%2 == 0 {
@@ -572,11 +573,12 @@ func seedBigChat(ctx context.Context, home string, n int) (string, error) {
 			} else {
 				m.Role, m.Content, m.Model = store.RoleAssistant, llm.DemoAnswer(q), "demo/demo"
 			}
-			if err := tx.InsertMessage(m); err != nil {
+			if _, err := tx.InsertMessage(m); err != nil {
 				return err
 			}
+			parent = m.ID
 		}
-		return nil
+		return tx.SetPath(id, parent)
 	})
 	return id, err
 }

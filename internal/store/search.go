@@ -1,0 +1,351 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Search limits.
+const (
+	// MaxQueryRunes bounds a search query.
+	MaxQueryRunes = 200
+	// ScanBound is how many messages one page of a search looks at when
+	// the index cannot narrow it down (a query of only 1-2 character
+	// terms), or how many index matches it filters by short terms.
+	ScanBound = 50_000
+	// minIndexed is the shortest term the trigram index can find.
+	minIndexed = 3
+)
+
+// Search errors.
+var (
+	ErrEmptyQuery    = errors.New("the search query is empty")
+	ErrQueryTooLong  = fmt.Errorf("the search query is over %d characters", MaxQueryRunes)
+	errNoIndexedTerm = errors.New("no indexed term")
+)
+
+// Query is a parsed search: every term must occur in the text, as literal
+// text, case-insensitively. Terms of 3+ characters are looked up in the
+// trigram index; shorter ones filter what that found (or a bounded scan).
+type Query struct {
+	Terms []string // every term, in the order given
+	long  []string
+	short []string
+}
+
+// ParseQuery splits text into terms at white space; "double quotes" keep
+// a phrase with its spaces together. Nothing else is syntax: FTS5's
+// operators, stars, colons and stray quotes are plain text.
+func ParseQuery(text string) (Query, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Query{}, ErrEmptyQuery
+	}
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	if n := utf8.RuneCountInString(text); n > MaxQueryRunes {
+		return Query{}, fmt.Errorf("%w (it has %d)", ErrQueryTooLong, n)
+	}
+	var q Query
+	seen := map[string]bool{}
+	add := func(t string) {
+		t = strings.TrimSpace(t)
+		key := strings.ToLower(t)
+		if t == "" || seen[key] {
+			return
+		}
+		seen[key] = true
+		q.Terms = append(q.Terms, t)
+		if utf8.RuneCountInString(t) >= minIndexed {
+			q.long = append(q.long, t)
+		} else {
+			q.short = append(q.short, t)
+		}
+	}
+	rest := text
+	for rest != "" {
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		if rest == "" {
+			break
+		}
+		if rest[0] == '"' {
+			if end := strings.IndexByte(rest[1:], '"'); end >= 0 {
+				add(rest[1 : 1+end])
+				rest = rest[2+end:]
+				continue
+			}
+			// An unbalanced quote is just a character of the term.
+		}
+		end := strings.IndexFunc(rest, unicode.IsSpace)
+		if end < 0 {
+			end = len(rest)
+		}
+		add(rest[:end])
+		rest = rest[end:]
+	}
+	if len(q.Terms) == 0 {
+		// Only quotes and spaces: search for the text itself.
+		add(text)
+	}
+	return q, nil
+}
+
+// Indexed reports whether the index can narrow the search (a term of 3+
+// characters); if not, a search scans a bounded number of messages.
+func (q Query) Indexed() bool { return len(q.long) > 0 }
+
+// match is the FTS5 expression: every long term as a quoted phrase
+// (implicit AND), so no user text is ever read as FTS5 syntax.
+func (q Query) match() string {
+	parts := make([]string, len(q.long))
+	for i, t := range q.long {
+		parts[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	}
+	return strings.Join(parts, " ")
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+// likeAll is a condition that col contains every term in terms.
+func likeAll(col string, terms []string) (string, []any) {
+	conds := make([]string, len(terms))
+	args := make([]any, len(terms))
+	for i, t := range terms {
+		conds[i] = col + ` LIKE ? ESCAPE '\'`
+		args[i] = "%" + escapeLike(t) + "%"
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// sessionFilter is a condition on sessions alias a: its title or one of
+// its messages matches. Used by the session list's legacy q parameter.
+func (q Query) sessionFilter(a string) (string, []any) {
+	var titleCond, msgCond string
+	var titleArgs, msgArgs []any
+	if q.Indexed() {
+		titleCond = a + `.n IN (SELECT rowid FROM sessions_fts WHERE sessions_fts MATCH ?)`
+		titleArgs = []any{q.match()}
+		msgCond = a + `.id IN (SELECT m.session_id FROM messages_fts f JOIN messages m ON m.n = f.rowid WHERE messages_fts MATCH ?`
+		msgArgs = []any{q.match()}
+		if len(q.short) > 0 {
+			c, args := likeAll("m.content", q.short)
+			msgCond += ` AND ` + c
+			msgArgs = append(msgArgs, args...)
+			c, args = likeAll(a+".title", q.short)
+			titleCond = `(` + titleCond + ` AND ` + c + `)`
+			titleArgs = append(titleArgs, args...)
+		}
+		msgCond += `)`
+	} else {
+		titleCond, titleArgs = likeAll(a+".title", q.short)
+		titleCond = `(` + titleCond + `)`
+		c, args := likeAll("m.content", q.short)
+		msgCond = `EXISTS (SELECT 1 FROM messages m WHERE m.session_id = ` + a + `.id AND m.status <> 'streaming' AND ` + c + `)`
+		msgArgs = args
+	}
+	return `(` + titleCond + ` OR ` + msgCond + `)`, append(titleArgs, msgArgs...)
+}
+
+// Hit is one message a search found.
+type Hit struct {
+	Cursor    int64 // pass back as SearchRequest.Before for the next page
+	MessageID string
+	SessionID string
+	Role      Role
+	Content   string
+	CreatedAt time.Time
+}
+
+// SearchRequest asks for one page of message hits, newest first.
+type SearchRequest struct {
+	Query  Query
+	Limit  int
+	Before int64 // a Hit.Cursor or SearchPage.Next; 0 for the first page
+}
+
+// SearchPage is one page of hits.
+type SearchPage struct {
+	Hits []Hit
+	// Next continues the search further back; 0 when nothing is left.
+	Next int64
+	// Partial: the page stopped at ScanBound messages looked at, not
+	// because the hits ran out.
+	Partial bool
+}
+
+// SearchMessages finds messages of every chat and branch whose text
+// contains every term, newest first. Messages still streaming are not
+// searched (they are indexed when they end).
+func (s *Store) SearchMessages(ctx context.Context, r SearchRequest) (SearchPage, error) {
+	before := r.Before
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	limit := max(r.Limit, 1)
+	cols := `m.n, m.id, m.session_id, m.role, m.content, m.created_at`
+	var q string
+	var args []any
+	if r.Query.Indexed() {
+		// The window of index matches is bounded when short terms filter
+		// it, so a rare short term next to a common long one cannot make
+		// a page read the whole index.
+		q = `SELECT ` + cols + `, f.rowid FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?) f
+			JOIN messages m ON m.n = f.rowid`
+		window := limit + 1
+		if len(r.Query.short) > 0 {
+			window = ScanBound
+		}
+		args = []any{r.Query.match(), before, window}
+		if len(r.Query.short) > 0 {
+			c, cargs := likeAll("m.content", r.Query.short)
+			q += ` WHERE ` + c
+			args = append(args, cargs...)
+		}
+	} else {
+		q = `SELECT ` + cols + `, w.n FROM (SELECT n FROM messages WHERE n < ? ORDER BY n DESC LIMIT ?) w
+			JOIN messages m ON m.n = w.n WHERE m.status <> 'streaming'`
+		args = []any{before, ScanBound}
+		c, cargs := likeAll("m.content", r.Query.short)
+		q += ` AND ` + c
+		args = append(args, cargs...)
+	}
+	q += ` ORDER BY m.n DESC LIMIT ?`
+	args = append(args, limit+1)
+
+	var page SearchPage
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("search messages: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h Hit
+			var created, key int64
+			if err := rows.Scan(&h.Cursor, &h.MessageID, &h.SessionID, &h.Role, &h.Content, &created, &key); err != nil {
+				return fmt.Errorf("search messages: %w", err)
+			}
+			h.CreatedAt = time.UnixMilli(created).UTC()
+			page.Hits = append(page.Hits, h)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("search messages: %w", err)
+		}
+		if len(page.Hits) > limit {
+			page.Hits = page.Hits[:limit]
+			page.Next = page.Hits[limit-1].Cursor
+			return nil
+		}
+		if !r.Query.Indexed() || len(r.Query.short) > 0 {
+			// Fewer hits than asked: either nothing is left, or the scan
+			// window ended first. Find where the window ended.
+			edge, full, err := s.scanEdge(ctx, tx, r.Query, before)
+			if err != nil {
+				return err
+			}
+			if full {
+				page.Partial = true
+				page.Next = edge
+			}
+		}
+		return nil
+	})
+	return page, err
+}
+
+// scanEdge finds the oldest row a bounded scan looked at, and whether
+// the scan was cut by its bound (older rows may remain).
+func (s *Store) scanEdge(ctx context.Context, tx *sql.Tx, q Query, before int64) (int64, bool, error) {
+	var inner string
+	var args []any
+	if q.Indexed() {
+		inner = `SELECT rowid AS k FROM messages_fts WHERE messages_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?`
+		args = []any{q.match(), before, ScanBound}
+	} else {
+		inner = `SELECT n AS k FROM messages WHERE n < ? ORDER BY n DESC LIMIT ?`
+		args = []any{before, ScanBound}
+	}
+	var count int64
+	var edge sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), min(k) FROM (`+inner+`)`, args...).Scan(&count, &edge); err != nil {
+		return 0, false, fmt.Errorf("search messages: %w", err)
+	}
+	if count < ScanBound || !edge.Valid {
+		return 0, false, nil
+	}
+	return edge.Int64, true, nil
+}
+
+// SearchTitles finds sessions (archived ones too) whose title contains
+// every term, most recent activity first.
+func (s *Store) SearchTitles(ctx context.Context, q Query, limit int) ([]Session, error) {
+	var cond string
+	var args []any
+	if q.Indexed() {
+		cond = `s.n IN (SELECT rowid FROM sessions_fts WHERE sessions_fts MATCH ?)`
+		args = []any{q.match()}
+		if len(q.short) > 0 {
+			c, cargs := likeAll("s.title", q.short)
+			cond += ` AND ` + c
+			args = append(args, cargs...)
+		}
+	} else {
+		cond, args = likeAll("s.title", q.short)
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions s WHERE `+cond+`
+		ORDER BY s.last_activity_at DESC, s.id DESC LIMIT ?`, append(args, max(limit, 1))...)
+	if err != nil {
+		return nil, fmt.Errorf("search titles: %w", err)
+	}
+	defer rows.Close()
+	out := []Session{}
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search titles: %w", err)
+	}
+	return out, nil
+}
+
+// GetSessions reads sessions by id; unknown ids are left out.
+func (s *Store) GetSessions(ctx context.Context, ids []string) (map[string]Session, error) {
+	out := make(map[string]Session, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions s WHERE s.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[sess.ID] = sess
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read sessions: %w", err)
+	}
+	return out, nil
+}
