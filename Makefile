@@ -25,13 +25,14 @@ test-go: deps-go
 	$(GO) vet -tags $(TAGS) ./internal/... ./frontend/...
 	$(GO) test -tags $(TAGS) -race -count=1 ./internal/... ./frontend/... .
 
-## bench: Go benchmarks (event log alone; log + SSE over loopback), then `holdfast bench`
+## bench: Go benchmarks (event log alone; log + SSE over loopback; a seeded history of 1,000,000 messages), then `holdfast bench`
 bench: build
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Append' -benchtime 300000x -count 3 ./internal/eventlog/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Replay' -benchtime 5x -count 3 ./internal/eventlog/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Deliver' -benchtime 200000x -count 3 ./internal/bench/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Latency|Replay100k' -benchtime 1x -count 3 ./internal/bench/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'ChatGPT5000' -benchtime 1x -count 3 ./internal/importer/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench 'History' -benchtime 20x ./internal/bench/
 	./bin/holdfast bench
 
 ## build: the headless/serve binary with the front end embedded

@@ -22,6 +22,11 @@ func runBench(args []string) int {
 	subs := fs.Int("subs", 50, "subscribers in the fan-out scenario")
 	latN := fs.Int("latency-events", 2000, "events in the latency scenario (sent at 1,000/s)")
 	missed := fs.Int("replay", 100_000, "missed events a reconnecting client replays")
+	streaming := fs.Bool("streaming", true, "time the streaming scenarios")
+	history := fs.Bool("history", true, "seed a large history and time the history scenarios")
+	chats := fs.Int("chats", 10_000, "chats in the seeded history")
+	messages := fs.Int("messages", 1_000_000, "messages in the seeded history")
+	historyRuns := fs.Int("history-runs", 15, "runs per history scenario (the median is shown)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -43,6 +48,9 @@ func runBench(args []string) int {
 		return 1
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	if !*streaming {
+		rows, *runs = nil, 0
+	}
 	for i := 0; i < *runs; i++ {
 		dir, err := os.MkdirTemp("", "holdfast-bench-")
 		if err != nil {
@@ -81,12 +89,27 @@ func runBench(args []string) int {
 		}
 		fmt.Fprintf(os.Stderr, "run %d of %d done\n", i+1, *runs)
 	}
+	if *history {
+		hist, seeded, err := benchHistory(ctx, *chats, *messages, *historyRuns)
+		if err != nil {
+			return fail(err)
+		}
+		rows = append(rows, &row{name: fmt.Sprintf("seed %d chats, %d messages (store, big transactions)", *chats, *messages),
+			unit: "s", target: "< 60", vals: []float64{seeded.Seconds()}})
+		for _, h := range hist {
+			var vals []float64
+			for _, d := range h.Samples {
+				vals = append(vals, ms(d))
+			}
+			rows = append(rows, &row{name: h.Name, unit: "ms", target: h.Target, vals: vals})
+		}
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\tmedian\tmin\tmax\tunit\ttarget\n")
 	for _, r := range rows {
 		sort.Float64s(r.vals)
 		format := "%.0f"
-		if r.unit == "ms" {
+		if r.unit == "ms" || r.unit == "s" {
 			format = "%.2f"
 		}
 		f := func(v float64) string { return fmt.Sprintf(format, v) }
@@ -94,4 +117,28 @@ func runBench(args []string) int {
 	}
 	tw.Flush()
 	return 0
+}
+
+// benchHistory seeds a history of chats and messages once and times the
+// history scenarios (sessions list, search, opening a hit, a branchy chat).
+func benchHistory(ctx context.Context, chats, messages, runs int) ([]bench.Timing, time.Duration, error) {
+	dir, err := os.MkdirTemp("", "holdfast-bench-history-")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprintf(os.Stderr, "seeding %d chats and %d messages\n", chats, messages)
+	opts := bench.HistoryOptions{Chats: chats, Messages: messages}
+	if messages < 1_000_000 { // a smaller history keeps the shapes, scaled down
+		opts.LongPath = messages / 2
+		opts.HitAt = messages / 2
+	}
+	h, err := bench.SeedHistory(ctx, dir, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer h.Close()
+	fmt.Fprintf(os.Stderr, "seeded in %v; timing the history scenarios\n", h.Seeded.Round(time.Millisecond))
+	t, err := h.Measure(ctx, runs)
+	return t, h.Seeded, err
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -226,12 +227,16 @@ func TestKillMidStreamAndResume(t *testing.T) {
 
 	c := &client{t: t, lastID: health.Epoch + ":0", seen: map[int64]string{}}
 	r, closeStream := p.events(t, c.lastID)
-	var sent struct{ Assistant struct{ ID string } }
+	var sent struct{ User, Assistant struct{ ID string } }
 	p.api(t, "POST", "/api/sessions/"+sess.ID+"/messages", `{"content":"`+prompt+`","client_id":"k1"}`, &sent)
 	c.msgID = sent.Assistant.ID
 	if err := c.read(r, func(sse.Event) bool { return c.nextIdx >= 12 }); err != nil {
 		t.Fatal(err)
 	}
+	// The user edits the question meanwhile: the chat shows the new
+	// version, and the first answer streams on, on a branch not shown.
+	var edited struct{ Assistant struct{ ID string } }
+	p.api(t, "POST", "/api/messages/"+sent.User.ID+"/edit", `{"content":"/echo another version","client_id":"k2"}`, &edited)
 	// Kill -9 mid-answer: no shutdown event, no chance to settle anything.
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.exited
@@ -256,6 +261,32 @@ func TestKillMidStreamAndResume(t *testing.T) {
 	}
 	if c.text.String() != want || c.final != want {
 		t.Fatalf("answer after kill + resume differs from an uninterrupted run:\n got %q\nwant %q", c.text.String(), want)
+	}
+	// Recovery kept the chat on the version the user chose; switching back
+	// shows the recovered answer, and search finds it.
+	var shown struct {
+		LeafID   string `json:"leaf_id"`
+		Messages []struct{ ID, Content string }
+	}
+	p2.api(t, "GET", "/api/sessions/"+sess.ID+"/messages", "", &shown)
+	if shown.LeafID != edited.Assistant.ID {
+		t.Fatalf("after recovery the chat shows %s; want the edited version's answer %s", shown.LeafID, edited.Assistant.ID)
+	}
+	var sw struct {
+		Page struct {
+			Messages []struct{ ID, Content string }
+		}
+	}
+	p2.api(t, "POST", "/api/sessions/"+sess.ID+"/switch", `{"message_id":"`+sent.User.ID+`"}`, &sw)
+	if n := len(sw.Page.Messages); n != 2 || sw.Page.Messages[1].ID != c.msgID || sw.Page.Messages[1].Content != want {
+		t.Fatalf("switching back shows %+v", sw.Page.Messages)
+	}
+	var found struct {
+		Groups []struct{ Hits []struct{ MessageID string `json:"message_id"` } }
+	}
+	p2.api(t, "GET", "/api/search?q="+url.QueryEscape(want[len(want)-40:]), "", &found)
+	if len(found.Groups) != 1 || len(found.Groups[0].Hits) != 1 || found.Groups[0].Hits[0].MessageID != c.msgID {
+		t.Fatalf("search for the recovered answer's end: %+v", found)
 	}
 
 	// Nothing the client was shown before the kill was lost: a full replay

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -78,4 +79,66 @@ func BenchmarkReplay100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(r.All.Microseconds())/1000, "all-ms")
 	b.ReportMetric(float64(r.FirstEvent.Microseconds())/1000, "first-ms")
+}
+
+// TestHistorySmall seeds a small history and runs every history scenario
+// (each checks its answer), so `holdfast bench` cannot rot.
+func TestHistorySmall(t *testing.T) {
+	ctx := context.Background()
+	h, err := SeedHistory(ctx, t.TempDir(), HistoryOptions{Chats: 120, Messages: 12_000, LongPath: 3_000, HitAt: 2_500, Branchy: 800, Branches: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Measure(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Sessions []struct {
+			ID           string `json:"id"`
+			MessageCount int    `json:"message_count"`
+		} `json:"sessions"`
+	}
+	body, err := h.call(ctx, "GET", "/api/sessions?limit=500", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, s := range list.Sessions {
+		total += s.MessageCount
+	}
+	if len(list.Sessions) != 120 || total != 12_000 || list.Sessions[0].ID != h.LongChat {
+		t.Fatalf("%d chats, %d messages, newest %s; want 120, 12000, the long chat", len(list.Sessions), total, list.Sessions[0].ID)
+	}
+	if err := h.st.CheckSearchIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkHistory seeds issue 12's history once (10,000 chats, 1,000,000
+// messages) and times each scenario end to end on loopback.
+func BenchmarkHistory(b *testing.B) {
+	ctx := context.Background()
+	h, err := SeedHistory(ctx, b.TempDir(), HistoryOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	b.Logf("seeded %d messages in %v", h.Messages, h.Seeded.Round(time.Millisecond))
+	run := func(name, method, path string, body any) {
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := h.call(ctx, method, path, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	run("SessionsFirstPage", "GET", "/api/sessions?limit=50", nil)
+	run("SearchTenHits", "GET", "/api/search?q="+Needle, nil)
+	run("OpenHitAt500k", "POST", "/api/sessions/"+h.LongChat+"/switch", map[string]any{"message_id": h.HitID, "limit": 50})
+	run("OpenBranchyChat", "GET", "/api/sessions/"+h.BranchyChat+"/messages?limit=50", nil)
 }

@@ -150,3 +150,36 @@ func (b *Bulk) parent(id string) (*bulkNode, error) {
 	b.recent[id] = p
 	return p, nil
 }
+
+// PathTo is the path from a first message down to id (see Store.PathTo).
+func (b *Bulk) PathTo(id string) ([]Message, error) {
+	nd, err := nodeByID(b.tx.ctx, b.tx.tx, id)
+	if err != nil {
+		return nil, err
+	}
+	segs, err := segmentsTo(b.tx.ctx, b.tx.tx, nd)
+	if err != nil {
+		return nil, err
+	}
+	return pathRange(b.tx.ctx, b.tx.tx, segs, 0, nd.depth)
+}
+
+// NodeAtDepth is the id of the message at depth on the path to id.
+func (b *Bulk) NodeAtDepth(id string, depth int) (string, error) {
+	nd, err := nodeByID(b.tx.ctx, b.tx.tx, id)
+	if err != nil {
+		return "", err
+	}
+	segs, err := segmentsTo(b.tx.ctx, b.tx.tx, nd)
+	if err != nil {
+		return "", err
+	}
+	msgs, err := pathRange(b.tx.ctx, b.tx.tx, segs, depth, depth)
+	if err != nil {
+		return "", err
+	}
+	if len(msgs) != 1 {
+		return "", fmt.Errorf("no message at depth %d above %s: %w", depth, id, ErrNotFound)
+	}
+	return msgs[0].ID, nil
+}

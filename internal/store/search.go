@@ -50,6 +50,11 @@ func ParseQuery(text string) (Query, error) {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
+	// SQLite ends a string at NUL; no message text holds one anyway.
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\x00", " "))
+	if text == "" {
+		return Query{}, ErrEmptyQuery
+	}
 	if n := utf8.RuneCountInString(text); n > MaxQueryRunes {
 		return Query{}, fmt.Errorf("%w (it has %d)", ErrQueryTooLong, n)
 	}
@@ -348,4 +353,16 @@ func (s *Store) GetSessions(ctx context.Context, ids []string) (map[string]Sessi
 		return nil, fmt.Errorf("read sessions: %w", err)
 	}
 	return out, nil
+}
+
+// CheckSearchIndex verifies that the search indexes hold exactly the text
+// they should (every settled message, every title), using FTS5's own
+// integrity check against the content it indexes.
+func (s *Store) CheckSearchIndex(ctx context.Context) error {
+	for _, table := range []string{"messages_fts", "sessions_fts"} {
+		if _, err := s.writer.ExecContext(ctx, `INSERT INTO `+table+`(`+table+`, rank) VALUES ('integrity-check', 1)`); err != nil {
+			return fmt.Errorf("search index %s: %w", table, err)
+		}
+	}
+	return nil
 }

@@ -402,10 +402,11 @@ func readPage(ctx context.Context, q queryer, r PageRequest, headSeq int64) (Pag
 				return Page{}, err
 			}
 		} else {
-			_, _, page.HasNewer, err = descend(ctx, q, nd, 1)
+			next, _, _, err := descend(ctx, q, nd, 1)
 			if err != nil {
 				return Page{}, err
 			}
+			page.HasNewer = len(next) > 0
 		}
 		// Room the path below did not use goes to the messages above.
 		var above []Message

@@ -381,34 +381,37 @@ func (t *Tx) DeleteSubtree(sessionID, id string) (Deleted, error) {
 	if !d.PathChanged {
 		return d, nil
 	}
-	// Where the path goes now: the parent's remaining branch, or for a
-	// first message the newest other first message.
+	// Where the path goes now: down the parent's remaining branch (as
+	// remembered, else the default), or for a first message from the
+	// newest other first message.
 	var from node
-	var ok bool
 	if nd.parent != "" {
-		p, err := nodeByID(t.ctx, t.tx, nd.parent)
+		if from, err = nodeByID(t.ctx, t.tx, nd.parent); err != nil {
+			return Deleted{}, err
+		}
+		below, _, _, err := descend(t.ctx, t.tx, from, 1)
 		if err != nil {
 			return Deleted{}, err
 		}
-		if from, ok, err = nextOff(t.ctx, t.tx, p); err != nil {
-			return Deleted{}, err
+		if len(below) > 0 {
+			d.ShownFrom = below[0].ID
 		}
-		d.NewLeafID = p.id
 	} else {
 		from, err = scanNode(t.tx.QueryRowContext(t.ctx, `SELECT `+nodeCols+` FROM messages WHERE session_id=? AND parent_id IS NULL ORDER BY id DESC LIMIT 1`, sessionID))
-		ok = err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return Deleted{}, err
+		if errors.Is(err, ErrNotFound) {
+			_, err = t.tx.ExecContext(t.ctx, `UPDATE sessions SET current_leaf_id=NULL WHERE id=?`, sessionID)
+			return d, err
 		}
-	}
-	if ok {
-		d.ShownFrom = from.id
-		_, leaf, _, err := descend(t.ctx, t.tx, from, 0)
 		if err != nil {
 			return Deleted{}, err
 		}
-		d.NewLeafID = leaf.id
+		d.ShownFrom = from.id
 	}
+	_, leaf, _, err := descend(t.ctx, t.tx, from, 0)
+	if err != nil {
+		return Deleted{}, err
+	}
+	d.NewLeafID = leaf.id
 	if d.NewLeafID == "" {
 		_, err = t.tx.ExecContext(t.ctx, `UPDATE sessions SET current_leaf_id=NULL WHERE id=?`, sessionID)
 		return d, err
