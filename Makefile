@@ -61,6 +61,7 @@ test-e2e: build
 
 ## bench-frontend: front-end speed figures (streaming, 2,000-message chat, bundle size)
 bench-frontend: build
+	$(GO) build -tags $(TAGS) -o bin/seedhistory ./scripts/seedhistory
 	cd frontend && npm run bench
 
 # --- desktop (app/) ---------------------------------------------------------
