@@ -48,12 +48,17 @@ store = new ChatStore({
   onConfigUi: (ui) => applyUi({ theme, i18n }, ui),
 });
 
-app = mount(App, {
-  target: document.getElementById('app')!,
-  props: { ctx: { store, i18n, theme, toasts, markdown, desktop, images, openOutside, layout } },
-});
-
+// Connect first: the resync's requests (the chat list's first page, the open
+// chat) go out in this task's microtasks, and the page mounts while they are
+// on their way instead of before they leave.
 store.start();
 if (store.conversation.id) desktop.activeSession(store.conversation.id);
 // For the end-to-end and speed tests, which read the client's state from the page.
 (window as unknown as { holdfast: unknown }).holdfast = { store, client: store.client };
+
+setTimeout(() => {
+  app = mount(App, {
+    target: document.getElementById('app')!,
+    props: { ctx: { store, i18n, theme, toasts, markdown, desktop, images, openOutside, layout } },
+  });
+});
