@@ -11,6 +11,7 @@ import { outsideOpener } from './lib/links';
 import { MarkdownRenderer } from './lib/markdown';
 import { installNavigationGuard } from './lib/navguard';
 import { Layout } from './lib/layout.svelte';
+import { warmDates } from './lib/dates';
 import { captureTokenFromHash, defaultResolver } from './lib/stream/resolver';
 import { Theme } from './lib/theme.svelte';
 import { Toasts } from './lib/toasts.svelte';
@@ -61,4 +62,7 @@ setTimeout(() => {
     target: document.getElementById('app')!,
     props: { ctx: { store, i18n, theme, toasts, markdown, desktop, images, openOutside, layout } },
   });
+  // Date formatters take milliseconds each to make: make them while nothing else happens.
+  const idle = (cb: () => void) => ('requestIdleCallback' in window ? requestIdleCallback(cb, { timeout: 2000 }) : setTimeout(cb, 500));
+  idle(() => warmDates(i18n.locale));
 });

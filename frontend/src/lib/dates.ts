@@ -36,9 +36,21 @@ export function groupId(g: DateGroup): string {
 
 const intlLocale = (locale: string) => (locale === 'zh' ? 'zh-CN' : 'en');
 
+/**
+ * Formatters are costly to make (milliseconds each) and cheap to use: one
+ * per language and style, made on first use.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: string, style: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${style}`;
+  let f = formatters.get(key);
+  if (!f) formatters.set(key, (f = new Intl.DateTimeFormat(intlLocale(locale), opts)));
+  return f;
+}
+
 /** "November 2026" / "2026年11月". */
 export function monthLabel(year: number, month: number, locale: string): string {
-  return new Intl.DateTimeFormat(intlLocale(locale), { year: 'numeric', month: 'long' }).format(new Date(year, month - 1, 1));
+  return formatter(locale, 'month', { year: 'numeric', month: 'long' }).format(new Date(year, month - 1, 1));
 }
 
 /**
@@ -47,18 +59,26 @@ export function monthLabel(year: number, month: number, locale: string): string 
  */
 export function shortTime(ms: number, now: Date, locale: string): string {
   const d = new Date(ms);
-  const opts: Intl.DateTimeFormatOptions =
-    ms >= midnight(now) && ms < midnight(now) + day
-      ? { hour: '2-digit', minute: '2-digit' }
-      : d.getFullYear() === now.getFullYear()
-        ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }
-        : { year: 'numeric', month: 'short', day: 'numeric' };
-  return new Intl.DateTimeFormat(intlLocale(locale), opts).format(d);
+  if (ms >= midnight(now) && ms < midnight(now) + day) return formatter(locale, 'time', { hour: '2-digit', minute: '2-digit' }).format(d);
+  if (d.getFullYear() === now.getFullYear()) {
+    return formatter(locale, 'dayTime', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(d);
+  }
+  return formatter(locale, 'date', { year: 'numeric', month: 'short', day: 'numeric' }).format(d);
 }
 
 /** The full date and time (a message time's hover text). */
 export function fullTime(ms: number, locale: string): string {
-  return new Intl.DateTimeFormat(intlLocale(locale), { dateStyle: 'full', timeStyle: 'medium' }).format(new Date(ms));
+  return formatter(locale, 'full', { dateStyle: 'full', timeStyle: 'medium' }).format(new Date(ms));
+}
+
+/** Makes the formatters of `locale` ahead of need (when the page is idle), so the first chat opened does not wait for them. */
+export function warmDates(locale: string): void {
+  const now = new Date();
+  shortTime(now.getTime(), now, locale);
+  shortTime(now.getTime() - 2 * day, now, locale);
+  shortTime(0, now, locale);
+  fullTime(0, locale);
+  monthLabel(2000, 1, locale);
 }
 
 /** Milliseconds of an RFC 3339 time; 0 when it is missing or unreadable. */
