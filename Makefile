@@ -7,15 +7,22 @@ export PATH := $(HOME)/go/bin:$(PATH)
 # with this tag; Holdfast refuses to start without it. Every go build, vet
 # and test below passes it (and scripts/*.sh, wails.json).
 TAGS := sqlite_fts5
+# One version for every binary: the latest v* tag (git describe), else
+# 0.0.0-dev+COMMIT; see scripts/version.sh.
+# Computed once per make run and handed to the scripts, so a commit made
+# while `make test` runs cannot give dist and the install test two versions.
+VERSION := $(shell ./scripts/version.sh)
+export HOLDFAST_VERSION := $(VERSION)
+LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test deps-go test-go bench build serve frontend deps-frontend test-frontend test-e2e bench-frontend deps-desktop test-desktop desktop
+.PHONY: run test deps-go test-go bench build serve frontend deps-frontend test-frontend test-e2e bench-frontend deps-desktop test-desktop desktop deps-dist dist test-install
 
 ## run: start the app (desktop window if there is a display, else `holdfast serve`)
 run: build
 	./scripts/run.sh
 
-## test: every test — Go (with -race), front-end units, browser end-to-end, desktop smoke
-test: test-go test-frontend test-e2e test-desktop
+## test: every test — Go (with -race), front-end units, browser end-to-end, desktop smoke, packages + install
+test: test-go test-frontend test-e2e test-desktop test-install
 
 deps-go:
 	./scripts/apt-ensure.sh gcc libc6-dev
@@ -37,7 +44,7 @@ bench: build
 
 ## build: the headless/serve binary with the front end embedded
 build: deps-go frontend
-	$(GO) build -tags $(TAGS) -o bin/holdfast .
+	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o bin/holdfast .
 
 serve: build
 	./bin/holdfast serve
@@ -70,8 +77,21 @@ deps-desktop: deps-go
 
 ## desktop: the desktop binary (bin/holdfast-desktop), front end embedded
 desktop: deps-desktop frontend
-	$(GO) build -tags desktop,production,webkit2_41,$(TAGS) -ldflags "-s -w" -o bin/holdfast-desktop .
+	$(GO) build -tags desktop,production,webkit2_41,$(TAGS) -ldflags "-s -w $(LDFLAGS)" -o bin/holdfast-desktop .
 
 ## test-desktop: build the real desktop binary and smoke-test it in a window under Xvfb
 test-desktop: deps-desktop frontend
 	./scripts/test-desktop.sh
+
+# --- release packages (dist/) -------------------------------------------------
+deps-dist: deps-go
+	./scripts/deps-dist.sh
+
+## dist: .deb, .tar.gz and the Windows build (+ installer) in dist/, version from git
+dist: deps-dist frontend
+	./scripts/dist.sh
+
+## test-install: install dist's .deb with apt-get, smoke-test the installed app, remove it (root or sudo)
+test-install: dist
+	go test -tags $(TAGS) -count=1 ./scripts/desktopsmoke
+	./scripts/test-install.sh

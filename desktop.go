@@ -22,12 +22,13 @@ func runDesktop() int {
 		fmt.Fprintln(os.Stderr, "holdfast:", err)
 		return 1
 	}
+	v := appVersion()
 	err = app.Run(app.Config{
-		Version:   version,
+		Version:   v,
 		Home:      home,
 		Assets:    frontend.Dist(),
 		Icon:      appIcon,
-		Open:      app.BackendOpener(home, version),
+		Open:      app.BackendOpener(home, v),
 		TestHooks: os.Getenv("HOLDFAST_TEST_HOOKS") == "1",
 	})
 	if err != nil {

@@ -84,7 +84,7 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 
 	switch {
 	case *all && f == export.Markdown:
-		n, err := export.WriteMarkdownDir(ctx, *out, st)
+		n, err := export.WriteMarkdownDir(ctx, *out, st, appVersion())
 		if err != nil {
 			return "", err
 		}
@@ -93,7 +93,7 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 		var n int
 		err := export.WriteFileAtomic(*out, func(w io.Writer) error {
 			var err error
-			n, err = export.WriteAllJSONL(ctx, w, st)
+			n, err = export.WriteAllJSONL(ctx, w, st, appVersion())
 			return err
 		})
 		if err != nil {
@@ -108,6 +108,7 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 	if err != nil {
 		return "", err
 	}
+	c.AppVersion = appVersion()
 	if *out == "" || *out == "-" {
 		return "", export.Write(stdout, f, c)
 	}

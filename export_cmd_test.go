@@ -104,6 +104,7 @@ func seedHome(t *testing.T) (home string, chats []export.Chat) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		c.AppVersion = appVersion() // what the child process stamps
 		chats = append(chats, c)
 	}
 	return home, chats

@@ -9,10 +9,52 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is stamped at build time by the Makefile and the dist scripts:
+// -ldflags "-X main.version=$(scripts/version.sh)". Read it through
+// appVersion, which covers a plain `go build` too.
+var version string
+
+// appVersion is the version this binary reports everywhere (--version,
+// /api/health, hello, the About box, exports).
+func appVersion() string {
+	info, _ := debug.ReadBuildInfo()
+	return resolveVersion(version, info)
+}
+
+// resolveVersion returns the stamped version, else a development version
+// from the commit Go recorded at build time ("0.0.0-dev+abc1234", with
+// ".dirty" for uncommitted changes), else "0.0.0-dev". Same shapes as
+// scripts/version.sh.
+func resolveVersion(stamped string, info *debug.BuildInfo) string {
+	if stamped != "" {
+		return stamped
+	}
+	var rev string
+	var dirty bool
+	if info != nil {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if rev == "" {
+		return "0.0.0-dev"
+	}
+	if len(rev) > 7 {
+		rev = rev[:7]
+	}
+	if dirty {
+		rev += ".dirty"
+	}
+	return "0.0.0-dev+" + rev
+}
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -29,8 +71,8 @@ func run(args []string) int {
 		return runExport(args[1:])
 	case "bench":
 		return runBench(args[1:])
-	case "version", "--version":
-		fmt.Println("holdfast", version)
+	case "version", "--version", "-v":
+		fmt.Println("holdfast", appVersion())
 		return 0
 	case "help", "-h", "--help":
 		usage()
@@ -48,7 +90,7 @@ func usage() {
   holdfast serve [--addr ADDR]      run the server headless and serve the web UI
   holdfast export --session ID|--all --format md|json|html|jsonl -o PATH
   holdfast bench [flags]            measure append, delivery and replay
-  holdfast version
+  holdfast version                  print the version (also --version)
 
 environment:
   HOLDFAST_HOME       data folder (default: user config dir + /holdfast)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/sse"
+	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
 )
 
 const testToken = "process-test-token-0123456789"
@@ -114,19 +114,14 @@ func (p *proc) api(t *testing.T, method, path, body string, out any) {
 	}
 }
 
-func (p *proc) events(t *testing.T, lastID string) (*sse.Reader, func()) {
+// events opens the stream from lastID; it closes when the test ends.
+func (p *proc) events(t *testing.T, lastID string) *ssetest.Stream {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", p.base+"/api/events", nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	req.Header.Set("Last-Event-ID", lastID)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	return sse.NewReader(resp.Body), func() { cancel(); resp.Body.Close() }
+	return ssetest.Open(t, p.base, testToken, ssetest.Options{LastEventID: lastID})
 }
+
+// eventTimeout bounds the wait for any one event from a child process.
+const eventTimeout = 30 * time.Second
 
 type delta struct {
 	MessageID string `json:"message_id"`
@@ -148,9 +143,9 @@ type client struct {
 }
 
 // read consumes events until stop says so or the stream ends.
-func (c *client) read(r *sse.Reader, stop func(ev sse.Event) bool) error {
+func (c *client) read(s *ssetest.Stream, stop func(ev sse.Event) bool) error {
 	for {
-		ev, err := r.Next()
+		ev, err := s.Next(eventTimeout)
 		if err != nil {
 			return err
 		}
@@ -200,18 +195,16 @@ func answer(t *testing.T, bin string) string {
 	p.api(t, "POST", "/api/sessions", `{}`, &sess)
 	var sent struct{ Assistant struct{ ID string } }
 	p.api(t, "POST", "/api/sessions/"+sess.ID+"/messages", `{"content":"`+prompt+`"}`, &sent)
-	for i := 0; i < 500; i++ {
+	var content string
+	ssetest.Eventually(t, "the reference answer to complete", 30*time.Second, func() bool {
 		var page struct {
 			Messages []struct{ Status, Content string }
 		}
 		p.api(t, "GET", "/api/sessions/"+sess.ID+"/messages", "", &page)
-		if page.Messages[1].Status == "complete" {
-			return page.Messages[1].Content
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("reference answer did not complete")
-	return ""
+		content = page.Messages[1].Content
+		return page.Messages[1].Status == "complete"
+	})
+	return content
 }
 
 func TestKillMidStreamAndResume(t *testing.T) {
@@ -226,7 +219,7 @@ func TestKillMidStreamAndResume(t *testing.T) {
 	p.api(t, "POST", "/api/sessions", `{}`, &sess)
 
 	c := &client{t: t, lastID: health.Epoch + ":0", seen: map[int64]string{}}
-	r, closeStream := p.events(t, c.lastID)
+	r := p.events(t, c.lastID)
 	var sent struct{ User, Assistant struct{ ID string } }
 	p.api(t, "POST", "/api/sessions/"+sess.ID+"/messages", `{"content":"`+prompt+`","client_id":"k1"}`, &sent)
 	c.msgID = sent.Assistant.ID
@@ -241,7 +234,7 @@ func TestKillMidStreamAndResume(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.exited
 	err := c.read(r, func(sse.Event) bool { return false })
-	closeStream()
+	r.Close()
 	if err == nil {
 		t.Fatal("stream survived SIGKILL")
 	}
@@ -252,8 +245,7 @@ func TestKillMidStreamAndResume(t *testing.T) {
 
 	// Start again on the same folder and resume from the last id seen.
 	p2 := serve(t, bin, home, addr, 400)
-	r2, closeStream2 := p2.events(t, c.lastID)
-	defer closeStream2()
+	r2 := p2.events(t, c.lastID)
 	if err := c.read(r2, func(ev sse.Event) bool {
 		return ev.Event == "message.completed" && strings.Contains(ev.Data, c.msgID)
 	}); err != nil {
@@ -282,7 +274,11 @@ func TestKillMidStreamAndResume(t *testing.T) {
 		t.Fatalf("switching back shows %+v", sw.Page.Messages)
 	}
 	var found struct {
-		Groups []struct{ Hits []struct{ MessageID string `json:"message_id"` } }
+		Groups []struct {
+			Hits []struct {
+				MessageID string `json:"message_id"`
+			}
+		}
 	}
 	p2.api(t, "GET", "/api/search?q="+url.QueryEscape(want[len(want)-40:]), "", &found)
 	if len(found.Groups) != 1 || len(found.Groups[0].Hits) != 1 || found.Groups[0].Hits[0].MessageID != c.msgID {
@@ -292,11 +288,11 @@ func TestKillMidStreamAndResume(t *testing.T) {
 	// Nothing the client was shown before the kill was lost: a full replay
 	// on the new process has the same events under the same ids.
 	replay := &client{t: t, seen: map[int64]string{}, msgID: c.msgID}
-	r3, closeStream3 := p2.events(t, health.Epoch+":0")
+	r3 := p2.events(t, health.Epoch+":0")
 	if err := replay.read(r3, func(sse.Event) bool { return replay.lastSeq >= c.lastSeq }); err != nil {
 		t.Fatal(err)
 	}
-	closeStream3()
+	r3.Close()
 	for seq, data := range c.seen {
 		if replay.seen[seq] != data {
 			t.Fatalf("seq %d differs in the replay", seq)
@@ -312,10 +308,9 @@ func TestKillMidStreamAndResume(t *testing.T) {
 		os.Remove(filepath.Join(home, f))
 	}
 	p3 := serve(t, bin, home, addr, 400)
-	r4, closeStream4 := p3.events(t, c.lastID)
-	defer closeStream4()
+	r4 := p3.events(t, c.lastID)
 	for {
-		ev, err := r4.Next()
+		ev, err := r4.Next(eventTimeout)
 		if err != nil {
 			t.Fatalf("no reset for an id from a deleted database: %v", err)
 		}

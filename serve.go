@@ -44,7 +44,7 @@ func runServe(args []string) int {
 		b.Close(context.Background())
 		return 1
 	}
-	fmt.Printf("Holdfast %s is serving %s/#token=%s\n", version, b.BaseURL(), b.Token())
+	fmt.Printf("Holdfast %s is serving %s/#token=%s\n", appVersion(), b.BaseURL(), b.Token())
 	fmt.Printf("data folder: %s\n", b.Home())
 
 	<-ctx.Done()
@@ -77,7 +77,7 @@ func backendOptions() (backend.Options, io.WriteCloser, error) {
 		return backend.Options{}, nil, fmt.Errorf("open log file: %w", err)
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, f), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	opts.Version = version
+	opts.Version = appVersion()
 	opts.Static = frontend.Dist()
 	return opts, f, nil
 }

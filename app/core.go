@@ -126,6 +126,7 @@ func (c *Core) startup(ctx context.Context) {
 	}
 	c.ui.On(ctx, EventActiveSession, func(data ...any) { c.setActive(firstString(data)) })
 	c.ui.On(ctx, EventStreamStatus, func(data ...any) { c.setStatus(streamState(data)) })
+	c.hooks.listen(ctx, c.ui)
 
 	unlock, err := lockHome(c.home)
 	var be Backend

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/export"
+	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -135,6 +136,7 @@ func TestExportChat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ch.AppVersion = "1.2.3-test" // startCore's version, stamped by the app
 		return ch
 	}
 	render := func(f export.Format) []byte {
@@ -184,6 +186,9 @@ func TestExportChat(t *testing.T) {
 			got, _ := os.ReadFile(path)
 			if !bytes.Equal(got, render(tt.want)) {
 				t.Fatalf("file is not the %s export:\n%.300s", tt.want, got)
+			}
+			if !bytes.Contains(got, []byte("1.2.3-test")) {
+				t.Errorf("the %s export does not carry the app's version", tt.want)
 			}
 			d := ui.saves[len(ui.saves)-1]
 			if d.Filename != export.FileName(s.Title, s.CreatedAt, tt.chosen) || len(d.Filters) != 1 || d.Filters[0].Pattern != "*"+tt.chosen.Ext() {
@@ -480,7 +485,7 @@ func TestShutdownKeepsPartialAnswers(t *testing.T) {
 	cl := client{t, c}
 	s, a := cl.newChat("Long", "tell me something long")
 	// Let a few tokens stream, then quit mid-answer.
-	waitFor(t, "some streamed text", 10*time.Second, func() bool {
+	ssetest.Eventually(t, "some streamed text", 10*time.Second, func() bool {
 		m, err := c.be.Store().GetMessage(context.Background(), a.ID)
 		return err == nil && len(m.Content) > 10
 	})
@@ -571,7 +576,7 @@ func TestSecondWindowOnSameHomeStaysOut(t *testing.T) {
 	if m := ui.shownMessages(); m[0].title != "Holdfast is already running" {
 		t.Errorf("message = %+v", m[0])
 	}
-	waitFor(t, "the second window to quit", 5*time.Second, func() bool {
+	ssetest.Eventually(t, "the second window to quit", 5*time.Second, func() bool {
 		ui.mu.Lock()
 		defer ui.mu.Unlock()
 		return ui.quits == 1

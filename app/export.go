@@ -50,6 +50,7 @@ func (c *Core) exportChat(ctx context.Context, f export.Format) (string, error) 
 	if err != nil {
 		return "", err
 	}
+	chat.AppVersion = c.version
 	if err := export.WriteFileAtomic(path, func(w io.Writer) error { return export.Write(w, f, chat) }); err != nil {
 		return "", err
 	}
@@ -82,7 +83,7 @@ func (c *Core) exportAllJSONL(ctx context.Context) (string, error) {
 	var n int
 	err = export.WriteFileAtomic(path, func(w io.Writer) error {
 		var err error
-		n, err = export.WriteAllJSONL(ctx, w, be.Store())
+		n, err = export.WriteAllJSONL(ctx, w, be.Store(), c.version)
 		return err
 	})
 	if err != nil {
@@ -108,7 +109,7 @@ func (c *Core) exportAllMarkdown(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	dir := freePath(filepath.Join(parent, "Holdfast chats "+c.now().Format("2006-01-02 150405")))
-	n, err := export.WriteMarkdownDir(ctx, dir, be.Store())
+	n, err := export.WriteMarkdownDir(ctx, dir, be.Store(), c.version)
 	if err != nil {
 		return "", err
 	}

@@ -25,6 +25,7 @@ type fakeUI struct {
 	opened   []string
 	quits    int
 	reloads  int
+	scripts  []string
 	focuses  int
 	geometry Geometry
 	setGeo   []Geometry
@@ -100,6 +101,18 @@ func (f *fakeUI) fire(event string, data ...any) {
 func (f *fakeUI) Reload(context.Context) { f.mu.Lock(); f.reloads++; f.mu.Unlock() }
 func (f *fakeUI) Quit(context.Context)   { f.mu.Lock(); f.quits++; f.mu.Unlock() }
 func (f *fakeUI) Focus(context.Context)  { f.mu.Lock(); f.focuses++; f.mu.Unlock() }
+
+func (f *fakeUI) ExecJS(_ context.Context, js string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scripts = append(f.scripts, js)
+}
+
+func (f *fakeUI) ranScripts() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.scripts...)
+}
 
 func (f *fakeUI) OpenPath(_ context.Context, path string) error {
 	f.mu.Lock()

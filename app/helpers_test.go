@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/backend"
+	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -106,52 +107,29 @@ func (cl client) newChat(title, content string) (store.Session, store.Message) {
 // waitDone polls until the message is no longer streaming.
 func (cl client) waitDone(sessionID, msgID string, within time.Duration) store.Message {
 	cl.t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
+	var done store.Message
+	ssetest.Eventually(cl.t, "message "+msgID+" to stop streaming", within, func() bool {
 		var page struct{ Messages []store.Message }
 		cl.do("GET", "/api/sessions/"+sessionID+"/messages", nil, &page)
 		for _, m := range page.Messages {
 			if m.ID == msgID && m.Status != store.StatusStreaming {
-				return m
+				done = m
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cl.t.Fatalf("message %s still streaming after %v", msgID, within)
-	return store.Message{}
+		return false
+	})
+	return done
 }
 
 // openStream opens the SSE stream like the page does.
-func (cl client) openStream(ctx context.Context, lastEventID string) *http.Response {
+func (cl client) openStream(lastEventID string) *ssetest.Stream {
 	cl.t.Helper()
 	info, err := cl.core.connectionInfo(time.Second)
 	if err != nil {
 		cl.t.Fatal(err)
 	}
-	req, _ := http.NewRequestWithContext(ctx, "GET", info.BaseURL+"/api/events", nil)
-	req.Header.Set("Authorization", "Bearer "+info.Token)
-	if lastEventID != "" {
-		req.Header.Set("Last-Event-ID", lastEventID)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cl.t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		cl.t.Fatalf("stream: %d", resp.StatusCode)
-	}
-	return resp
-}
-
-func waitFor(t *testing.T, what string, within time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return ssetest.Open(cl.t, info.BaseURL, info.Token, ssetest.Options{LastEventID: lastEventID})
 }
 
 func mustContain(t *testing.T, what, got string, wants ...string) {

@@ -22,7 +22,9 @@ import (
 //	conn.json   written at start and after each restart: {baseUrl, token, pid}
 //	events.log  one line per event: "<unix ms> status live", "… second-instance"
 //	command     written by the test; the app runs it and deletes it:
-//	            "action <id>" (a menu action) or "open-session <id>"
+//	            "action <id>" (a menu action), "open-session <id>", or
+//	            "probe <CSS selector>": the page reports whether such an
+//	            element is there, as "probe <selector> true|false"
 //
 // All methods are safe on a nil *testHooks, which does nothing.
 type testHooks struct {
@@ -86,9 +88,27 @@ func (h *testHooks) poll(c *Core) {
 		go c.do(a)
 	case "open-session":
 		c.ui.Emit(c.wailsCtx(), EventOpenSession, arg)
+	case "probe":
+		sel, _ := json.Marshal(arg) // a JS string literal
+		c.ui.ExecJS(c.wailsCtx(), fmt.Sprintf("window.runtime.EventsEmit(%q, %s, !!document.querySelector(%s))", eventTestProbe, sel, sel))
 	default:
 		h.record("error unknown command " + cmd)
 	}
+}
+
+// eventTestProbe is the page's answer to a probe command: selector, found.
+const eventTestProbe = "test-probe"
+
+// listen records the page's answers to probes.
+func (h *testHooks) listen(ctx context.Context, ui Page) {
+	if h == nil {
+		return
+	}
+	ui.On(ctx, eventTestProbe, func(data ...any) {
+		if len(data) == 2 {
+			h.record(fmt.Sprintf("probe %v %v", data[0], data[1]))
+		}
+	})
 }
 
 func (h *testHooks) writeConn(info ConnectionInfo) {

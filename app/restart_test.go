@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,24 +22,6 @@ type delta struct {
 	Text      string `json:"text"`
 }
 
-// readEvents reads a stream into a channel until it ends.
-func readEvents(body io.ReadCloser) <-chan sse.Event {
-	out := make(chan sse.Event, 1024)
-	go func() {
-		defer close(out)
-		defer body.Close()
-		r := sse.NewReader(body)
-		for {
-			ev, err := r.Next()
-			if err != nil {
-				return
-			}
-			out <- ev
-		}
-	}()
-	return out
-}
-
 // TestRestartBackendKeepsJobsAndStreamResumes is View → Restart Backend in
 // the middle of an answer, against the real backend: the answer keeps
 // generating, the stream gets `shutdown`, ConnectionInfo gives the new
@@ -49,11 +30,10 @@ func readEvents(body io.ReadCloser) <-chan sse.Event {
 func TestRestartBackendKeepsJobsAndStreamResumes(t *testing.T) {
 	c, ui, home := startCore(t, 40, true)
 	cl := client{t, c}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	before, _ := c.connectionInfo(time.Second)
 
-	events := readEvents(cl.openStream(ctx, "").Body)
+	events := cl.openStream("")
 	s, a := cl.newChat("Restart", "Explain how a holdfast grips the rock.")
 
 	var lastID string
@@ -78,15 +58,11 @@ func TestRestartBackendKeepsJobsAndStreamResumes(t *testing.T) {
 		deltas[d.Index] = d.Text
 	}
 	for len(deltas) < 5 {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				t.Fatal("stream ended early")
-			}
-			take(ev)
-		case <-time.After(10 * time.Second):
-			t.Fatal("no deltas")
+		ev, err := events.Next(10 * time.Second)
+		if err != nil {
+			t.Fatalf("stream ended early: %v", err)
 		}
+		take(ev)
 	}
 
 	act, _ := c.findAction(ActRestartBackend)
@@ -94,7 +70,7 @@ func TestRestartBackendKeepsJobsAndStreamResumes(t *testing.T) {
 
 	// The old stream is told, then closed.
 	sawShutdown := false
-	for ev := range events {
+	for _, ev := range events.Rest(10 * time.Second) {
 		take(ev)
 		sawShutdown = sawShutdown || ev.Event == "shutdown"
 	}
@@ -123,24 +99,20 @@ func TestRestartBackendKeepsJobsAndStreamResumes(t *testing.T) {
 	mustContain(t, "conn.json", string(conn), `"baseUrl":"`+after.BaseURL+`"`)
 
 	// Resume from the last id, as the page does.
-	events = readEvents(cl.openStream(ctx, lastID).Body)
+	events = cl.openStream(lastID)
 	var final store.Message
 	for final.ID == "" {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				t.Fatal("resumed stream ended")
+		ev, err := events.Next(60 * time.Second)
+		if err != nil {
+			t.Fatalf("resumed stream ended: %v", err)
+		}
+		take(ev)
+		if ev.Event == "message.completed" {
+			var m store.Message
+			json.Unmarshal([]byte(ev.Data), &m)
+			if m.ID == a.ID {
+				final = m
 			}
-			take(ev)
-			if ev.Event == "message.completed" {
-				var m store.Message
-				json.Unmarshal([]byte(ev.Data), &m)
-				if m.ID == a.ID {
-					final = m
-				}
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatal("answer did not complete after the restart")
 		}
 	}
 	var text string

@@ -22,6 +22,8 @@ type Page interface {
 	Emit(ctx context.Context, event string, data ...any)
 	On(ctx context.Context, event string, fn func(data ...any))
 	Reload(ctx context.Context)
+	// ExecJS runs a script in the page (test hooks only).
+	ExecJS(ctx context.Context, js string)
 }
 
 // Desktop is the rest of the window and the OS.

@@ -48,6 +48,8 @@ func (wailsUI) On(ctx context.Context, event string, fn func(data ...any)) {
 
 func (wailsUI) Reload(ctx context.Context) { runtime.WindowReloadApp(ctx) }
 
+func (wailsUI) ExecJS(ctx context.Context, js string) { runtime.WindowExecJS(ctx, js) }
+
 func (wailsUI) OpenPath(_ context.Context, path string) error {
 	cmd := openCommand(path)
 	if err := cmd.Start(); err != nil {

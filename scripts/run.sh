@@ -17,7 +17,7 @@ if has_display; then
     ./scripts/deps-desktop.sh
   fi
   echo "building the desktop app (bin/holdfast-desktop)"
-  go build -tags desktop,production,webkit2_41,sqlite_fts5 -ldflags "-s -w" -o bin/holdfast-desktop .
+  go build -tags desktop,production,webkit2_41,sqlite_fts5 -ldflags "-s -w -X main.version=$(./scripts/version.sh)" -o bin/holdfast-desktop .
   exec ./bin/holdfast-desktop
 fi
 

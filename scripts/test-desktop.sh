@@ -19,8 +19,9 @@ go vet -tags sqlite_fts5 ./app/... ./scripts/desktopsmoke
 go test -tags sqlite_fts5 -race -count=1 ./app/...
 
 mkdir -p bin artifacts
-echo "building the desktop binary (tags desktop,production,webkit2_41)"
-go build -tags desktop,production,webkit2_41,sqlite_fts5 -ldflags "-s -w" -o bin/holdfast-desktop .
+# Same flags as scripts/dist.sh (-trimpath), so make dist reuses the build cache.
+echo "building the desktop binary (tags desktop,production,webkit2_41,sqlite_fts5)"
+go build -trimpath -tags desktop,production,webkit2_41,sqlite_fts5 -ldflags "-s -w -X main.version=$(./scripts/version.sh)" -o bin/holdfast-desktop .
 go build -tags sqlite_fts5 -o bin/desktopsmoke ./scripts/desktopsmoke
 
 # A private session bus (single-instance lock) and display for the run.

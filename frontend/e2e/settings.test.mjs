@@ -204,7 +204,9 @@ test('a provider added in Settings with a key: its model chats, usage shows, the
   const tag = page.locator('[data-testid=message][data-role=assistant] >> nth=-1 >> [data-testid=model-tag]');
   assert.equal((await tag.innerText()).trim(), 'fake/fake-1 · 12 in / 5 out');
 
-  const chats = upstream.requests.filter((r) => r.url === '/v1/chat/completions');
+  // The first answer also names the chat, in a request of its own.
+  const titleRequest = (r) => String(r.body?.messages?.[0]?.content ?? '').startsWith('You name conversations');
+  const chats = upstream.requests.filter((r) => r.url === '/v1/chat/completions' && !titleRequest(r));
   assert.ok(chats.length >= 1);
   for (const r of chats) assert.equal(r.auth, `Bearer ${key}`, 'every chat request carries the key');
   // (The model list was also asked for between saving the provider and saving its key, without one.)

@@ -88,7 +88,7 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Chats:     b.chat,
 		Snapshots: b.store,
 		Models:    b.providers,
-		Exporter:  export.Service{Src: b.store},
+		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version},
 		Search:    search.Service{Store: b.store},
 		Settings:  b.settings,
 	})

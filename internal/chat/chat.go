@@ -25,18 +25,18 @@ import (
 
 // Event types this package appends.
 const (
-	EventSessionCreated     = "session.created"
-	EventSessionUpdated     = "session.updated"
-	EventSessionDeleted     = "session.deleted"
-	EventMessageCreated     = "message.created"
-	EventMessageDelta       = "message.delta"
-	EventMessageCompleted   = "message.completed"
-	EventMessageFailed      = "message.failed"
-	EventMessageStopped     = "message.stopped"
-	EventMessageInterrupted = "message.interrupted"
-	EventMessageContinued   = "message.continued"
-	EventMessageDeleted     = "message.deleted"
-	EventBranchSwitched     = "branch.switched"
+	EventSessionCreated     eventlog.Type = "session.created"
+	EventSessionUpdated     eventlog.Type = "session.updated"
+	EventSessionDeleted     eventlog.Type = "session.deleted"
+	EventMessageCreated     eventlog.Type = "message.created"
+	EventMessageDelta       eventlog.Type = "message.delta"
+	EventMessageCompleted   eventlog.Type = "message.completed"
+	EventMessageFailed      eventlog.Type = "message.failed"
+	EventMessageStopped     eventlog.Type = "message.stopped"
+	EventMessageInterrupted eventlog.Type = "message.interrupted"
+	EventMessageContinued   eventlog.Type = "message.continued"
+	EventMessageDeleted     eventlog.Type = "message.deleted"
+	EventBranchSwitched     eventlog.Type = "branch.switched"
 )
 
 // DefaultTitle is a new session's title until its first message names it.
@@ -137,7 +137,7 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-func event(sessionID, typ string, v any) eventlog.Event {
+func event(sessionID string, typ eventlog.Type, v any) eventlog.Event {
 	return eventlog.Event{SessionID: sessionID, Type: typ, Data: mustJSON(v)}
 }
 

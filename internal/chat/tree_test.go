@@ -108,7 +108,7 @@ func (c *treeChat) events(t *testing.T, after int64) []string {
 	t.Helper()
 	var types []string
 	err := c.e.st.ReadEvents(context.Background(), after, 1000, func(ev store.RawEvent) {
-		if ev.Type != EventMessageDelta {
+		if ev.Type != string(EventMessageDelta) {
 			types = append(types, ev.Type)
 		}
 	})

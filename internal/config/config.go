@@ -19,6 +19,7 @@
 package config
 
 import (
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -128,6 +129,23 @@ type Params struct {
 // Duration is a time.Duration written as text ("15s", "2m") in TOML and
 // JSON.
 type Duration time.Duration
+
+var (
+	_ encoding.TextMarshaler   = Duration(0)
+	_ encoding.TextUnmarshaler = (*Duration)(nil)
+)
+
+// Keys must never reach a log, a %v or %#v, or JSON in full: these checks
+// keep the redacting methods from silently falling off by a typo.
+var (
+	_ fmt.Stringer   = Config{}
+	_ fmt.GoStringer = Config{}
+	_ slog.LogValuer = Config{}
+	_ fmt.Stringer   = Provider{}
+	_ fmt.GoStringer = Provider{}
+	_ slog.LogValuer = Provider{}
+	_ json.Marshaler = Provider{}
+)
 
 // D returns d as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }

@@ -4,10 +4,12 @@ package config
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
 )
 
 // The real go-keyring, on a machine without a Secret Service: the D-Bus
@@ -37,11 +39,13 @@ func TestNoDescriptorLeakAfterClose(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(eventually)
-	for count() > baseline {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d descriptors open after Close, %d before", count(), baseline)
+	err := ssetest.WaitFor(eventually, func() error {
+		if n := count(); n > baseline {
+			return fmt.Errorf("%d descriptors open after Close, %d before", n, baseline)
 		}
-		time.Sleep(10 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

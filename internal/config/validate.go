@@ -49,6 +49,8 @@ type Error struct {
 	err      error // underlying cause, if any (file I/O)
 }
 
+var _ error = (*Error)(nil)
+
 func (e *Error) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {

@@ -6,6 +6,9 @@
 // Memory only caches recent events in a ring; the database is the truth. A
 // subscriber that falls behind the ring reads from the database instead of
 // being dropped or making writers wait.
+//
+// The log does not know how events look on the wire: a record only caches
+// the bytes its first reader encodes (Record.Encoded) for the others.
 package eventlog
 
 import (
@@ -36,6 +39,8 @@ const (
 // resync from a snapshot instead of replaying a partial history.
 type ResetError struct{ Reason string }
 
+var _ error = (*ResetError)(nil)
+
 func (e *ResetError) Error() string { return "event log reset: " + e.Reason }
 
 // IsReset reports whether err asks the subscriber to resync.
@@ -44,21 +49,27 @@ func IsReset(err error) bool {
 	return errors.As(err, &r)
 }
 
+// Type names what an event says happened, e.g. "message.delta". Clients
+// dispatch on it.
+type Type string
+
 // Event is what callers append.
 type Event struct {
-	SessionID string
-	Type      string
+	SessionID string // "" for events of no session (they reach every stream)
+	Type      Type
 	Data      []byte // JSON, one line
 }
 
-// Record is a committed event.
+// Record is a committed event. Its fields never change once it is
+// published, so any number of readers may share it.
 type Record struct {
 	Seq       int64
 	SessionID string
-	Type      string
+	Type      Type
 	Data      []byte
 
-	wire atomic.Pointer[[]byte]
+	encoded atomic.Pointer[[]byte] // the shared wire form, see Encoded
+	private bool                   // read back from the database for one subscriber
 }
 
 // Options configure a Log.
@@ -73,25 +84,33 @@ type Options struct {
 }
 
 // Log is the durable event log over one store.
+//
+// One writer goroutine commits every append; subscribers read under mu
+// and wait on notify. The head and the retention mark are atomics so the
+// hot paths (Head, TryNext) read them without the lock.
 type Log struct {
-	st     *store.Store
-	epoch  string
-	log    *slog.Logger
-	reqs   chan *request
-	stop   chan struct{}
-	done   chan struct{}
-	closed chan struct{}
-	once   sync.Once
-
-	mu      sync.RWMutex
-	ring    []*Record
-	mask    int64
-	ringLow int64 // lowest seq ever placed in the ring
-	notify  chan struct{}
-
-	head     atomic.Int64
-	trimmed  atomic.Int64
+	// Set by Open and never changed.
+	st       *store.Store
+	epoch    string
+	log      *slog.Logger
+	mask     int64 // len(ring)-1
+	ringLow  int64 // lowest seq ever placed in the ring
 	maxBatch int
+
+	reqs   chan *request // appends for the writer goroutine
+	stop   chan struct{} // closed by Close: refuse new appends
+	done   chan struct{} // closed when the writer has returned
+	closed chan struct{} // closed after done: wakes waiting subscribers
+	once   sync.Once     // guards the close sequence
+
+	// mu guards ring and notify. The writer holds it to publish, so a
+	// reader that sees the new head under RLock also sees its records.
+	mu     sync.RWMutex
+	ring   []*Record     // recent records by seq&mask; the database is the truth
+	notify chan struct{} // closed and replaced on every publish
+
+	head    atomic.Int64 // newest committed seq; stored under mu by publish
+	trimmed atomic.Int64 // newest seq removed by retention; stored by Trim
 }
 
 type request struct {
@@ -155,6 +174,14 @@ func (l *Log) TrimmedThrough() int64 { return l.trimmed.Load() }
 // FormatID formats an event id: "<epoch>:<seq>".
 func FormatID(epoch string, seq int64) string {
 	return epoch + ":" + strconv.FormatInt(seq, 10)
+}
+
+// AppendID appends the id FormatID makes, for callers formatting many ids
+// into one buffer.
+func AppendID(dst []byte, epoch string, seq int64) []byte {
+	dst = append(dst, epoch...)
+	dst = append(dst, ':')
+	return strconv.AppendInt(dst, seq, 10)
 }
 
 // ParseID splits "<epoch>:<seq>".
@@ -250,7 +277,7 @@ func (l *Log) commit(batch []*request) {
 		out := make([]store.EventRow, 0, len(evs))
 		for _, ev := range evs {
 			next++
-			out = append(out, store.EventRow{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data, CreatedAt: now})
+			out = append(out, store.EventRow{Seq: next, SessionID: ev.SessionID, Type: string(ev.Type), Data: ev.Data, CreatedAt: now})
 			r.recs = append(r.recs, &Record{Seq: next, SessionID: ev.SessionID, Type: ev.Type, Data: ev.Data})
 		}
 		return out

@@ -376,8 +376,57 @@ func TestIDs(t *testing.T) {
 			t.Errorf("FormatID round trip of %q = %q", tc.in, FormatID(e, s))
 		}
 	}
-	r := &Record{Seq: 7, Type: "message.delta", Data: []byte(`{"text":"a\nb"}`)}
-	if got, want := string(r.SSE("ep")), "id: ep:7\nevent: message.delta\ndata: {\"text\":\"a\\nb\"}\n\n"; got != want {
-		t.Fatalf("SSE = %q; want %q", got, want)
+	if got := string(AppendID([]byte("x"), "ep", 7)); got != "xep:7" {
+		t.Fatalf("AppendID = %q", got)
+	}
+}
+
+// Records replayed from the database share their backing memory; each
+// one's data must still be its own and its encoding made once.
+func TestReplayedRecordsAreIndependent(t *testing.T) {
+	path := tempPath(t)
+	l, st := openLog(t, path, Options{})
+	appendN(t, l, 50, "s")
+	l.Close()
+	st.Close()
+	l, _ = openLog(t, path, Options{RingSize: 4}) // nothing in memory: every read is a replay
+	sub, err := l.Subscribe(l.Epoch(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := drain(t, sub, 50)
+	for i, r := range recs {
+		if want := fmt.Sprintf(`{"n":%d}`, i); string(r.Data) != want || r.Type != "test" || r.SessionID != "s" {
+			t.Fatalf("record %d = %+v; want data %s", i, r, want)
+		}
+		if cap(r.Data) != len(r.Data) {
+			t.Fatalf("record %d: data has %d spare bytes of a neighbour", i, cap(r.Data)-len(r.Data))
+		}
+	}
+	_ = append(recs[0].Data, "clobber"...)
+	if string(recs[1].Data) != `{"n":1}` {
+		t.Fatalf("appending to one record's data changed the next: %s", recs[1].Data)
+	}
+	// A replayed record is one reader's: encoded into the caller's buffer,
+	// never kept. A live one is everybody's: encoded once, then shared.
+	calls := 0
+	enc := func(dst []byte, r *Record) []byte { calls++; return fmt.Append(dst, r.Seq) }
+	scratch := make([]byte, 0, 16)
+	for range 3 {
+		if got := recs[4].Encoded(scratch, enc); string(got) != "5" || &got[0] != &scratch[:1][0] {
+			t.Fatalf("replayed Encoded = %q, or not in the caller's buffer", got)
+		}
+	}
+	live, err := l.Append(context.Background(), Event{Type: "test", Data: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if got := string(live[0].Encoded(scratch, enc)); got != "51" {
+			t.Fatalf("live Encoded = %q", got)
+		}
+	}
+	if calls != 3+1 {
+		t.Fatalf("encoded %d times; want 3 replayed + 1 live", calls)
 	}
 }

@@ -3,7 +3,6 @@ package eventlog
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
@@ -93,8 +92,16 @@ func (s *Subscription) TryNext(ctx context.Context, limit int) ([]*Record, error
 // bound by per-row work, so fewer, larger reads help little beyond this.
 const replayBatch = 4096
 
+// fromDB reads the next events from the database. Replay is bound by
+// per-row work, so a batch's records share one allocation and their data
+// is copied into shared chunks: a replayed record costs no allocation of
+// its own, and being this subscriber's alone, its encoding is not kept
+// (see Encoded).
 func (s *Subscription) fromDB(ctx context.Context, limit int) ([]*Record, error) {
-	out := make([]*Record, 0, min(limit, replayBatch))
+	n := min(limit, replayBatch)
+	recs := make([]Record, 0, n)
+	out := make([]*Record, 0, n)
+	var data chunks
 	expect := s.cursor + 1
 	gap := false
 	err := s.l.st.ReadEvents(ctx, s.cursor, limit, func(e store.RawEvent) {
@@ -103,12 +110,12 @@ func (s *Subscription) fromDB(ctx context.Context, limit int) ([]*Record, error)
 			return
 		}
 		expect++
-		r := &Record{Seq: e.Seq, SessionID: e.SessionID, Type: e.Type}
-		// One allocation holds the wire frame; Data is a view into it.
-		frame := appendFrame(make([]byte, 0, len(e.Data)+len(e.Type)+len(s.l.epoch)+40), s.l.epoch, r.Seq, r.Type, e.Data)
-		end := len(frame) - 2
-		r.Data = frame[end-len(e.Data) : end : end]
-		r.wire.Store(&frame)
+		if len(recs) == cap(recs) { // more rows than one batch: start another
+			recs = make([]Record, 0, n)
+		}
+		recs = recs[:len(recs)+1]
+		r := &recs[len(recs)-1]
+		r.Seq, r.SessionID, r.Type, r.Data, r.private = e.Seq, e.SessionID, Type(e.Type), data.copy(e.Data), true
 		out = append(out, r)
 	})
 	if err != nil {
@@ -122,29 +129,39 @@ func (s *Subscription) fromDB(ctx context.Context, limit int) ([]*Record, error)
 	return out, nil
 }
 
-// SSE returns the event's wire form, cached on the record so a burst sent
-// to many subscribers is encoded once:
-//
-//	id: <epoch>:<seq>
-//	event: <type>
-//	data: <json>
-func (r *Record) SSE(epoch string) []byte {
-	if p := r.wire.Load(); p != nil {
-		return *p
+// chunkSize is the unit replayed event data is copied into.
+const chunkSize = 64 << 10
+
+// chunks hands out copies of byte slices carved from shared chunks.
+type chunks struct{ buf []byte }
+
+// copy returns a copy of b whose capacity ends with it, so appending to
+// one record's data never writes into the next.
+func (c *chunks) copy(b []byte) []byte {
+	if len(b) > cap(c.buf)-len(c.buf) {
+		c.buf = make([]byte, 0, max(chunkSize, len(b)))
 	}
-	b := appendFrame(make([]byte, 0, len(r.Data)+len(r.Type)+len(epoch)+40), epoch, r.Seq, r.Type, r.Data)
-	r.wire.Store(&b)
-	return b
+	start := len(c.buf)
+	c.buf = append(c.buf, b...)
+	return c.buf[start:len(c.buf):len(c.buf)]
 }
 
-func appendFrame(b []byte, epoch string, seq int64, typ string, data []byte) []byte {
-	b = append(b, "id: "...)
-	b = append(b, epoch...)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, seq, 10)
-	b = append(b, "\nevent: "...)
-	b = append(b, typ...)
-	b = append(b, "\ndata: "...)
-	b = append(b, data...)
-	return append(b, "\n\n"...)
+// Encoded returns the record's wire form, made by encode, which appends
+// it to the slice it is given. A live record is seen by every subscriber,
+// so its form is made once (appended to nil) and kept: a burst sent to
+// many streams is encoded once. A record read back from the database is
+// the one subscriber's that asked for it, so its form is appended to dst
+// and nothing is kept. Every caller must pass the same encoding (there is
+// one wire format); the log never looks at it. The result may be shared:
+// write it out, never modify it or append to it.
+func (r *Record) Encoded(dst []byte, encode func(dst []byte, r *Record) []byte) []byte {
+	if p := r.encoded.Load(); p != nil {
+		return *p
+	}
+	if r.private {
+		return encode(dst, r)
+	}
+	b := encode(nil, r)
+	r.encoded.Store(&b)
+	return b
 }

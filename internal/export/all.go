@@ -15,10 +15,11 @@ import (
 
 // WriteAllJSONL writes every chat in src as JSON Lines: one chat per line,
 // each line the same document Write(…, JSON, …) produces, so DecodeLines
-// reads it back. Only one chat is held in memory at a time.
-func WriteAllJSONL(ctx context.Context, w io.Writer, src Source) (int, error) {
+// reads it back. Only one chat is held in memory at a time. appVersion
+// is the running Holdfast's version, written into every line.
+func WriteAllJSONL(ctx context.Context, w io.Writer, src Source, appVersion string) (int, error) {
 	n := 0
-	err := eachChat(ctx, src, func(c Chat) error {
+	err := eachChat(ctx, src, appVersion, func(c Chat) error {
 		n++
 		return writeJSON(w, c, false)
 	})
@@ -30,8 +31,9 @@ func WriteAllJSONL(ctx context.Context, w io.Writer, src Source) (int, error) {
 // "YYYY-MM-DD title.md", made safe for every desktop file system and
 // unique ignoring case. The folder appears complete or not at all: the
 // files are written into a temporary sibling folder that is renamed into
-// place at the end. It returns the number of chats written.
-func WriteMarkdownDir(ctx context.Context, dir string, src Source) (n int, err error) {
+// place at the end. It returns the number of chats written. appVersion
+// is the running Holdfast's version, written into every file.
+func WriteMarkdownDir(ctx context.Context, dir string, src Source, appVersion string) (n int, err error) {
 	dir = filepath.Clean(dir)
 	if entries, err := os.ReadDir(dir); err == nil {
 		if len(entries) > 0 {
@@ -50,7 +52,7 @@ func WriteMarkdownDir(ctx context.Context, dir string, src Source) (n int, err e
 		}
 	}()
 	used := map[string]bool{}
-	err = eachChat(ctx, src, func(c Chat) error {
+	err = eachChat(ctx, src, appVersion, func(c Chat) error {
 		name := uniqueName(FileName(c.Session.Title, c.Session.CreatedAt, Markdown), used)
 		n++
 		return WriteFileAtomic(filepath.Join(tmp, name), func(w io.Writer) error {

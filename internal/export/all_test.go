@@ -38,7 +38,7 @@ func TestWriteAllJSONL(t *testing.T) {
 	chats := threeChats()
 	src := &memSource{chats: chats}
 	var buf bytes.Buffer
-	n, err := WriteAllJSONL(context.Background(), &buf, src)
+	n, err := WriteAllJSONL(context.Background(), &buf, src, testAppVersion)
 	if err != nil || n != 3 {
 		t.Fatalf("WriteAllJSONL = %d, %v", n, err)
 	}
@@ -55,11 +55,11 @@ func TestWriteAllJSONL(t *testing.T) {
 	}
 
 	t.Run("source fails", func(t *testing.T) {
-		_, err := WriteAllJSONL(context.Background(), &bytes.Buffer{}, &memSource{chats: chats, failOn: "s_02"})
+		_, err := WriteAllJSONL(context.Background(), &bytes.Buffer{}, &memSource{chats: chats, failOn: "s_02"}, testAppVersion)
 		if !errors.Is(err, errDiskGone) || !strings.Contains(err.Error(), "s_02") {
 			t.Fatalf("error = %v, want the source's error naming the session", err)
 		}
-		_, err = WriteAllJSONL(context.Background(), &bytes.Buffer{}, &memSource{listErr: errDiskGone})
+		_, err = WriteAllJSONL(context.Background(), &bytes.Buffer{}, &memSource{listErr: errDiskGone}, testAppVersion)
 		if !errors.Is(err, errDiskGone) || !strings.Contains(err.Error(), "list sessions") {
 			t.Fatalf("error = %v, want the list error", err)
 		}
@@ -67,7 +67,7 @@ func TestWriteAllJSONL(t *testing.T) {
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := WriteAllJSONL(ctx, &bytes.Buffer{}, src); !errors.Is(err, context.Canceled) {
+		if _, err := WriteAllJSONL(ctx, &bytes.Buffer{}, src, testAppVersion); !errors.Is(err, context.Canceled) {
 			t.Fatalf("error = %v, want context.Canceled", err)
 		}
 	})
@@ -77,7 +77,7 @@ func TestWriteMarkdownDir(t *testing.T) {
 	chats := threeChats()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "export")
-	n, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats})
+	n, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats}, testAppVersion)
 	if err != nil || n != 3 {
 		t.Fatalf("WriteMarkdownDir = %d, %v", n, err)
 	}
@@ -111,7 +111,7 @@ func TestWriteMarkdownDir(t *testing.T) {
 
 	t.Run("into an existing empty folder", func(t *testing.T) {
 		dir := t.TempDir()
-		if n, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats[:1]}); err != nil || n != 1 {
+		if n, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats[:1]}, testAppVersion); err != nil || n != 1 {
 			t.Fatalf("WriteMarkdownDir = %d, %v", n, err)
 		}
 		if len(dirNames(t, dir)) != 1 {
@@ -119,7 +119,7 @@ func TestWriteMarkdownDir(t *testing.T) {
 		}
 	})
 	t.Run("non-empty folder is refused and untouched", func(t *testing.T) {
-		_, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats})
+		_, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats}, testAppVersion)
 		if err == nil || !strings.Contains(err.Error(), "not empty") {
 			t.Fatalf("error = %v, want 'not empty'", err)
 		}
@@ -130,7 +130,7 @@ func TestWriteMarkdownDir(t *testing.T) {
 	t.Run("source fails midway: nothing left", func(t *testing.T) {
 		parent := t.TempDir()
 		dir := filepath.Join(parent, "export")
-		_, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats, failOn: chats[0].Session.ID})
+		_, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats, failOn: chats[0].Session.ID}, testAppVersion)
 		if !errors.Is(err, errDiskGone) || !strings.Contains(err.Error(), dir) {
 			t.Fatalf("error = %v, want the source error naming the folder", err)
 		}
@@ -142,13 +142,13 @@ func TestWriteMarkdownDir(t *testing.T) {
 		parent := t.TempDir()
 		os.WriteFile(filepath.Join(parent, "file"), nil, 0o644)
 		dir := filepath.Join(parent, "file", "export")
-		if _, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats}); err == nil || !strings.Contains(err.Error(), dir) {
+		if _, err := WriteMarkdownDir(context.Background(), dir, &memSource{chats: chats}, testAppVersion); err == nil || !strings.Contains(err.Error(), dir) {
 			t.Fatalf("error = %v, want one naming %s", err, dir)
 		}
 	})
 	t.Run("no chats gives an empty folder", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "export")
-		if n, err := WriteMarkdownDir(context.Background(), dir, &memSource{}); err != nil || n != 0 {
+		if n, err := WriteMarkdownDir(context.Background(), dir, &memSource{}, testAppVersion); err != nil || n != 0 {
 			t.Fatalf("WriteMarkdownDir = %d, %v", n, err)
 		}
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {

@@ -82,6 +82,9 @@ func (f Format) ContentType() string {
 type Chat struct {
 	Session  store.Session
 	Messages []store.Message
+	// AppVersion is the version of Holdfast writing (or, after Decode,
+	// having written) the export; every format carries it in its metadata.
+	AppVersion string
 }
 
 // Path is the messages the chat shows: from a first message down to the
@@ -136,13 +139,14 @@ func Write(w io.Writer, f Format, c Chat) error {
 	return fmt.Errorf("unknown export format %q", string(f))
 }
 
-// Source reads chats. *store.Store satisfies it; unknown ids give
-// store.ErrNotFound.
+// Source reads chats; unknown ids give store.ErrNotFound.
 type Source interface {
 	GetSession(ctx context.Context, id string) (store.Session, error)
 	ListSessions(ctx context.Context, query string) ([]store.Session, error)
 	ListAllMessages(ctx context.Context, sessionID string) ([]store.Message, error)
 }
+
+var _ Source = (*store.Store)(nil)
 
 // Load reads one chat from src.
 func Load(ctx context.Context, src Source, id string) (Chat, error) {
@@ -157,9 +161,17 @@ func Load(ctx context.Context, src Source, id string) (Chat, error) {
 	return Chat{Session: s, Messages: msgs}, nil
 }
 
+// generator names the program that wrote an export: "Holdfast 0.2.0".
+func generator(version string) string {
+	if version == "" {
+		return "Holdfast"
+	}
+	return "Holdfast " + version
+}
+
 // eachChat calls fn for every chat in src, one chat in memory at a time,
-// in the order ListSessions returns them.
-func eachChat(ctx context.Context, src Source, fn func(Chat) error) error {
+// in the order ListSessions returns them, each stamped with appVersion.
+func eachChat(ctx context.Context, src Source, appVersion string, fn func(Chat) error) error {
 	sessions, err := src.ListSessions(ctx, "")
 	if err != nil {
 		return fmt.Errorf("list sessions: %w", err)
@@ -172,7 +184,7 @@ func eachChat(ctx context.Context, src Source, fn func(Chat) error) error {
 		if err != nil {
 			return fmt.Errorf("read messages of session %s: %w", s.ID, err)
 		}
-		if err := fn(Chat{Session: s, Messages: msgs}); err != nil {
+		if err := fn(Chat{Session: s, Messages: msgs, AppVersion: appVersion}); err != nil {
 			return err
 		}
 	}

@@ -14,10 +14,14 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
 
 func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 
+// testAppVersion is the Holdfast version the fixtures are exported by.
+const testAppVersion = "1.2.3-4-gabcdef0"
+
 // sampleChat is an ordinary chat: system prompt, code, a stopped answer
 // with an error, usage.
 func sampleChat() Chat {
 	return Chat{
+		AppVersion: testAppVersion,
 		Session: store.Session{
 			ID: "s_01", Title: "Sorting in Go", TitleSource: store.TitleGenerated, Model: "demo/demo",
 			SystemPrompt: "You are terse.", CreatedAt: at(0), UpdatedAt: at(30), LastActivityAt: at(12), MessageCount: 4,
@@ -54,6 +58,7 @@ const (
 func hostileChat() Chat {
 	long := strings.Repeat("0123456789abcdef<>&\"'", 200) // 4,200 bytes, one line
 	return Chat{
+		AppVersion: testAppVersion,
 		Session: store.Session{
 			ID: "s_hostile", Title: hostileTitle, Model: "evil/<b>model</b>",
 			SystemPrompt: "Be nice.\n---\n# Not a heading of ours\n<!-- open comment",

@@ -22,6 +22,7 @@ type htmlPage struct {
 	Updated      htmlTime
 	Count        int
 	Other        int // messages on branches not shown
+	Generator    string
 	SystemPrompt []segment
 	Messages     []htmlMessage
 }
@@ -69,6 +70,7 @@ func writeHTML(w io.Writer, c Chat) error {
 		Updated:      newHTMLTime(s.UpdatedAt),
 		Count:        len(path),
 		Other:        len(c.Messages) - len(path),
+		Generator:    generator(c.AppVersion),
 		SystemPrompt: segments(s.SystemPrompt),
 	}
 	if page.Title == "" {

@@ -28,6 +28,7 @@ const FormatVersion = 2
 type jsonDoc struct {
 	Format        string        `json:"format"`
 	FormatVersion int           `json:"format_version"`
+	AppVersion    string        `json:"app_version"`
 	Session       jsonSession   `json:"session"`
 	Messages      []jsonMessage `json:"messages"`
 }
@@ -101,6 +102,7 @@ func toDoc(c Chat) jsonDoc {
 	d := jsonDoc{
 		Format:        FormatName,
 		FormatVersion: FormatVersion,
+		AppVersion:    c.AppVersion,
 		Session: jsonSession{
 			ID: s.ID, Title: s.Title, TitleSource: s.TitleSource, Model: s.Model, SystemPrompt: s.SystemPrompt,
 			Settings: jsonSettings{Temperature: s.Temperature, TopP: s.TopP, MaxTokens: s.MaxTokens},
@@ -139,7 +141,8 @@ func fromDoc(d jsonDoc) Chat {
 			Pinned:   js.Pinned, Archived: js.Archived, CurrentLeafID: store.Ref(deref(js.CurrentLeafID)),
 			CreatedAt: js.CreatedAt, UpdatedAt: js.UpdatedAt, LastActivityAt: js.LastActivity, MessageCount: js.MessageCount,
 		},
-		Messages: make([]store.Message, len(d.Messages)),
+		Messages:   make([]store.Message, len(d.Messages)),
+		AppVersion: d.AppVersion,
 	}
 	depth := map[string]int{}
 	for i, jm := range d.Messages {

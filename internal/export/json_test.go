@@ -154,7 +154,9 @@ func TestDecodeRejectsBadInput(t *testing.T) {
 		{"selected child that is not a child", valid(func(s string) string {
 			return strings.Replace(s, `"selected_child_id":null`, `"selected_child_id":"m_04"`, 1)
 		}), `selects "m_04", which is not one of its answers`},
-		{"leaf not in the chat", valid(func(s string) string { return strings.Replace(s, `"current_leaf_id":"m_04"`, `"current_leaf_id":"m_x"`, 1) }),
+		{"leaf not in the chat", valid(func(s string) string {
+			return strings.Replace(s, `"current_leaf_id":"m_04"`, `"current_leaf_id":"m_x"`, 1)
+		}),
 			`current_leaf_id "m_x" is not a message`},
 		{"message twice", valid(func(s string) string { return strings.Replace(s, `"id":"m_03"`, `"id":"m_02"`, 1) }),
 			"message m_02 appears twice"},

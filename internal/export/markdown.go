@@ -42,6 +42,7 @@ func writeMarkdown(w io.Writer, c Chat) error {
 	if other := len(c.Messages) - len(path); other > 0 {
 		fmt.Fprintf(bw, "- Other versions: %d messages on other branches are not shown (the JSON export has every branch)\n", other)
 	}
+	fmt.Fprintf(bw, "- Exported by: %s\n", mdInline(generator(c.AppVersion)))
 	if s.SystemPrompt != "" {
 		bw.WriteString("\n## System prompt\n\n")
 		mdQuote(bw, s.SystemPrompt)

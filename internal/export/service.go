@@ -10,6 +10,8 @@ import (
 // server's Exporter interface (GET /api/sessions/{id}/export).
 type Service struct {
 	Src Source
+	// AppVersion is the running Holdfast's version, written into exports.
+	AppVersion string
 }
 
 // Export writes session id in the named format to w. The chat is read in
@@ -24,6 +26,7 @@ func (s Service) Export(ctx context.Context, w io.Writer, id, format string) err
 	if err != nil {
 		return err
 	}
+	c.AppVersion = s.AppVersion
 	return Write(w, f, c)
 }
 

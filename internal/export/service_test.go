@@ -8,7 +8,7 @@ import (
 )
 
 func TestService(t *testing.T) {
-	svc := Service{Src: &memSource{chats: threeChats()}}
+	svc := Service{Src: &memSource{chats: threeChats()}, AppVersion: testAppVersion}
 	tests := []struct {
 		format, ctype, ext string
 		f                  Format

@@ -57,15 +57,23 @@ func TestDemoStopsOnCancelAndEmitError(t *testing.T) {
 	d := &Demo{TokensPerSecond: 5}
 	ctx, cancel := context.WithCancel(context.Background())
 	got := 0
+	streaming := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
 		_, err := d.Stream(ctx, Request{Messages: []Message{{Role: "user", Content: "hi"}}}, func(Chunk) error {
-			got++
+			if got++; got == 1 {
+				close(streaming)
+			}
 			return nil
 		})
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	// Cancel mid-answer: after the first token, with more to come.
+	select {
+	case <-streaming:
+	case <-time.After(5 * time.Second):
+		t.Fatal("demo sent no token")
+	}
 	cancel()
 	select {
 	case err := <-done:

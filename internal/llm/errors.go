@@ -62,6 +62,12 @@ type Error struct {
 	Err error
 }
 
+var (
+	_ error                       = (*Error)(nil)
+	_ error                       = (*TimeoutError)(nil)
+	_ interface{ Timeout() bool } = (*TimeoutError)(nil)
+)
+
 func (e *Error) Error() string { return e.Provider + ": " + e.Message }
 
 // Unwrap returns the underlying error.

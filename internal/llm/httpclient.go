@@ -92,6 +92,11 @@ func connectTimeoutDialer(d *net.Dialer, limit time.Duration) func(ctx context.C
 
 // watchdogTransport aborts a request whose first body byte does not arrive
 // within firstByte, or whose body then goes quiet for idle.
+var (
+	_ http.RoundTripper = (*watchdogTransport)(nil)
+	_ io.ReadCloser     = (*watchedBody)(nil)
+)
+
 type watchdogTransport struct {
 	next      http.RoundTripper
 	firstByte time.Duration

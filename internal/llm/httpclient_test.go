@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
 )
 
 // Timeouts are asserted by kind and message, never by measuring time; the
@@ -182,9 +184,12 @@ func TestStopClosesUpstream(t *testing.T) {
 			if !tt.midText {
 				go func() {
 					// Stop once the request is in flight.
-					for up.hits() == 0 {
-						time.Sleep(5 * time.Millisecond)
-					}
+					ssetest.WaitFor(10*time.Second, func() error {
+						if up.hits() == 0 {
+							return errors.New("no request yet")
+						}
+						return nil
+					})
 					cancel()
 				}()
 			}

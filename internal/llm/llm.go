@@ -80,5 +80,17 @@ type Provider interface {
 	Models(ctx context.Context) ([]Model, error)
 }
 
+// Every provider and wrapper; IsDemo finds the demo through the optional
+// Demo and Unwrap methods, so a typo there would fail silently.
+var (
+	_ Provider = (*Demo)(nil)
+	_ Provider = (*OpenAI)(nil)
+	_ Provider = (*Anthropic)(nil)
+	_ Provider = (*retrying)(nil)
+
+	_ interface{ Demo() bool }       = (*Demo)(nil)
+	_ interface{ Unwrap() Provider } = (*retrying)(nil)
+)
+
 // ErrTruncated means the upstream stream ended without its terminator.
 var ErrTruncated = errors.New("stream ended before the provider finished the answer")

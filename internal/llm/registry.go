@@ -25,7 +25,7 @@ func SplitModelRef(ref string) (provider, model string, err error) {
 }
 
 // IsDemo reports whether p, or a provider it wraps, is the built-in demo
-// (implements Demo() bool returning true).
+// (has a Demo() bool method returning true).
 func IsDemo(p Provider) bool {
 	for p != nil {
 		if d, ok := p.(interface{ Demo() bool }); ok && d.Demo() {

@@ -67,6 +67,8 @@ func (w *wire) fail(ctx context.Context, provider, baseURL string, err error, in
 }
 
 // doneWatcher passes a body through and notes a line "data: [DONE]".
+var _ io.ReadCloser = (*doneWatcher)(nil)
+
 type doneWatcher struct {
 	rc       io.ReadCloser
 	line     []byte

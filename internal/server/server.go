@@ -108,17 +108,26 @@ type Config struct {
 // Server serves the API. Make a new one for each listener: Close ends its
 // streams for good.
 type Server struct {
+	// Set by New and never changed.
 	cfg     Config
 	log     *slog.Logger
 	handler http.Handler
 
+	// mu guards conns and reason, and makes "not closing yet" and
+	// registering a stream one step (see register).
 	mu      sync.Mutex
-	conns   map[string]*stream
-	closing chan struct{}
-	reason  shutdownInfo
-	once    sync.Once
-	wg      sync.WaitGroup
+	conns   map[string]*streamConn // open streams by connection id
+	closing chan struct{}          // closed by Close, under mu, after reason is set
+	reason  shutdownInfo           // what Close said; zero until then
+
+	once sync.Once      // makes Close's first call the only one that closes
+	wg   sync.WaitGroup // one count per registered stream, for Close to wait on
 }
+
+var (
+	_ http.Handler = (*Server)(nil)
+	_ Events       = (*eventlog.Log)(nil)
+)
 
 type shutdownInfo struct {
 	Reason  string `json:"reason"`
@@ -136,12 +145,12 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*stream{}, closing: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*streamConn{}, closing: make(chan struct{})}
 	s.handler = s.routes()
 	return s
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP routes r through the Host/Origin guard and the token check.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Close sends `shutdown` on every stream (reason, suggested retry) and

@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -16,6 +18,7 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/bench"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/sse"
+	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
 )
 
 const token = "test-token-0123456789"
@@ -116,70 +119,17 @@ func (h *harness) send(sid, content, clientID string) sent {
 	return out
 }
 
-// sseEvent is one parsed block of the stream.
 type sseEvent = sse.Event
 
-type sseStream struct {
-	resp   *http.Response
-	r      *sse.Reader
-	cancel context.CancelFunc
-}
-
-func (h *harness) stream(query string, headers ...string) *sseStream {
+// stream opens the event stream with the token; it closes when the test ends.
+func (h *harness) stream(o ssetest.Options) *ssetest.Stream {
 	h.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", h.base+"/api/events"+query, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		h.t.Fatal(err)
-	}
-	s := &sseStream{resp: resp, r: sse.NewReader(resp.Body), cancel: cancel}
-	h.t.Cleanup(s.close)
-	return s
+	return ssetest.Open(h.t, h.base, token, o)
 }
 
-func (s *sseStream) close() { s.cancel(); s.resp.Body.Close() }
-
-// next reads one block; io.EOF when the server closed the stream.
-func (s *sseStream) next(t *testing.T, timeout time.Duration) (sseEvent, error) {
-	t.Helper()
-	type res struct {
-		ev  sseEvent
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		ev, err := s.r.Next()
-		ch <- res{ev, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.ev, r.err
-	case <-time.After(timeout):
-		t.Fatalf("no event within %v", timeout)
-		return sseEvent{}, nil
-	}
-}
-
-// until reads events until pred is true, returning all read.
-func (s *sseStream) until(t *testing.T, pred func(sseEvent) bool) []sseEvent {
-	t.Helper()
-	var out []sseEvent
-	for {
-		ev, err := s.next(t, 10*time.Second)
-		if err != nil {
-			t.Fatalf("stream ended: %v after %d events", err, len(out))
-		}
-		out = append(out, ev)
-		if pred(ev) {
-			return out
-		}
-	}
+// until reads until pred, giving each event 10 s.
+func until(s *ssetest.Stream, pred func(sseEvent) bool) []sseEvent {
+	return s.Until(10*time.Second, pred)
 }
 
 func TestSSEFraming(t *testing.T) {
@@ -187,18 +137,18 @@ func TestSSEFraming(t *testing.T) {
 	sess := h.newSession()
 	var health struct{ Epoch string }
 	h.jsonDo("GET", "/api/health", "", 200, &health)
-	s := h.stream("?last_event_id=" + health.Epoch + ":0")
-	if ct := s.resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+	s := h.stream(ssetest.Options{Query: url.Values{"last_event_id": {health.Epoch + ":0"}}})
+	if ct := s.Resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
-	if cc := s.resp.Header.Get("Cache-Control"); cc != "no-cache, no-transform" || s.resp.Header.Get("X-Accel-Buffering") != "no" {
-		t.Fatalf("cache headers %q %q", cc, s.resp.Header.Get("X-Accel-Buffering"))
+	if cc := s.Resp.Header.Get("Cache-Control"); cc != "no-cache, no-transform" || s.Resp.Header.Get("X-Accel-Buffering") != "no" {
+		t.Fatalf("cache headers %q %q", cc, s.Resp.Header.Get("X-Accel-Buffering"))
 	}
-	first, _ := s.next(t, 5*time.Second)
+	first, _ := s.Next(5 * time.Second)
 	if first.Retry != "1000" || first.Event != "" {
 		t.Fatalf("first block %+v; want retry: 1000", first)
 	}
-	hello, _ := s.next(t, 5*time.Second)
+	hello, _ := s.Next(5 * time.Second)
 	var hd struct {
 		HeartbeatMS int `json:"heartbeat_ms"`
 	}
@@ -209,12 +159,12 @@ func TestSSEFraming(t *testing.T) {
 	snd := h.send(sess.ID, "/echo framing works", "c1")
 	var text strings.Builder
 	sawHeartbeat := false
-	evs := s.until(t, func(e sseEvent) bool {
+	evs := until(s, func(e sseEvent) bool {
 		return e.Event == "message.completed" && strings.Contains(e.Data, snd.Assistant.ID)
 	})
 	// Keep reading until a heartbeat arrives too.
 	for !sawHeartbeat {
-		e, err := s.next(t, 5*time.Second)
+		e, err := s.Next(5 * time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,11 +315,11 @@ func TestIdempotentSendAndSnapshotHead(t *testing.T) {
 		t.Fatalf("X-Event-Head = %q", head)
 	}
 	// Resuming from the snapshot head never repeats what the snapshot had.
-	s := h.stream("", "Last-Event-ID", head)
-	s.next(t, 5*time.Second) // retry
-	s.next(t, 5*time.Second) // hello
+	s := h.stream(ssetest.Options{LastEventID: head})
+	s.Next(5 * time.Second) // retry
+	s.Next(5 * time.Second) // hello
 	h.send(sess.ID, "/echo after", "client-2")
-	evs := s.until(t, func(e sseEvent) bool { return e.Event == "message.created" })
+	evs := until(s, func(e sseEvent) bool { return e.Event == "message.created" })
 	if strings.Contains(evs[len(evs)-1].Data, first.User.ID) {
 		t.Fatal("stream from the snapshot head replayed a message the snapshot had")
 	}
@@ -378,9 +328,9 @@ func TestIdempotentSendAndSnapshotHead(t *testing.T) {
 func TestPauseHoldsAndResumeFlushes(t *testing.T) {
 	h := start(t, 100*time.Millisecond, 5000)
 	sess := h.newSession()
-	s := h.stream("")
-	s.next(t, 5*time.Second)
-	hello, _ := s.next(t, 5*time.Second)
+	s := h.stream(ssetest.Options{})
+	s.Next(5 * time.Second)
+	hello, _ := s.Next(5 * time.Second)
 	var hd struct {
 		ConnectionID string `json:"connection_id"`
 	}
@@ -388,31 +338,19 @@ func TestPauseHoldsAndResumeFlushes(t *testing.T) {
 	h.jsonDo("POST", "/api/streams/"+hd.ConnectionID+"/pause", "", 204, nil)
 	snd := h.send(sess.ID, "/echo held back while paused", "p1")
 	// The answer completes on the server while the stream only gets heartbeats.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var m message
-		h.jsonDo("GET", "/api/sessions/"+sess.ID+"/messages", "", 200, &struct{ Messages *[]message }{&[]message{}})
+	ssetest.Eventually(t, "the answer to complete while paused", 10*time.Second, func() bool {
 		var page struct{ Messages []message }
 		h.jsonDo("GET", "/api/sessions/"+sess.ID+"/messages", "", 200, &page)
-		if len(page.Messages) == 2 {
-			m = page.Messages[1]
-		}
-		if m.Status == "complete" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("answer did not complete while paused")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(page.Messages) == 2 && page.Messages[1].Status == "complete"
+	})
 	for i := 0; i < 3; i++ {
-		e, _ := s.next(t, 5*time.Second)
+		e, _ := s.Next(5 * time.Second)
 		if e.Event != "heartbeat" {
 			t.Fatalf("paused stream delivered %q", e.Event)
 		}
 	}
 	h.jsonDo("POST", "/api/streams/"+hd.ConnectionID+"/resume", "", 204, nil)
-	evs := s.until(t, func(e sseEvent) bool {
+	evs := until(s, func(e sseEvent) bool {
 		return e.Event == "message.completed" && strings.Contains(e.Data, snd.Assistant.ID)
 	})
 	var text strings.Builder
@@ -433,33 +371,49 @@ func TestResetAndShutdown(t *testing.T) {
 	var health struct{ Epoch, Head string }
 	h.jsonDo("GET", "/api/health", "", 200, &health)
 	for _, id := range []string{"0123456789ab:5", "garbage", health.Epoch + ":999"} {
-		s := h.stream("?last_event_id=" + id)
-		s.next(t, 5*time.Second)
-		if hello, _ := s.next(t, 5*time.Second); hello.Event != "hello" {
+		s := h.stream(ssetest.Options{Query: url.Values{"last_event_id": {id}}})
+		s.Next(5 * time.Second)
+		if hello, _ := s.Next(5 * time.Second); hello.Event != "hello" {
 			t.Fatalf("%s: first event %q", id, hello.Event)
 		}
-		reset, _ := s.next(t, 5*time.Second)
+		reset, _ := s.Next(5 * time.Second)
 		if reset.Event != "reset" || !strings.Contains(reset.Data, health.Epoch) {
 			t.Fatalf("%s: got %+v; want reset naming the epoch", id, reset)
 		}
-		if _, err := s.next(t, 5*time.Second); err != io.EOF {
+		if _, err := s.Next(5 * time.Second); err != io.EOF {
 			t.Fatalf("%s: stream stayed open after reset: %v", id, err)
 		}
 	}
-	s := h.stream("?session=s_filter")
-	s.next(t, 5*time.Second)
-	s.next(t, 5*time.Second)
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		h.b.RestartServer(context.Background())
-	}()
-	ev, _ := s.next(t, 5*time.Second)
+	s := h.stream(ssetest.Options{Query: url.Values{"session": {"s_filter"}}})
+	s.Next(5 * time.Second)
+	s.Next(5 * time.Second) // hello: the stream is registered, so the restart must tell it
+	go h.b.RestartServer(context.Background())
+	ev, _ := s.Next(5 * time.Second)
 	if ev.Event != "shutdown" || !strings.Contains(ev.Data, "retry_ms") || !ev.HasID {
 		t.Fatalf("got %+v; want shutdown", ev)
 	}
 	// The restarted server answers on its (new) address.
 	h.base = h.b.BaseURL()
 	h.jsonDo("GET", "/api/health", "", 200, nil)
+}
+
+// A resume id is echoed in hello and reset; line breaks in it (possible
+// in the query parameter) must not become fields of their own.
+func TestResumeIDCannotInjectEvents(t *testing.T) {
+	h := start(t, time.Second, 1000)
+	forged := "e:1\nevent: forged\ndata: {}\n\nid: x"
+	s := h.stream(ssetest.Options{Query: url.Values{"last_event_id": {forged}}})
+	evs := s.Rest(5 * time.Second)
+	var names []string
+	for _, e := range evs {
+		names = append(names, e.Event)
+		if strings.ContainsAny(e.ID, "\r\n") || (e.HasID && e.ID != "e:1event: forgeddata: {}id: x") {
+			t.Fatalf("id %q survived with its line breaks or changed otherwise", e.ID)
+		}
+	}
+	if strings.Join(names, ",") != ",hello,reset" {
+		t.Fatalf("events %q; want retry, hello, reset and nothing forged", names)
+	}
 }
 
 func TestExportEndpoint(t *testing.T) {
@@ -508,7 +462,18 @@ func TestFrozenClientBlocksNobody(t *testing.T) {
 	}
 	defer frozen.Close()
 	fmt.Fprintf(frozen, "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n", bench.Token)
-	time.Sleep(50 * time.Millisecond) // let the server subscribe it
+	// It is subscribed once hello arrives; from then on it reads nothing.
+	frozen.SetReadDeadline(time.Now().Add(10 * time.Second))
+	head := bufio.NewReader(frozen)
+	for {
+		line, err := head.ReadString('\n')
+		if err != nil {
+			t.Fatalf("frozen client before hello: %v", err)
+		}
+		if strings.HasPrefix(line, "event: hello") {
+			break
+		}
+	}
 
 	// Enough data to fill every socket buffer between server and frozen client.
 	big := `"` + strings.Repeat("x", 4000) + `"`
@@ -528,17 +493,10 @@ func TestFrozenClientBlocksNobody(t *testing.T) {
 		done <- nil
 	}()
 	// A live subscriber still gets every event while the frozen one sleeps.
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.URL+"/api/events?last_event_id="+e.Log.Epoch()+":0", nil)
-	req.Header.Set("Authorization", "Bearer "+bench.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	r := sse.NewReader(resp.Body)
+	live := ssetest.Open(t, e.URL, bench.Token, ssetest.Options{Query: url.Values{"last_event_id": {e.Log.Epoch() + ":0"}}})
 	got := 0
 	for got < n {
-		ev, err := r.Next()
+		ev, err := live.Next(30 * time.Second)
 		if err != nil {
 			t.Fatalf("live subscriber after %d events: %v", got, err)
 		}

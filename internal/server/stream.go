@@ -1,16 +1,16 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/sse"
 )
 
 // writeTimeout bounds one write to a stream: a client that stops reading
@@ -20,28 +20,29 @@ const writeTimeout = 30 * time.Second
 // batchSize is how many events one read from the log may return.
 const batchSize = 4096
 
-// stream is one open GET /api/events connection.
-type stream struct {
-	id      string
-	mu      sync.Mutex
-	paused  bool
+// coalesceBatches is how many more ready batches one flush may carry.
+const coalesceBatches = 64
+
+// streamConn is one open GET /api/events connection. The handler's
+// goroutine owns it, except the pause state, which streamAction flips
+// from a request goroutine.
+type streamConn struct {
+	// Set when the connection opens and never changed.
+	id     string
+	srv    *Server
+	epoch  string
+	filter string // a session id: other sessions' events are skipped; "" = all
+	rc     *http.ResponseController
+
+	// Owned by the handler's goroutine.
+	w        *sse.Writer
+	scratch  []byte                 // encodings nobody else will send (replayed records)
+	sub      *eventlog.Subscription // nil when the resume point was refused
+	cursorID string                 // the id hello/reset/shutdown carry: never past what the client saw
+
+	mu      sync.Mutex    // guards paused and changed
+	paused  bool          // hold events back (heartbeats continue)
 	changed chan struct{} // closed and replaced when paused flips
-}
-
-func (c *stream) setPaused(p bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.paused != p {
-		c.paused = p
-		close(c.changed)
-		c.changed = make(chan struct{})
-	}
-}
-
-func (c *stream) state() (bool, <-chan struct{}) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.paused, c.changed
 }
 
 type helloData struct {
@@ -66,162 +67,271 @@ type heartbeatData struct {
 // events serves GET /api/events: hello, replay strictly after the resume
 // id, then live events, heartbeats, and shutdown when the server closes.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	sub, cursorID, resumeErr := s.resumePoint(r)
+	c := s.openStream(w, r, sub, cursorID)
+	if reason, ok := s.register(c); !ok {
+		c.shutdown(reason)
+		return
+	}
+	defer s.unregister(c)
+	if !c.hello(resumeErr) {
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	batches, pumpErr := c.pump(ctx)
+	c.writeLoop(ctx, batches, pumpErr)
+}
+
+// resumePoint positions a cursor from Last-Event-ID (or the last_event_id
+// query parameter, for clients that cannot set headers); without one the
+// stream starts live at the head. A position the log cannot resume from
+// comes back as an error for hello to turn into a reset, so the client
+// resyncs instead of missing events.
+func (s *Server) resumePoint(r *http.Request) (*eventlog.Subscription, string, error) {
 	log := s.cfg.Events
-	epoch := log.Epoch()
 	lastID := r.Header.Get("Last-Event-ID")
 	if lastID == "" {
 		lastID = r.URL.Query().Get("last_event_id")
 	}
-	sessionFilter := r.URL.Query().Get("session")
-
-	var sub *eventlog.Subscription
-	var subErr error
-	cursorID := "" // the id hello/reset/shutdown carry: never past what the client saw
 	if lastID == "" {
-		sub = log.SubscribeLive()
-		cursorID = eventlog.FormatID(epoch, sub.Cursor())
-	} else if e, seq, err := eventlog.ParseID(lastID); err != nil {
-		subErr = &eventlog.ResetError{Reason: eventlog.ReasonBadID}
-		cursorID = lastID
-	} else {
-		sub, subErr = log.Subscribe(e, seq)
-		cursorID = eventlog.FormatID(e, seq)
+		sub := log.SubscribeLive()
+		return sub, eventlog.FormatID(log.Epoch(), sub.Cursor()), nil
 	}
+	epoch, seq, err := eventlog.ParseID(lastID)
+	if err != nil {
+		return nil, lastID, &eventlog.ResetError{Reason: eventlog.ReasonBadID}
+	}
+	sub, err := log.Subscribe(epoch, seq)
+	return sub, eventlog.FormatID(epoch, seq), err
+}
 
+// openStream sends the event-stream headers (no caching, no proxy
+// buffering) and makes the connection's writer.
+func (s *Server) openStream(w http.ResponseWriter, r *http.Request, sub *eventlog.Subscription, cursorID string) *streamConn {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache, no-transform")
 	h.Set("X-Accel-Buffering", "no")
 	h.Set("Connection", "keep-alive")
 	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	bw := bufio.NewWriterSize(w, 32<<10)
-	flush := func() error {
-		_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		return rc.Flush()
+	return &streamConn{
+		id:       newConnID(),
+		srv:      s,
+		epoch:    s.cfg.Events.Epoch(),
+		filter:   r.URL.Query().Get("session"),
+		rc:       http.NewResponseController(w),
+		w:        sse.NewWriter(w, 32<<10),
+		scratch:  make([]byte, 0, 4<<10),
+		sub:      sub,
+		cursorID: cursorID,
+		changed:  make(chan struct{}),
 	}
+}
 
-	c := &stream{id: newConnID(), changed: make(chan struct{})}
+// register adds c to the open streams, so streamAction can find it and
+// Close can wait for it. Once the server is closing it refuses, and the
+// caller owes the client the shutdown reason it returns.
+func (s *Server) register(c *streamConn) (shutdownInfo, bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	select {
 	case <-s.closing:
-		s.mu.Unlock()
-		writeEvent(bw, cursorID, "shutdown", s.reason)
-		_ = flush()
-		return
+		return s.reason, false
 	default:
 	}
 	s.conns[c.id] = c
 	s.wg.Add(1)
+	return shutdownInfo{}, true
+}
+
+func (s *Server) unregister(c *streamConn) {
+	s.mu.Lock()
+	delete(s.conns, c.id)
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c.id)
-		s.mu.Unlock()
-		s.wg.Done()
-	}()
+	s.wg.Done()
+}
 
-	bw.WriteString("retry: " + strconv.FormatInt(s.cfg.Retry.Milliseconds(), 10) + "\n\n")
-	headID := eventlog.FormatID(epoch, log.Head())
-	writeEvent(bw, cursorID, "hello", helloData{Epoch: epoch, Head: headID, ConnectionID: c.id,
-		HeartbeatMS: s.cfg.Heartbeat.Milliseconds(), Version: s.cfg.Version})
-	if subErr != nil {
-		writeEvent(bw, cursorID, "reset", resetData{Reason: resetReason(subErr), Epoch: epoch, Head: headID})
-		_ = flush()
-		return
+// hello opens the stream: the reconnect delay, then hello with the
+// connection id (for pause/resume) and the head. A refused resume point
+// is answered right after it with reset, which ends the stream.
+func (c *streamConn) hello(resumeErr error) bool {
+	cfg := c.srv.cfg
+	head := eventlog.FormatID(c.epoch, cfg.Events.Head())
+	c.w.Retry(cfg.Retry)
+	c.send(c.cursorID, "hello", helloData{Epoch: c.epoch, Head: head, ConnectionID: c.id,
+		HeartbeatMS: cfg.Heartbeat.Milliseconds(), Version: cfg.Version})
+	if resumeErr != nil {
+		c.send(c.cursorID, "reset", resetData{Reason: resetReason(resumeErr), Epoch: c.epoch, Head: head})
+		_ = c.flush()
+		return false
 	}
-	if err := flush(); err != nil {
-		return
-	}
+	return c.flush() == nil
+}
 
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	// The pump reads the log; this goroutine writes. While paused the
-	// pump blocks on the channel and the cursor stays put.
+// pump reads the log on its own goroutine so the write loop can wait on
+// new events, heartbeats, pause and shutdown at once. While the stream is
+// paused nobody receives from batches: the pump blocks and the cursor
+// stays where the client is.
+func (c *streamConn) pump(ctx context.Context) (<-chan []*eventlog.Record, <-chan error) {
 	batches := make(chan []*eventlog.Record)
-	pumpErr := make(chan error, 1)
+	errc := make(chan error, 1)
 	go func() {
 		for {
-			recs, err := sub.Next(ctx, batchSize)
+			recs, err := c.sub.Next(ctx, batchSize)
 			if err != nil {
-				pumpErr <- err
+				errc <- err
 				return
 			}
 			select {
 			case batches <- recs:
 			case <-ctx.Done():
-				pumpErr <- ctx.Err()
+				errc <- ctx.Err()
 				return
 			}
 		}
 	}()
+	return batches, errc
+}
 
-	ticker := time.NewTicker(s.cfg.Heartbeat)
+// writeLoop is the connection's life after hello: it waits for whichever
+// comes first and hands it to the method for that concern.
+func (c *streamConn) writeLoop(ctx context.Context, batches <-chan []*eventlog.Record, pumpErr <-chan error) {
+	ticker := time.NewTicker(c.srv.cfg.Heartbeat)
 	defer ticker.Stop()
-	write := func(recs []*eventlog.Record) {
-		for _, rec := range recs {
-			// Events of no session (config.*) reach every stream.
-			if sessionFilter != "" && rec.SessionID != "" && rec.SessionID != sessionFilter {
-				continue
-			}
-			bw.Write(rec.SSE(epoch))
-		}
-		cursorID = eventlog.FormatID(epoch, recs[len(recs)-1].Seq)
-	}
 	for {
 		paused, changed := c.state()
 		in := batches
 		if paused {
-			in = nil
+			in = nil // leave events in the log until resume
 		}
+		var err error
 		select {
 		case recs := <-in:
-			write(recs)
-			// Coalesce whatever else is ready into the same flush.
-		more:
-			for i := 0; i < 64; i++ {
-				select {
-				case recs := <-batches:
-					write(recs)
-				default:
-					break more
-				}
-			}
-			if err := flush(); err != nil {
-				return
-			}
-		case <-changed:
+			err = c.deliver(recs, batches)
+		case <-changed: // pause flipped: wait again with the new state
 		case <-ticker.C:
-			writeEvent(bw, "", "heartbeat", heartbeatData{Head: eventlog.FormatID(epoch, log.Head()), Time: time.Now().UTC().Format(time.RFC3339Nano)})
-			if err := flush(); err != nil {
-				return
-			}
-		case err := <-pumpErr:
-			if eventlog.IsReset(err) {
-				// Retention overtook this stream: resync, never a silent gap.
-				writeEvent(bw, cursorID, "reset", resetData{Reason: resetReason(err), Epoch: epoch, Head: eventlog.FormatID(epoch, log.Head())})
-				_ = flush()
-				return
-			}
-			if !errors.Is(err, context.Canceled) {
-				s.log.Warn("event stream ended", "conn", c.id, "err", err)
-			}
-			if errors.Is(err, eventlog.ErrClosed) {
-				writeEvent(bw, cursorID, "shutdown", s.shutdownReason())
-				_ = flush()
-			}
+			err = c.heartbeat()
+		case perr := <-pumpErr:
+			c.pumpEnded(perr)
 			return
-		case <-s.closing:
-			writeEvent(bw, cursorID, "shutdown", s.shutdownReason())
-			_ = flush()
+		case <-c.srv.closing:
+			c.shutdown(c.srv.shutdownReason())
 			return
 		case <-ctx.Done():
 			return
 		}
+		if err != nil {
+			return
+		}
 	}
+}
+
+// deliver writes a batch, then whatever else the pump has ready, and
+// flushes once: under load a burst costs one write to the socket, not
+// one per batch.
+func (c *streamConn) deliver(recs []*eventlog.Record, batches <-chan []*eventlog.Record) error {
+	c.write(recs)
+	for range coalesceBatches {
+		select {
+		case recs := <-batches:
+			c.write(recs)
+		default:
+			return c.flush()
+		}
+	}
+	return c.flush()
+}
+
+// write buffers the records this stream shows and moves its cursor past
+// all of them (those filtered out too).
+func (c *streamConn) write(recs []*eventlog.Record) {
+	for _, rec := range recs {
+		// Events of no session (config.*) reach every stream.
+		if c.filter != "" && rec.SessionID != "" && rec.SessionID != c.filter {
+			continue
+		}
+		c.w.Frame(rec.Encoded(c.scratch[:0], c.encode))
+	}
+	c.cursorID = eventlog.FormatID(c.epoch, recs[len(recs)-1].Seq)
+}
+
+// encode appends a record's block on the wire to dst. Live records cache
+// it (see Record.Encoded): every stream of one server has the same epoch,
+// so they all make the same bytes.
+func (c *streamConn) encode(dst []byte, r *eventlog.Record) []byte {
+	var id [64]byte
+	dst = slices.Grow(dst, len(r.Data)+len(r.Type)+len(c.epoch)+40)
+	return sse.AppendEvent(dst, eventlog.AppendID(id[:0], c.epoch, r.Seq), string(r.Type), r.Data)
+}
+
+// heartbeat tells an idle client the connection is alive and where the
+// head is. It carries no id, so the client's resume point stays put.
+func (c *streamConn) heartbeat() error {
+	c.send("", "heartbeat", heartbeatData{
+		Head: eventlog.FormatID(c.epoch, c.srv.cfg.Events.Head()),
+		Time: time.Now().UTC().Format(time.RFC3339Nano),
+	})
+	return c.flush()
+}
+
+// pumpEnded reports why the log stopped feeding this stream.
+func (c *streamConn) pumpEnded(err error) {
+	if eventlog.IsReset(err) {
+		// Retention overtook this stream: resync, never a silent gap.
+		head := eventlog.FormatID(c.epoch, c.srv.cfg.Events.Head())
+		c.send(c.cursorID, "reset", resetData{Reason: resetReason(err), Epoch: c.epoch, Head: head})
+		_ = c.flush()
+		return
+	}
+	if !errors.Is(err, context.Canceled) {
+		c.srv.log.Warn("event stream ended", "conn", c.id, "err", err)
+	}
+	if errors.Is(err, eventlog.ErrClosed) {
+		c.shutdown(c.srv.shutdownReason())
+	}
+}
+
+// shutdown tells the client the server is going away and when to come
+// back; the id lets it resume exactly where it was.
+func (c *streamConn) shutdown(info shutdownInfo) {
+	c.send(c.cursorID, "shutdown", info)
+	_ = c.flush()
+}
+
+// send buffers one named event with a JSON payload; id may be ""
+// (heartbeats).
+func (c *streamConn) send(id, typ string, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		data = []byte(`{}`)
+	}
+	c.w.Event(id, typ, data)
+}
+
+// flush writes out what is buffered, bounded by writeTimeout.
+func (c *streamConn) flush() error {
+	_ = c.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := c.w.Flush(); err != nil {
+		return err
+	}
+	return c.rc.Flush()
+}
+
+func (c *streamConn) setPaused(p bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paused != p {
+		c.paused = p
+		close(c.changed)
+		c.changed = make(chan struct{})
+	}
+}
+
+func (c *streamConn) state() (bool, <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.paused, c.changed
 }
 
 // resetReason is the reason a subscription cannot resume.
@@ -241,20 +351,6 @@ func (s *Server) shutdownReason() shutdownInfo {
 		return shutdownInfo{Reason: "server closing", RetryMS: 1000}
 	}
 	return s.reason
-}
-
-// writeEvent writes one named event; id may be "" (heartbeats).
-func writeEvent(bw *bufio.Writer, id, typ string, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		data = []byte(`{}`)
-	}
-	if id != "" {
-		bw.WriteString("id: " + id + "\n")
-	}
-	bw.WriteString("event: " + typ + "\ndata: ")
-	bw.Write(data)
-	bw.WriteString("\n\n")
 }
 
 // streamAction pauses or resumes delivery on one connection.

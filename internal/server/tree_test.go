@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
 )
 
 type treeMessage struct {
@@ -115,8 +117,7 @@ func TestTreeEndpoints(t *testing.T) {
 		p.Messages[3].Depth != 3 || len(p.Messages[3].Siblings) != 1 || p.Messages[0].CreatedAt == "" || !p.Current {
 		t.Fatalf("linear chat page: %+v", p)
 	}
-	st := h.stream("?session=" + sess.ID)
-	defer st.close()
+	st := h.stream(ssetest.Options{Query: url.Values{"session": {sess.ID}}})
 
 	// Regenerate: a sibling, shown; the old answer stays.
 	var re treeMessage
@@ -124,7 +125,7 @@ func TestTreeEndpoints(t *testing.T) {
 	if len(re.Siblings) != 2 || *re.SiblingIndex != 1 || re.Siblings[0] != second.Assistant.ID {
 		t.Fatalf("regenerated answer %+v", re)
 	}
-	st.until(t, func(ev sseEvent) bool { return ev.Event == "branch.switched" && strings.Contains(ev.Data, re.ID) })
+	until(st, func(ev sseEvent) bool { return ev.Event == "branch.switched" && strings.Contains(ev.Data, re.ID) })
 	h.jsonDo("POST", "/api/messages/"+second.Assistant.ID+"/regenerate", `{"client_id":"r1"}`, 200, nil) // a resend
 	p = h.settle(sess.ID)
 	if p.Messages[3].ID != re.ID || h.getSession(sess.ID).MessageCount != 5 {
@@ -148,7 +149,9 @@ func TestTreeEndpoints(t *testing.T) {
 	if texts(sw.Page) != "one one two two" || sw.Page.Messages[3].ID != re.ID || !sw.Page.Current || *sw.Session.CurrentLeafID != re.ID {
 		t.Fatalf("switch answered %+v", sw)
 	}
-	st.until(t, func(ev sseEvent) bool { return ev.Event == "branch.switched" && strings.Contains(ev.Data, `"message_id":"`+first.User.ID) })
+	until(st, func(ev sseEvent) bool {
+		return ev.Event == "branch.switched" && strings.Contains(ev.Data, `"message_id":"`+first.User.ID)
+	})
 
 	// Pages of the path: around, before, after; and of another branch.
 	around := h.page(sess.ID, "?around="+first.Assistant.ID+"&limit=3")
@@ -174,7 +177,7 @@ func TestTreeEndpoints(t *testing.T) {
 	if del.Deleted != 3 || *del.Session.CurrentLeafID != first.Assistant.ID || del.Session.MessageCount != 4 {
 		t.Fatalf("delete answered %+v", del)
 	}
-	st.until(t, func(ev sseEvent) bool { return ev.Event == "message.deleted" && strings.Contains(ev.Data, `"count":3`) })
+	until(st, func(ev sseEvent) bool { return ev.Event == "message.deleted" && strings.Contains(ev.Data, `"count":3`) })
 
 	// Bad requests answer with JSON and change nothing.
 	before := h.getSession(sess.ID)

@@ -18,6 +18,11 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
+var (
+	_ queryer = (*sql.Tx)(nil)
+	_ queryer = (*sql.DB)(nil)
+)
+
 const sessionCols = `s.id, s.title, s.title_source, s.model, s.system_prompt, s.temperature, s.top_p, s.max_tokens,
 	s.pinned, s.archived, coalesce(s.current_leaf_id, ''), s.message_count, s.created_at, s.updated_at, s.last_activity_at`
 

@@ -7,6 +7,11 @@
 //
 // It prints one line per check and ends with "N passed, M failed"; the
 // exit status is non-zero if any check failed.
+//
+// With -desktop-entry it tests an installed app instead: the command comes
+// from the Exec line of the installed .desktop file, as a double-click in
+// a menu runs it, and with -user-home the app finds its data folder on its
+// own (a fresh $HOME, no HOLDFAST_HOME), as on a user's first run.
 package main
 
 import (
@@ -37,9 +42,22 @@ func main() {
 	artifacts := flag.String("artifacts", "artifacts", "folder for screenshots, logs and metrics")
 	readmeShot := flag.String("readme-shot", "", "copy the main screenshot here when it is missing (or HOLDFAST_UPDATE_SCREENSHOT=1)")
 	tps := flag.Float64("tps", 12, "demo provider tokens per second (an answer streams for several seconds)")
+	entry := flag.String("desktop-entry", "", "launch the app with the Exec line of this .desktop file instead of -bin")
+	userHome := flag.Bool("user-home", false, "run with a fresh $HOME and no HOLDFAST_HOME: the app picks its own data folder")
+	bigChat := flag.Bool("big-chat", true, "also click a model link and open a 1,000-message chat (memory)")
 	flag.Parse()
 
-	r := &runner{bin: *bin, artifacts: *artifacts, tps: *tps, metrics: map[string]any{}}
+	r := &runner{bin: *bin, artifacts: *artifacts, tps: *tps, metrics: map[string]any{},
+		desktopFile: "build/linux/holdfast.desktop", userHome: *userHome, bigChat: *bigChat}
+	if *entry != "" {
+		argv, err := execLine(*entry)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		r.desktopFile, r.argv = *entry, argv
+		fmt.Printf("     launching %q from %s\n", strings.Join(argv, " "), *entry)
+	}
 	if err := os.MkdirAll(r.artifacts, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -55,6 +73,10 @@ func main() {
 
 type runner struct {
 	bin, artifacts string
+	argv           []string // the command from -desktop-entry (else bin)
+	desktopFile    string   // the .desktop file to validate
+	userHome       bool
+	bigChat        bool
 	tps            float64
 	passed, failed int
 	metrics        map[string]any
@@ -73,21 +95,34 @@ func (r *runner) check(name string, err error) bool {
 }
 
 func (r *runner) run(ctx context.Context, readmeShot string) {
+	if r.argv != nil {
+		path, err := exec.LookPath(r.argv[0])
+		if !r.check("the .desktop Exec command is on PATH", err) {
+			return
+		}
+		fmt.Printf("     %s is %s\n", r.argv[0], path)
+		r.bin = path
+	}
 	if fi, err := os.Stat(r.bin); r.check("desktop binary built", err) {
 		r.metrics["binary_bytes"] = fi.Size()
 		fmt.Printf("     binary size: %.1f MB\n", float64(fi.Size())/1e6)
 	} else {
 		return
 	}
-	if out, err := exec.Command("desktop-file-validate", "build/linux/holdfast.desktop").CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+	if out, err := exec.Command("desktop-file-validate", r.desktopFile).CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
 		r.check("Linux .desktop entry is valid", fmt.Errorf("%v: %s", err, out))
 	} else {
 		r.check("Linux .desktop entry is valid", nil)
 	}
 
 	r.mainRun(ctx, readmeShot)
-	r.linkRun(ctx)
-	r.bigChatRun(ctx)
+	// The full-run extras (skipped by the install test, which checks the
+	// installed package's basics): a real click on a model link, and memory
+	// with a big chat open.
+	if r.bigChat {
+		r.linkRun(ctx)
+		r.bigChatRun(ctx)
+	}
 
 	b, _ := json.MarshalIndent(r.metrics, "", "  ")
 	os.WriteFile(filepath.Join(r.artifacts, "desktop-metrics.json"), append(b, '\n'), 0o644)
@@ -96,11 +131,16 @@ func (r *runner) run(ctx context.Context, readmeShot string) {
 // mainRun: start, stream an answer in the window, restart the backend in
 // the middle of another, refuse a second instance, quit cleanly.
 func (r *runner) mainRun(ctx context.Context, readmeShot string) {
-	home, err := os.MkdirTemp("", "holdfast-desktop-smoke-")
+	tmp, err := os.MkdirTemp("", "holdfast-desktop-smoke-")
 	if !r.check("temporary data folder", err) {
 		return
 	}
-	defer os.RemoveAll(home)
+	defer os.RemoveAll(tmp)
+	home := tmp
+	if r.userHome {
+		// A user's first run: $HOME is all the app is given.
+		home = filepath.Join(tmp, ".config", "holdfast")
+	}
 	a, err := r.launch(home, "desktop-app.log")
 	if !r.check("app launched", err) {
 		return
@@ -119,6 +159,14 @@ func (r *runner) mainRun(ctx context.Context, readmeShot string) {
 	r.metrics["cold_start_to_live_ms"] = cold.Milliseconds()
 	fmt.Printf("     cold start to a live stream: %d ms\n", cold.Milliseconds())
 	r.check("the page's connection comes from the window's own web view", a.webviewConnected(conn.port()))
+	if r.userHome {
+		_, err := os.Stat(backend.DatabasePath(home))
+		r.check("first run: data in the user's folder ($HOME/.config/holdfast)", err)
+	}
+	r.check("first run: the window shows the welcome screen", a.probe(ctx, `[data-testid="welcome"]`, true))
+	if shot, err := r.screenshot("desktop-first-run.png"); err == nil {
+		r.check("the first-run screenshot shows a painted window", notBlank(shot))
+	}
 
 	api := client{conn: conn}
 	var sess store.Session
@@ -276,19 +324,29 @@ type appProc struct {
 }
 
 // launch starts the app on home; env adds to (and overrides) the environment.
-func (r *runner) launch(home, logName string, env ...string) (*appProc, error) {
+func (r *runner) launch(home, logName string, extra ...string) (*appProc, error) {
 	logf, err := os.Create(filepath.Join(r.artifacts, logName))
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(r.bin)
-	cmd.Env = append(os.Environ(),
-		"HOLDFAST_HOME="+home,
+	argv := r.argv
+	if argv == nil {
+		argv = []string{r.bin}
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	env := withoutVars(os.Environ(), "HOLDFAST_HOME")
+	if r.userHome {
+		// home is <HOME>/.config/holdfast: the app must find it itself.
+		env = append(withoutVars(env, "HOME", "XDG_CONFIG_HOME"), "HOME="+filepath.Dir(filepath.Dir(home)))
+	} else {
+		env = append(env, "HOLDFAST_HOME="+home)
+	}
+	cmd.Env = append(env,
 		"HOLDFAST_TEST_HOOKS=1",
 		"HOLDFAST_DEMO_TPS="+strconv.FormatFloat(r.tps, 'f', -1, 64),
 		"HOLDFAST_HEARTBEAT=2s",
 	)
-	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(cmd.Env, extra...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	a := &appProc{cmd: cmd, home: home, done: make(chan struct{})}
 	a.started = time.Now()
@@ -400,6 +458,29 @@ func (a *appProc) events() []hookEvent {
 }
 
 func (a *appProc) eventCount() int { return len(a.events()) }
+
+// probe asks the page whether an element matches selector (test hook
+// "probe"), again every half second until the answer is want (20 s at most).
+func (a *appProc) probe(ctx context.Context, selector string, want bool) error {
+	prefix := "probe " + selector + " "
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		from := a.eventCount()
+		a.command("probe " + selector)
+		i, err := a.waitEventAfter(ctx, from, func(s string) bool { return strings.HasPrefix(s, prefix) }, 10*time.Second)
+		if err != nil {
+			return fmt.Errorf("the page did not answer the probe: %w", err)
+		}
+		got := strings.TrimPrefix(a.events()[i].text, prefix)
+		if got == strconv.FormatBool(want) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: present=%s, want %v", selector, got, want)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
 
 // waitEvent waits for a line equal to text among the events from index
 // from on, and returns its index.
@@ -629,4 +710,89 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.WriteFile(dst, b, 0o644)
+}
+
+// withoutVars drops the named variables from an environment list.
+func withoutVars(env []string, names ...string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, n := range names {
+			drop = drop || name == n
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// execLine reads the Exec key of a .desktop file's [Desktop Entry] group
+// and returns the command a launcher runs: quoted arguments unquoted,
+// field codes (%f, %U, …) dropped since no file is being opened, "%%"
+// kept as "%".
+func execLine(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	group, line := "", ""
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "[") {
+			group = l
+			continue
+		}
+		if group == "[Desktop Entry]" && strings.HasPrefix(l, "Exec=") {
+			line = strings.TrimPrefix(l, "Exec=")
+			break
+		}
+	}
+	if line == "" {
+		return nil, fmt.Errorf("%s: no Exec line in [Desktop Entry]", path)
+	}
+	var argv []string
+	var cur strings.Builder
+	inQuote, have := false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '"':
+			inQuote, have = !inQuote, true
+		case c == '\\' && inQuote && i+1 < len(line):
+			i++
+			cur.WriteByte(line[i])
+		case c == ' ' && !inQuote:
+			if have {
+				argv = append(argv, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteByte(c)
+			have = true
+		}
+	}
+	if inQuote {
+		return nil, fmt.Errorf("%s: unterminated quote in Exec=%s", path, line)
+	}
+	if have {
+		argv = append(argv, cur.String())
+	}
+	var out []string
+	for _, a := range argv {
+		switch {
+		case a == "%%":
+			out = append(out, "%")
+		case len(a) == 2 && a[0] == '%':
+			// a field code standing alone: nothing to pass
+		default:
+			out = append(out, strings.ReplaceAll(a, "%%", "%"))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: empty Exec line", path)
+	}
+	return out, nil
 }

@@ -131,6 +131,21 @@ describe('Conversation on a tree', () => {
     expect(h.calls).toEqual(['list end', 'edit u1']);
   });
 
+  it('an edit whose answer the stream finished before the edit request answered shows it finished', async () => {
+    const h = setup();
+    h.answers.list.push({ messages: shown(), has_more: false });
+    await h.c.open('s1');
+    // The stream is quicker than the POST: creations, deltas and the end arrive while it is in flight.
+    const editing = h.c.edit('u1', 'new question');
+    h.c.receive(ev('message.created', msg('u1b', null, { role: 'user', content: 'new question', siblings: ['u1', 'u1b'] })));
+    h.c.receive(ev('message.created', msg('a1b', 'u1b', { status: 'streaming', siblings: ['a1b'] })));
+    h.c.receive(delta('a1b', 0, 'done'));
+    h.c.receive(ev('message.completed', msg('a1b', 'u1b', { status: 'complete', content: 'done', chunks: 1 })));
+    await editing;
+    expect(h.c.messages.map((m) => `${m.id}:${m.status}:${m.content}`)).toEqual(['u1b:complete:new question', 'a1b:complete:done']);
+    expect(h.c.streaming).toBeNull();
+  });
+
   it('opens a search hit on its branch with the page around it, and says where to scroll', async () => {
     const h = setup();
     h.answers.switch.push({

@@ -1,5 +1,6 @@
-// Package sse reads a text/event-stream: the client side of Holdfast's
-// stream, used by `holdfast bench` and by tests that watch the wire.
+// Package sse is the text/event-stream wire format, both ways: AppendEvent
+// and Writer frame every block Holdfast's stream sends (id, event, data,
+// retry), and Reader parses them back for `holdfast bench` and the tests.
 package sse
 
 import (
