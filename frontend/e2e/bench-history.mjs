@@ -106,7 +106,7 @@ async function openHit(page, seeded, runs) {
         const painted = new Function(`return (${paintedSrc})`)();
         const t0 = performance.now();
         document.querySelector(`[data-testid=hit][data-message="${id}"]`).click();
-        const t1 = await painted(`[data-testid=message][data-id="${id}"].target mark.hit`);
+        const t1 = await painted(`[data-testid=message][data-id="${id}"].target mark.search-hit`);
         return t1 - t0;
       },
       [seeded.hit_id, paintedWhen.toString()],

@@ -57,8 +57,9 @@ test('search → open → highlight: the hit loads in place far from the end, sc
   const target = page.locator(`[data-testid=message][data-id="${hitId}"]`);
   await target.waitFor();
   await page.waitForFunction((id) => document.querySelector(`[data-testid=message][data-id="${id}"]`)?.classList.contains('target'), hitId);
-  const highlighted = await target.locator('mark.hit').allInnerTexts();
+  const highlighted = await target.locator('mark.search-hit').allInnerTexts();
   assert.deepEqual(highlighted, ['zanzibar']);
+  assert.equal(await target.locator('mark.search-hit').evaluate((m) => getComputedStyle(m).display), 'inline', 'marked in the line of text');
   // In view, not at the bottom of the chat, and only a page around it loaded.
   const box = await target.boundingBox();
   const viewport = page.viewportSize();
@@ -85,7 +86,7 @@ test('a hit on a branch that is not shown opens that branch', async () => {
   const hitId = await hit.getAttribute('data-message');
   await hit.click();
   const target = page.locator(`[data-testid=message][data-id="${hitId}"]`);
-  await target.locator('mark.hit').first().waitFor();
+  await target.locator('mark.search-hit').first().waitFor();
   // The old branch is shown, its version switcher says so.
   const user = page.locator('[data-testid=message][data-role=user]').first();
   assert.equal(await user.locator('[data-testid=version-label]').innerText(), '1 / 2');

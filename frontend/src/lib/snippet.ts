@@ -66,7 +66,7 @@ export function queryTerms(q: string): string[] {
 
 /**
  * Wraps every occurrence of `terms` (case-insensitive) inside `root`'s text
- * in <mark class="hit">, touching text nodes only; returns the marks in
+ * in <mark class="search-hit">, touching text nodes only; returns the marks in
  * document order. Longer terms win where terms overlap.
  */
 export function highlightTerms(root: Element, terms: readonly string[]): HTMLElement[] {
@@ -78,7 +78,7 @@ export function highlightTerms(root: Element, terms: readonly string[]): HTMLEle
   const nodes: Text[] = [];
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const parent = (n as Text).parentElement;
-    if (parent && !parent.closest('mark.hit, button')) nodes.push(n as Text);
+    if (parent && !parent.closest('mark.search-hit, button')) nodes.push(n as Text);
   }
   const marks: HTMLElement[] = [];
   for (const node of nodes) {
@@ -95,7 +95,7 @@ export function highlightTerms(root: Element, terms: readonly string[]): HTMLEle
       }
       if (m.index > at) frag.appendChild(doc.createTextNode(text.slice(at, m.index)));
       const mark = doc.createElement('mark');
-      mark.className = 'hit';
+      mark.className = 'search-hit';
       mark.textContent = m[0];
       frag.appendChild(mark);
       marks.push(mark);
@@ -109,7 +109,7 @@ export function highlightTerms(root: Element, terms: readonly string[]): HTMLEle
 
 /** Removes the marks highlightTerms added, leaving the text as it was. */
 export function clearHighlights(root: Element): void {
-  for (const m of root.querySelectorAll('mark.hit')) m.replaceWith(root.ownerDocument.createTextNode(m.textContent ?? ''));
+  for (const m of root.querySelectorAll('mark.search-hit')) m.replaceWith(root.ownerDocument.createTextNode(m.textContent ?? ''));
   root.normalize();
 }
 

@@ -58,6 +58,8 @@ export class Conversation {
   #loadingOlder = $state(false);
   #loadingNewer = $state(false);
   #target = $state.raw<Target | null>(null);
+  /** The last shown answer that stopped streaming (screen readers hear of it). */
+  #finished = $state.raw<{ id: string; status: Message['status']; content: string; seq: number } | null>(null);
   /** Answers whose provider refused to continue them, with the server's reason. */
   #cannotContinue = $state.raw<Readonly<Record<string, string>>>({});
 
@@ -70,7 +72,8 @@ export class Conversation {
 
   constructor(opts: ConversationOptions) {
     this.#opts = opts;
-    this.#transcript = new Transcript(opts.frame);
+    let seq = 0;
+    this.#transcript = new Transcript(opts.frame, (m) => (this.#finished = { id: m.id, status: m.status, content: m.content, seq: ++seq }));
     const saved = opts.storage.getItem(activeKey);
     if (saved) this.#id = saved;
   }
@@ -110,6 +113,11 @@ export class Conversation {
   /** The message to bring into view (a search hit), until the view has done so. */
   get target(): Target | null {
     return this.#target;
+  }
+
+  /** The last answer on the shown path that stopped streaming while shown. */
+  get finished(): { id: string; status: Message['status']; content: string; seq: number } | null {
+    return this.#finished;
   }
 
   /** Answers the provider cannot continue, with its reason: offer Regenerate. */

@@ -24,10 +24,15 @@ export class Transcript {
   #hasNewer = $state(false);
   #streaming = $derived(this.#messages.findLast((m) => m.status === 'streaming') ?? null);
   readonly #deltas: DeltaBuffer;
+  readonly #onFinished: ((m: Message) => void) | undefined;
 
-  /** `frame` schedules the coalesced render (requestAnimationFrame when not given). */
-  constructor(frame?: (cb: () => void) => unknown) {
+  /**
+   * `frame` schedules the coalesced render (requestAnimationFrame when not
+   * given); `onFinished` hears of every shown answer that stops streaming.
+   */
+  constructor(frame?: (cb: () => void) => unknown, onFinished?: (m: Message) => void) {
     this.#deltas = new DeltaBuffer(frame, () => this.flush());
+    this.#onFinished = onFinished;
   }
 
   get messages(): readonly Message[] {
@@ -134,7 +139,9 @@ export class Transcript {
     const newer = m.chunks > local.chunks || (m.chunks === local.chunks && time(m.updated_at) >= time(local.updated_at));
     const revived = how === 'continued' && terminal.has(local.status) && m.chunks >= local.chunks;
     // Events other than message.created leave siblings out: absent means unchanged.
+    const was = local.status;
     if (newer || revived) Object.assign(local, { error: undefined, usage: undefined }, withoutAbsent(m));
+    if (was === 'streaming' && terminal.has(local.status)) this.#onFinished?.(local);
     return false;
   }
 

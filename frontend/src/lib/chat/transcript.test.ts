@@ -156,6 +156,18 @@ describe('Transcript of a tree', () => {
     expect(t.messages.map((m) => m.id)).toEqual(['u1', 'a1']);
   });
 
+  it('tells when a shown answer stops streaming, once, however the events were batched', () => {
+    const done: string[] = [];
+    const t = new Transcript((cb) => cb(), (m) => done.push(`${m.id}:${m.status}`));
+    t.replace({ messages: path(), has_more: false });
+    t.upsert(msg('u3', { role: 'user', parent_id: 'a2', status: 'complete' }), 'created');
+    t.upsert(msg('a3', { parent_id: 'u3', status: 'streaming' }), 'created');
+    t.upsert(msg('a3', { parent_id: 'u3', status: 'complete', content: 'x', chunks: 1 }), 'final');
+    t.upsert(msg('a3', { parent_id: 'u3', status: 'complete', content: 'x', chunks: 1 }), 'final'); // a replay
+    t.upsert(msg('a2x', { parent_id: 'u2', status: 'complete' }), 'final'); // not shown
+    expect(done).toEqual(['a3:complete']);
+  });
+
   it('keeps siblings an event leaves out', () => {
     const { t } = setup();
     t.replace({ messages: path(), has_more: false });
