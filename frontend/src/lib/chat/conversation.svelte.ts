@@ -3,6 +3,7 @@ import { attempt, type ReportError } from '../errors';
 import { HttpError } from '../http';
 import type { BranchSwitched, Message, MessageDelta, MessageDeleted, MessagePage, MessagePair, Session } from '../protocol';
 import type { StreamEvent } from '../stream/types';
+import { EventHold } from './hold';
 import { Transcript, type Arrival } from './transcript.svelte';
 
 /** Messages fetched per page; older ones load on scroll. */
@@ -66,7 +67,7 @@ export class Conversation {
   readonly #opts: ConversationOptions;
   readonly #transcript: Transcript;
   /** While snapshots or path changes of a chat are in flight, its events wait here and are applied after. */
-  #held: { id: string; events: StreamEvent[]; holders: number } | null = null;
+  readonly #hold = new EventHold<StreamEvent>((ev) => this.#apply(ev));
   #loadSeq = 0;
   #targetSeq = 0;
 
@@ -148,7 +149,7 @@ export class Conversation {
     if (id !== this.#id) this.#select(id);
     const seq = ++this.#loadSeq;
     this.#loading = true;
-    await this.#holding(id, async () => {
+    await this.#hold.run(id, async () => {
       try {
         const { data } = await this.#opts.api.switchBranch(id, messageId, pageSize);
         if (seq !== this.#loadSeq || this.#id !== id) return;
@@ -214,7 +215,7 @@ export class Conversation {
     if (!id || !last || !this.hasNewer || this.#loadingNewer) return 0;
     this.#loadingNewer = true;
     try {
-      return await this.#holdingValue(id, async () => {
+      return await this.#hold.run(id, async () => {
         const { data } = await this.#opts.api.listMessages(id, { after: last.id, limit: pageSize });
         return this.#id === id && this.messages.at(-1)?.id === last.id ? this.#transcript.append(data) : 0;
       });
@@ -249,7 +250,7 @@ export class Conversation {
     const seq = ++this.#loadSeq;
     this.#loading = true;
     try {
-      await this.#holding(id, () => this.#reloadNow(id, seq));
+      await this.#hold.run(id, () => this.#reloadNow(id, seq));
     } finally {
       if (seq === this.#loadSeq) this.#loading = false;
     }
@@ -264,39 +265,6 @@ export class Conversation {
       if (seq !== this.#loadSeq) return;
       if (err instanceof HttpError && err.status === 404) this.close();
       else this.#opts.onError?.('load', err);
-    }
-  }
-
-  /** Runs `fn` with chat `id`'s events held back; they apply, in order, when the last holder is done. */
-  async #holding(id: string, fn: () => Promise<void>): Promise<void> {
-    await this.#holdingValue(id, fn);
-  }
-
-  async #holdingValue<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    if (this.#held && this.#held.id !== id) this.#release(true);
-    if (this.#held) this.#held.holders++;
-    else this.#held = { id, events: [], holders: 1 };
-    const mine = this.#held;
-    try {
-      return await fn();
-    } finally {
-      if (this.#held === mine && --mine.holders === 0) this.#release(false);
-    }
-  }
-
-  /** Applies what was held (or, for a chat no longer open, lets it go). */
-  #release(abandon: boolean): void {
-    const held = this.#held;
-    this.#held = null;
-    if (!held || abandon) return;
-    for (let i = 0; i < held.events.length; i++) {
-      this.#apply(held.events[i]);
-      // An event started a new load (branch.switched): the rest waits for it.
-      const again = this.#held as typeof held | null; // #apply may have set it
-      if (again) {
-        again.events.unshift(...held.events.slice(i + 1));
-        return;
-      }
     }
   }
 
@@ -327,7 +295,7 @@ export class Conversation {
     const id = this.#id;
     if (!id) return;
     await attempt(this.#opts.onError, 'regenerate', () =>
-      this.#holding(id, async () => {
+      this.#hold.run(id, async () => {
         const { data } = await this.#opts.api.regenerate(messageId, { model: this.#opts.model?.(), client_id: this.#opts.newId() });
         this.#clearCannotContinue(messageId);
         if (this.#id === id && !this.#transcript.place(data)) await this.#reloadNow(id, ++this.#loadSeq);
@@ -341,7 +309,7 @@ export class Conversation {
     const id = this.#id;
     if (!text || !id) return;
     await attempt(this.#opts.onError, 'edit', () =>
-      this.#holding(id, async () => {
+      this.#hold.run(id, async () => {
         const { data } = await this.#opts.api.edit(messageId, { content: text, client_id: this.#opts.newId() });
         if (this.#id !== id) return;
         if (!this.#transcript.place(data.user) || !this.#transcript.place(data.assistant)) await this.#reloadNow(id, ++this.#loadSeq);
@@ -360,7 +328,7 @@ export class Conversation {
     if (!id) return;
     const shown = this.messages.find((m) => m.siblings?.includes(messageId));
     await attempt(this.#opts.onError, 'switch', () =>
-      this.#holding(id, async () => {
+      this.#hold.run(id, async () => {
         const { data } = await this.#opts.api.switchBranch(id, messageId, pageSize * 2);
         if (this.#id !== id) return;
         this.#opts.onSession?.(data.session);
@@ -380,11 +348,7 @@ export class Conversation {
   /** A `message.*` or `branch.switched` event from the stream. */
   receive(ev: StreamEvent): void {
     const sid = (ev.data as { session_id?: string } | null)?.session_id;
-    if (this.#held && sid === this.#held.id) {
-      this.#held.events.push(ev);
-      return;
-    }
-    this.#apply(ev);
+    if (!this.#hold.offer(sid, ev)) this.#apply(ev);
   }
 
   #apply(ev: StreamEvent): void {
@@ -417,7 +381,7 @@ export class Conversation {
     if (this.messages.at(-1)?.id === d.leaf_id && !this.hasNewer && this.#transcript.has(firstChanged)) return;
     const at = this.messages.find((m) => m.id === firstChanged || m.siblings?.includes(firstChanged));
     const seq = ++this.#loadSeq;
-    await this.#holding(id, async () => {
+    await this.#hold.run(id, async () => {
       try {
         if (!at) return await this.#reloadNow(id, seq);
         const parent = at.parent_id ?? null;
