@@ -11,11 +11,12 @@ import { outsideOpener } from './lib/links';
 import { MarkdownRenderer } from './lib/markdown';
 import { installNavigationGuard } from './lib/navguard';
 import { Layout } from './lib/layout.svelte';
-import { warmDates } from './lib/dates';
+import { dateWarmers } from './lib/dates';
 import { captureTokenFromHash, defaultResolver } from './lib/stream/resolver';
 import { Theme } from './lib/theme.svelte';
 import { Toasts } from './lib/toasts.svelte';
 
+performance.mark('holdfast:start');
 // Take the token out of the address bar before anything else runs.
 captureTokenFromHash(window);
 
@@ -58,11 +59,16 @@ if (store.conversation.id) desktop.activeSession(store.conversation.id);
 (window as unknown as { holdfast: unknown }).holdfast = { store, client: store.client };
 
 setTimeout(() => {
+  performance.mark('holdfast:mount');
   app = mount(App, {
     target: document.getElementById('app')!,
     props: { ctx: { store, i18n, theme, toasts, markdown, desktop, images, openOutside, layout } },
   });
-  // Date formatters take milliseconds each to make: make them while nothing else happens.
-  const idle = (cb: () => void) => ('requestIdleCallback' in window ? requestIdleCallback(cb, { timeout: 2000 }) : setTimeout(cb, 500));
-  idle(() => warmDates(i18n.locale));
+  performance.mark('holdfast:mounted'); // marks for the speed tests (frontend/e2e/bench-history.mjs)
+  // Date formatters take milliseconds each to make: make them one by one in
+  // idle moments, once the first screen is long done.
+  const steps = dateWarmers(i18n.locale);
+  const idle = (cb: () => void) => ('requestIdleCallback' in window ? requestIdleCallback(cb, { timeout: 5000 }) : setTimeout(cb, 200));
+  const next = () => steps.length && idle(() => (steps.shift()?.(), next()));
+  setTimeout(next, 2000);
 });

@@ -39,9 +39,11 @@ func run(dir string, chats, messages int) error {
 		return err
 	}
 	opts := bench.HistoryOptions{Chats: chats, Messages: messages}
+	hitAt := 500_000 // HistoryOptions' default
 	if messages < 1_000_000 { // smaller, same shapes (as `holdfast bench` scales it)
 		opts.LongPath = messages / 2
 		opts.HitAt = messages / 2
+		hitAt = opts.HitAt
 	}
 	h, err := bench.SeedHistory(context.Background(), dir, opts)
 	if err != nil {
@@ -53,7 +55,7 @@ func run(dir string, chats, messages int) error {
 		"seeded_ms":    h.Seeded.Milliseconds(),
 		"long_chat":    h.LongChat,
 		"hit_id":       h.HitID,
-		"hit_at":       opts.HitAt,
+		"hit_at":       hitAt,
 		"branchy_chat": h.BranchyChat,
 		"needle":       bench.Needle,
 		"hit_word":     bench.HitWord,

@@ -71,14 +71,20 @@ export function fullTime(ms: number, locale: string): string {
   return formatter(locale, 'full', { dateStyle: 'full', timeStyle: 'medium' }).format(new Date(ms));
 }
 
-/** Makes the formatters of `locale` ahead of need (when the page is idle), so the first chat opened does not wait for them. */
-export function warmDates(locale: string): void {
+/**
+ * The formatters of `locale` as separate steps, to be made ahead of need
+ * one idle moment at a time (each can take tens of milliseconds on a busy
+ * machine), so the first chat opened does not wait for them.
+ */
+export function dateWarmers(locale: string): (() => void)[] {
   const now = new Date();
-  shortTime(now.getTime(), now, locale);
-  shortTime(now.getTime() - 2 * day, now, locale);
-  shortTime(0, now, locale);
-  fullTime(0, locale);
-  monthLabel(2000, 1, locale);
+  return [
+    () => shortTime(now.getTime(), now, locale),
+    () => shortTime(now.getTime() - 2 * day, now, locale),
+    () => shortTime(0, now, locale),
+    () => fullTime(0, locale),
+    () => monthLabel(2000, 1, locale),
+  ];
 }
 
 /** Milliseconds of an RFC 3339 time; 0 when it is missing or unreadable. */
