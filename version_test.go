@@ -50,7 +50,7 @@ func TestResolveVersion(t *testing.T) {
 func TestVersionStamped(t *testing.T) {
 	const v = "9.8.7-2-gfeedbee"
 	bin := filepath.Join(t.TempDir(), "holdfast")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version="+v, "-o", bin, ".")
+	build := exec.Command("go", "build", "-tags", "sqlite_fts5", "-ldflags", "-X main.version="+v, "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}

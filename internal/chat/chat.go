@@ -107,6 +107,7 @@ type Service struct {
 	jobs   map[string]*job // guarded by mu; by assistant message id
 	closed bool            // guarded by mu; set by Close, never cleared
 	wg     sync.WaitGroup  // counts running jobs; Add with mu held
+	titles sync.WaitGroup  // counts title requests; Add with mu held
 }
 
 type job struct {

@@ -251,17 +251,19 @@ func (s *Service) Close(ctx context.Context) error {
 	s.closed = true
 	s.mu.Unlock()
 	s.stopJobs(ctx, func(*job) bool { return true }, errShutdown)
+	// The answers have recorded their end: what is left (title requests)
+	// is given up rather than waited for.
+	s.cancel()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		s.titles.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
-		s.cancel()
 		return nil
 	case <-ctx.Done():
-		s.cancel()
 		return fmt.Errorf("stop generations: %w", ctx.Err())
 	}
 }

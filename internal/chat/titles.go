@@ -37,9 +37,9 @@ func (s *Service) nameChat(m store.Message) {
 	if s.closed {
 		return
 	}
-	s.wg.Add(1)
+	s.titles.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer s.titles.Done()
 		ctx, cancel := context.WithTimeout(s.base, titleTimeout)
 		defer cancel()
 		if err := s.generateTitle(ctx, m); err != nil {

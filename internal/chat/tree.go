@@ -11,7 +11,7 @@ import (
 // DefaultSwitchPage is how many messages a switch answers with.
 const DefaultSwitchPage = 50
 
-// Switched answers a switch: the session and the page of the new path
+// SwitchResult answers a switch: the session and the page of the new path
 // around the message switched to.
 type SwitchResult struct {
 	Session store.Session `json:"session"`

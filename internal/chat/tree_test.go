@@ -574,3 +574,65 @@ func TestChatSettingsReachTheProvider(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// gatedTitles answers like the demo; a title request fails, or waits for
+// gate and then names the chat "Model title".
+type gatedTitles struct {
+	*llm.Demo
+	gate chan struct{} // nil: title requests fail
+}
+
+func (g gatedTitles) Stream(ctx context.Context, req llm.Request, emit func(llm.Chunk) error) (llm.Result, error) {
+	if req.Purpose != llm.PurposeTitle {
+		return g.Demo.Stream(ctx, req, emit)
+	}
+	if g.gate == nil {
+		return llm.Result{}, errors.New("upstream: 529 overloaded")
+	}
+	<-g.gate
+	return llm.Result{FinishReason: "stop"}, emit(llm.Chunk{Text: "\"Model title.\""})
+}
+
+// A failed title request keeps the first-words title; a rename made while
+// the title request runs is never replaced; a title's quotes and full stop
+// are dropped.
+func TestTitleFallbackAndRename(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, "", 20000)
+	gate := make(chan struct{})
+	e.prov["fail"] = gatedTitles{Demo: &llm.Demo{TokensPerSecond: 20000}}
+	e.prov["gated"] = gatedTitles{Demo: &llm.Demo{TokensPerSecond: 20000}, gate: gate}
+	sub := e.log.SubscribeLive()
+	chat := func(model, prompt string) store.Session {
+		sess, err := e.svc.CreateSession(ctx, NewSession{Model: model})
+		must(t, err)
+		sent, err := e.svc.Send(ctx, SendRequest{SessionID: sess.ID, Content: prompt})
+		must(t, err)
+		e.waitEnd(t, sub, sent.Assistant.ID)
+		// Its job asks for the title as it ends.
+		for e.svc.Running(sent.Assistant.ID) {
+			time.Sleep(time.Millisecond)
+		}
+		return sess
+	}
+
+	failed := chat("fail/demo", "Plan a trip to the mountains\nwith details")
+	e.svc.titles.Wait()
+	if got, _ := e.st.GetSession(ctx, failed.ID); got.Title != "Plan a trip to the mountains" || got.TitleSource != store.TitleAuto {
+		t.Fatalf("after a failed title request: %q from %s", got.Title, got.TitleSource)
+	}
+
+	renamed := chat("gated/demo", "something to name")
+	mine := "My own name"
+	_, err := e.svc.UpdateSession(ctx, renamed.ID, SessionPatch{Title: &mine})
+	must(t, err)
+	named := chat("gated/demo", "another thing to name")
+	close(gate)
+	e.svc.titles.Wait()
+	if got, _ := e.st.GetSession(ctx, renamed.ID); got.Title != mine || got.TitleSource != store.TitleUser {
+		t.Fatalf("renamed while the title was asked for: %q from %s", got.Title, got.TitleSource)
+	}
+	if got, _ := e.st.GetSession(ctx, named.ID); got.Title != "Model title" || got.TitleSource != store.TitleGenerated {
+		t.Fatalf("generated: %q from %s", got.Title, got.TitleSource)
+	}
+}

@@ -18,13 +18,24 @@ import (
 // triggers are put back from their own stored SQL in the same
 // transaction: other connections never see them missing.
 type Bulk struct {
-	tx      *Tx
-	first   int64 // n of the first message loaded
-	next    int64
-	insert  *sql.Stmt
-	touched map[string]bool
-	recent  map[string]*bulkNode // parents likely to be asked for next
+	tx         *Tx
+	first      int64 // n of the first message loaded
+	next       int64
+	insert     *sql.Stmt // one row
+	insertMany *sql.Stmt // bulkRows rows
+	pending    []any     // rows not yet written, bulkCols values each
+	touched    map[string]bool
+	recent     map[string]*bulkNode // parents likely to be asked for next
 }
+
+// Rows go in bulkRows at a time: per-statement overhead, not SQLite,
+// bounds a load.
+const (
+	bulkRows = 64
+	bulkCols = 17
+)
+
+const bulkInsert = `INSERT INTO messages(n, id, session_id, parent_id, depth, chain, role, content, status, error, model, client_id, chunks, input_tokens, output_tokens, created_at, updated_at) VALUES `
 
 type bulkNode struct {
 	node
@@ -54,13 +65,19 @@ func (s *Store) Bulk(ctx context.Context, fn func(*Bulk) error) error {
 		}
 		b.next = b.first
 		var err error
-		b.insert, err = tx.tx.PrepareContext(ctx, `INSERT INTO messages(n, id, session_id, parent_id, depth, chain, role, content, status, error, model, client_id, chunks, input_tokens, output_tokens, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
+		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", bulkCols), ", ") + ")"
+		if b.insert, err = tx.tx.PrepareContext(ctx, bulkInsert+row); err != nil {
 			return fmt.Errorf("bulk load: %w", err)
 		}
 		defer b.insert.Close()
+		if b.insertMany, err = tx.tx.PrepareContext(ctx, bulkInsert+strings.TrimSuffix(strings.Repeat(row+", ", bulkRows), ", ")); err != nil {
+			return fmt.Errorf("bulk load: %w", err)
+		}
+		defer b.insertMany.Close()
 		if err := fn(b); err != nil {
+			return err
+		}
+		if err := b.flush(); err != nil {
 			return err
 		}
 		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, content) SELECT n, content FROM message_text WHERE n >= ?`, b.first); err != nil {
@@ -95,7 +112,28 @@ func (b *Bulk) NewID(prefix string) string { return b.tx.NewID(prefix) }
 func (b *Bulk) InsertSession(s Session) error { return b.tx.InsertSession(s) }
 
 // SetPath makes the chat show the path down to leaf (see Tx.SetPath).
-func (b *Bulk) SetPath(sessionID, leafID string) error { return b.tx.SetPath(sessionID, leafID) }
+func (b *Bulk) SetPath(sessionID, leafID string) error {
+	if err := b.flush(); err != nil {
+		return err
+	}
+	return b.tx.SetPath(sessionID, leafID)
+}
+
+// flush writes the rows waiting in pending.
+func (b *Bulk) flush() error {
+	for len(b.pending) > 0 {
+		st, n := b.insertMany, bulkRows
+		if len(b.pending) < bulkRows*bulkCols {
+			st, n = b.insert, 1
+		}
+		if _, err := st.ExecContext(b.tx.ctx, b.pending[:n*bulkCols]...); err != nil {
+			return fmt.Errorf("bulk load: insert messages: %w", err)
+		}
+		b.pending = b.pending[n*bulkCols:]
+	}
+	b.pending = b.pending[:0]
+	return nil
+}
 
 // InsertMessage stores a message under m.ParentID (a message stored
 // earlier, in this load or before it) and returns it as stored.
@@ -120,10 +158,12 @@ func (b *Bulk) InsertMessage(m Message) (Message, error) {
 		clientID = m.ClientID
 	}
 	in, out := usageCols(m.Usage)
-	_, err := b.insert.ExecContext(b.tx.ctx, m.n, m.ID, m.SessionID, nullable(string(m.ParentID)), m.Depth, m.chain, m.Role, m.Content, m.Status,
+	b.pending = append(b.pending, m.n, m.ID, m.SessionID, nullable(string(m.ParentID)), m.Depth, m.chain, m.Role, m.Content, m.Status,
 		m.Error, m.Model, clientID, m.Chunks, in, out, m.CreatedAt.UnixMilli(), m.UpdatedAt.UnixMilli())
-	if err != nil {
-		return Message{}, fmt.Errorf("bulk load: insert message: %w", err)
+	if len(b.pending) == bulkRows*bulkCols {
+		if err := b.flush(); err != nil {
+			return Message{}, err
+		}
 	}
 	b.next++
 	b.touched[m.SessionID] = true
@@ -137,6 +177,9 @@ func (b *Bulk) InsertMessage(m Message) (Message, error) {
 func (b *Bulk) parent(id string) (*bulkNode, error) {
 	if p, ok := b.recent[id]; ok {
 		return p, nil
+	}
+	if err := b.flush(); err != nil {
+		return nil, err
 	}
 	nd, err := nodeByID(b.tx.ctx, b.tx.tx, id)
 	if err != nil {
@@ -153,6 +196,9 @@ func (b *Bulk) parent(id string) (*bulkNode, error) {
 
 // PathTo is the path from a first message down to id (see Store.PathTo).
 func (b *Bulk) PathTo(id string) ([]Message, error) {
+	if err := b.flush(); err != nil {
+		return nil, err
+	}
 	nd, err := nodeByID(b.tx.ctx, b.tx.tx, id)
 	if err != nil {
 		return nil, err
@@ -166,6 +212,9 @@ func (b *Bulk) PathTo(id string) ([]Message, error) {
 
 // NodeAtDepth is the id of the message at depth on the path to id.
 func (b *Bulk) NodeAtDepth(id string, depth int) (string, error) {
+	if err := b.flush(); err != nil {
+		return "", err
+	}
 	nd, err := nodeByID(b.tx.ctx, b.tx.tx, id)
 	if err != nil {
 		return "", err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -133,14 +134,16 @@ func likeAll(col string, terms []string) (string, []any) {
 }
 
 // sessionFilter is a condition on sessions alias a: its title or one of
-// its messages matches. Used by the session list's legacy q parameter.
+// the ScanBound newest matching messages matches. Used by the session
+// list's legacy q parameter (GET /api/search is the search).
 func (q Query) sessionFilter(a string) (string, []any) {
 	var titleCond, msgCond string
 	var titleArgs, msgArgs []any
 	if q.Indexed() {
 		titleCond = a + `.n IN (SELECT rowid FROM sessions_fts WHERE sessions_fts MATCH ?)`
 		titleArgs = []any{q.match()}
-		msgCond = a + `.id IN (SELECT m.session_id FROM messages_fts f JOIN messages m ON m.n = f.rowid WHERE messages_fts MATCH ?`
+		msgCond = a + `.id IN (SELECT m.session_id FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ` +
+			strconv.Itoa(ScanBound) + `) f JOIN messages m ON m.n = f.rowid WHERE 1`
 		msgArgs = []any{q.match()}
 		if len(q.short) > 0 {
 			c, args := likeAll("m.content", q.short)
@@ -155,7 +158,8 @@ func (q Query) sessionFilter(a string) (string, []any) {
 		titleCond, titleArgs = likeAll(a+".title", q.short)
 		titleCond = `(` + titleCond + `)`
 		c, args := likeAll("m.content", q.short)
-		msgCond = `EXISTS (SELECT 1 FROM messages m WHERE m.session_id = ` + a + `.id AND m.status <> 'streaming' AND ` + c + `)`
+		msgCond = a + `.id IN (SELECT m.session_id FROM (SELECT n FROM messages ORDER BY n DESC LIMIT ` + strconv.Itoa(ScanBound) + `) w
+			JOIN messages m ON m.n = w.n WHERE m.status <> 'streaming' AND ` + c + `)`
 		msgArgs = args
 	}
 	return `(` + titleCond + ` OR ` + msgCond + `)`, append(titleArgs, msgArgs...)
@@ -191,44 +195,44 @@ type SearchPage struct {
 // SearchMessages finds messages of every chat and branch whose text
 // contains every term, newest first. Messages still streaming are not
 // searched (they are indexed when they end).
+//
+// Every query walks its source newest first and stops at the page's end:
+// the index's matches for long terms, or the messages themselves for a
+// query of only short terms. Short terms are checked row by row, so a page
+// that has any looks at the ScanBound newest messages below its cursor at
+// most, and says so (Partial) when it stopped there.
 func (s *Store) SearchMessages(ctx context.Context, r SearchRequest) (SearchPage, error) {
-	before := r.Before
-	if before <= 0 {
-		before = 1<<63 - 1
-	}
+	bounded := len(r.Query.short) > 0
 	limit := max(r.Limit, 1)
-	cols := `m.n, m.id, m.session_id, m.role, m.content, m.created_at`
-	var q string
-	var args []any
-	if r.Query.Indexed() {
-		// The window of index matches is bounded when short terms filter
-		// it, so a rare short term next to a common long one cannot make
-		// a page read the whole index.
-		q = `SELECT ` + cols + `, f.rowid FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?) f
-			JOIN messages m ON m.n = f.rowid`
-		window := limit + 1
-		if len(r.Query.short) > 0 {
-			window = ScanBound
-		}
-		args = []any{r.Query.match(), before, window}
-		if len(r.Query.short) > 0 {
-			c, cargs := likeAll("m.content", r.Query.short)
-			q += ` WHERE ` + c
-			args = append(args, cargs...)
-		}
-	} else {
-		q = `SELECT ` + cols + `, w.n FROM (SELECT n FROM messages WHERE n < ? ORDER BY n DESC LIMIT ?) w
-			JOIN messages m ON m.n = w.n WHERE m.status <> 'streaming'`
-		args = []any{before, ScanBound}
-		c, cargs := likeAll("m.content", r.Query.short)
-		q += ` AND ` + c
-		args = append(args, cargs...)
-	}
-	q += ` ORDER BY m.n DESC LIMIT ?`
-	args = append(args, limit+1)
-
 	var page SearchPage
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		before := r.Before
+		if before <= 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(n), 0) + 1 FROM messages`).Scan(&before); err != nil {
+				return fmt.Errorf("search messages: %w", err)
+			}
+		}
+		floor := max(before-ScanBound, 0) // message keys grow by one per message
+		var q string
+		var args []any
+		if r.Query.Indexed() {
+			q = `SELECT m.n, m.id, m.session_id, m.role, m.content, m.created_at FROM messages_fts f JOIN messages m ON m.n = f.rowid
+				WHERE messages_fts MATCH ? AND f.rowid < ?`
+			args = []any{r.Query.match(), before}
+			if bounded {
+				q += ` AND f.rowid > ?`
+				args = append(args, floor)
+			}
+			q += andLike("m.content", r.Query.short) + ` ORDER BY f.rowid DESC LIMIT ?`
+		} else {
+			q = `SELECT m.n, m.id, m.session_id, m.role, m.content, m.created_at FROM messages m
+				WHERE m.n < ? AND m.n > ? AND m.status <> 'streaming'` + andLike("m.content", r.Query.short) + ` ORDER BY m.n DESC LIMIT ?`
+			args = []any{before, floor}
+		}
+		for _, t := range r.Query.short {
+			args = append(args, "%"+escapeLike(t)+"%")
+		}
+		args = append(args, limit+1)
 		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("search messages: %w", err)
@@ -236,8 +240,8 @@ func (s *Store) SearchMessages(ctx context.Context, r SearchRequest) (SearchPage
 		defer rows.Close()
 		for rows.Next() {
 			var h Hit
-			var created, key int64
-			if err := rows.Scan(&h.Cursor, &h.MessageID, &h.SessionID, &h.Role, &h.Content, &created, &key); err != nil {
+			var created int64
+			if err := rows.Scan(&h.Cursor, &h.MessageID, &h.SessionID, &h.Role, &h.Content, &created); err != nil {
 				return fmt.Errorf("search messages: %w", err)
 			}
 			h.CreatedAt = time.UnixMilli(created).UTC()
@@ -251,16 +255,14 @@ func (s *Store) SearchMessages(ctx context.Context, r SearchRequest) (SearchPage
 			page.Next = page.Hits[limit-1].Cursor
 			return nil
 		}
-		if !r.Query.Indexed() || len(r.Query.short) > 0 {
-			// Fewer hits than asked: either nothing is left, or the scan
-			// window ended first. Find where the window ended.
-			edge, full, err := s.scanEdge(ctx, tx, r.Query, before)
-			if err != nil {
-				return err
+		if bounded && floor > 0 {
+			// The page ran out at its bound; older messages may match.
+			var older int
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE n <= ?)`, floor).Scan(&older); err != nil {
+				return fmt.Errorf("search messages: %w", err)
 			}
-			if full {
-				page.Partial = true
-				page.Next = edge
+			if older == 1 {
+				page.Partial, page.Next = true, floor+1
 			}
 		}
 		return nil
@@ -268,27 +270,14 @@ func (s *Store) SearchMessages(ctx context.Context, r SearchRequest) (SearchPage
 	return page, err
 }
 
-// scanEdge finds the oldest row a bounded scan looked at, and whether
-// the scan was cut by its bound (older rows may remain).
-func (s *Store) scanEdge(ctx context.Context, tx *sql.Tx, q Query, before int64) (int64, bool, error) {
-	var inner string
-	var args []any
-	if q.Indexed() {
-		inner = `SELECT rowid AS k FROM messages_fts WHERE messages_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?`
-		args = []any{q.match(), before, ScanBound}
-	} else {
-		inner = `SELECT n AS k FROM messages WHERE n < ? ORDER BY n DESC LIMIT ?`
-		args = []any{before, ScanBound}
+// andLike is " AND col LIKE ? ESCAPE '\'" once per term; the caller
+// binds the patterns.
+func andLike(col string, terms []string) string {
+	var b strings.Builder
+	for range terms {
+		b.WriteString(` AND ` + col + ` LIKE ? ESCAPE '\'`)
 	}
-	var count int64
-	var edge sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*), min(k) FROM (`+inner+`)`, args...).Scan(&count, &edge); err != nil {
-		return 0, false, fmt.Errorf("search messages: %w", err)
-	}
-	if count < ScanBound || !edge.Valid {
-		return 0, false, nil
-	}
-	return edge.Int64, true, nil
+	return b.String()
 }
 
 // SearchTitles finds sessions (archived ones too) whose title contains

@@ -396,3 +396,56 @@ func TestBulkLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A query of only short terms looks at ScanBound messages per page: when
+// the newest ones hold no match it says so and its cursor goes further.
+func TestShortQueryScanIsBounded(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	n := ScanBound + 5_000
+	err := s.Bulk(ctx, func(b *Bulk) error {
+		now := s.Now()
+		id := b.NewID("s_")
+		if err := b.InsertSession(Session{ID: id, Title: "many", Model: "demo/demo", CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		parent := ""
+		for i := 0; i < n; i++ {
+			text := "filler text"
+			if i == 10 { // among the oldest
+				text = "the rare 漢字 is here"
+			}
+			m, err := b.InsertMessage(Message{ID: b.NewID("m_"), SessionID: id, ParentID: Ref(parent), Role: RoleUser, Content: text,
+				Status: StatusComplete, CreatedAt: now, UpdatedAt: now})
+			if err != nil {
+				return err
+			}
+			parent = m.ID
+		}
+		return b.SetPath(id, parent)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, query := range []string{"漢字", "漢字 rare"} { // only short terms; short with a long one
+		q := mustQuery(t, query)
+		first, err := s.SearchMessages(ctx, SearchRequest{Query: q, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first.Hits) != 0 || !first.Partial || first.Next == 0 {
+			t.Fatalf("%q first page: %d hits, partial %v, next %d; want none, partial, a cursor", query, len(first.Hits), first.Partial, first.Next)
+		}
+		second, err := s.SearchMessages(ctx, SearchRequest{Query: q, Limit: 10, Before: first.Next})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(second.Hits) != 1 || second.Partial || second.Next != 0 {
+			t.Fatalf("%q second page: %d hits, partial %v, next %d; want the match and the end", query, len(second.Hits), second.Partial, second.Next)
+		}
+	}
+	// A long term alone is not bounded: the index finds the oldest match at once.
+	if page, err := s.SearchMessages(ctx, SearchRequest{Query: mustQuery(t, "rare"), Limit: 10}); err != nil || len(page.Hits) != 1 || page.Partial {
+		t.Fatalf("indexed search: %+v, %v", page, err)
+	}
+}

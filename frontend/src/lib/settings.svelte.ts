@@ -47,6 +47,12 @@ export class SettingsEditor {
   #uid = 0;
   /** Theme and language as last saved (or as at opening): Close goes back to them. */
   #committedUi: UiSettings;
+  /**
+   * Theme and language picked on this screen and not saved yet. Kept apart
+   * from the form: a pick made while the form (re)loads must survive the
+   * load, or Save would write the file's old value under a checked radio.
+   */
+  #pickedUi: Partial<UiSettings> = {};
 
   constructor(opts: SettingsEditorOptions) {
     this.#opts = opts;
@@ -112,14 +118,15 @@ export class SettingsEditor {
 
   /** Previews a theme or language in the window; Save keeps it, Close undoes it. */
   setUi(ui: Partial<UiSettings>): void {
-    if (!this.form) return;
-    Object.assign(this.form.ui, ui);
+    Object.assign(this.#pickedUi, ui);
+    if (this.form) Object.assign(this.form.ui, ui);
     this.#opts.ui.set(ui);
     this.saved = false;
   }
 
   /** Undoes an unsaved theme or language preview. */
   close(): void {
+    this.#pickedUi = {};
     if (this.form) this.form.ui = {};
     const now = this.#opts.ui.get();
     const back: Partial<UiSettings> = {};
@@ -176,6 +183,7 @@ export class SettingsEditor {
         // Fresh key status and warnings (a key kept in the file is one).
         next = await this.#opts.api.settings().then((r) => r.data, () => next);
       }
+      this.#pickedUi = {}; // now in the file
       this.#show(next, pending, keyErrors);
       this.stale = false;
       this.#committedUi = { ...this.#opts.ui.get() };
@@ -218,6 +226,7 @@ export class SettingsEditor {
    */
   #show(view: SettingsView, pending = new Map<string, string>(), keyErrors: Record<number, string> = {}): void {
     const form = toForm(view.config, () => ++this.#uid);
+    form.ui = { ...this.#pickedUi };
     const errors: Record<number, string> = {};
     const oldUid = new Map(this.form?.providers.map((p) => [p.name.trim(), p.uid]));
     for (const p of form.providers) {

@@ -118,6 +118,30 @@ describe('SettingsEditor', () => {
     expect(editor.view!.keychain.warning).toBe('no keychain');
   });
 
+  it('keeps a language picked while the form is still loading, and saves it', async () => {
+    const { server, editor, ui } = setup();
+    const loading = editor.load();
+    editor.setUi({ language: 'zh' }); // clicked before the GET answered
+    await loading;
+    expect(editor.form!.ui).toEqual({ language: 'zh' });
+    expect(ui().language).toBe('zh');
+    expect(await editor.save()).toBe(true);
+    expect(server.writes()[0].body).toMatchObject({ ui: { language: 'zh' } });
+    expect(editor.form!.ui).toEqual({});
+  });
+
+  it('forgets a pick made before Close, also across a reload of the form', async () => {
+    const { server, editor } = setup();
+    await editor.load();
+    editor.setUi({ language: 'zh' });
+    editor.close();
+    await editor.load();
+    expect(editor.form!.ui).toEqual({});
+    expect(await editor.save()).toBe(true);
+    expect(server.writes()).toEqual([]); // nothing was picked: nothing to write
+    expect(server.config.ui.language).toBe('auto');
+  });
+
   it('adds a provider and its key: config first without the key, then the key, then the field is cleared', async () => {
     const { server, editor, saved } = setup();
     await editor.load();
