@@ -63,9 +63,13 @@ export class SessionSearch {
     return this.#groups;
   }
 
-  /** Only the newest messages were searched (a query of only very short words). */
+  /**
+   * The last page stopped at the server's bound before it was full (short
+   * words are looked for message by message, 50,000 at a time): older
+   * messages are still to be searched, with more().
+   */
   get partial(): boolean {
-    return this.#partial;
+    return this.#partial && this.#cursor !== null;
   }
 
   get loading(): boolean {
@@ -91,6 +95,7 @@ export class SessionSearch {
       this.#titles = [];
       this.#groups = [];
       this.#cursor = null;
+      this.#partial = false;
       this.#loading = false;
       this.#refused = null;
       return;
@@ -111,6 +116,7 @@ export class SessionSearch {
       this.#titles = [];
       this.#groups = [];
       this.#cursor = null;
+      this.#partial = false;
       if (err instanceof HttpError && err.status === 400) this.#refused = err.code;
       else this.#opts.onError?.('search', err);
     } finally {

@@ -146,4 +146,23 @@ describe('SessionSearch', () => {
     expect(h.search.groups).toEqual([]);
     expect(h.errors).toEqual([]);
   });
+
+  it('a page that stopped at the bound says so until the older messages are searched', async () => {
+    const a = session('a', hour(1));
+    const h = setup([a], 10);
+    h.answer({ query: '猫', titles: [], groups: [], next_cursor: 'older', partial: true });
+    await h.search.search('猫');
+    expect(h.search.partial).toBe(true);
+    expect(h.search.groups).toEqual([]);
+    h.answer({ query: '猫', titles: null, groups: [{ session: a, hits: [hit('a', 'm9')] }], next_cursor: null, partial: true });
+    await h.search.more();
+    expect(h.search.groups.map((g) => g.session.id)).toEqual(['a']);
+    expect(h.search.partial).toBe(false); // nothing older is left
+    h.answer({ query: 'x', titles: [], groups: [], next_cursor: 'c', partial: true });
+    await h.search.search('x');
+    expect(h.search.partial).toBe(true);
+    await h.search.search('');
+    expect(h.search.partial).toBe(false);
+    expect(h.errors).toEqual([]);
+  });
 });
