@@ -82,6 +82,14 @@ describe('labels and times', () => {
     expect(monthLabel(2026, 9, 'zh')).toBe('2026年9月');
   });
 
+  it('names every month as Intl does', () => {
+    for (let m = 1; m <= 12; m++) {
+      const d = new Date(2025, m - 1, 1);
+      expect(monthLabel(2025, m, 'en')).toBe(new Intl.DateTimeFormat('en', { year: 'numeric', month: 'long' }).format(d));
+      expect(monthLabel(2025, m, 'zh')).toBe(new Intl.DateTimeFormat('zh-CN', { year: 'numeric', month: 'long' }).format(d));
+    }
+  });
+
   it('shows the time of day today, the date this year, and the year before that', () => {
     expect(shortTime(at(2026, 11, 22, 9, 5), now, 'en')).toMatch(/^09:05( AM)?$/);
     expect(shortTime(at(2026, 3, 4, 9, 5), now, 'en')).toMatch(/^Mar 4, 09:05/);

@@ -48,9 +48,15 @@ function formatter(locale: string, style: string, opts: Intl.DateTimeFormatOptio
   return f;
 }
 
-/** "November 2026" / "2026年11月". */
+const monthNames = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * "November 2026" / "2026年11月", as Intl writes them, without a formatter:
+ * the sidebar's first screen shows these, and making the formatter costs
+ * more than the rest of the screen.
+ */
 export function monthLabel(year: number, month: number, locale: string): string {
-  return formatter(locale, 'month', { year: 'numeric', month: 'long' }).format(new Date(year, month - 1, 1));
+  return locale === 'zh' ? `${year}年${month}月` : `${monthNames[month - 1]} ${year}`;
 }
 
 /**
@@ -83,7 +89,6 @@ export function dateWarmers(locale: string): (() => void)[] {
     () => shortTime(now.getTime() - 2 * day, now, locale),
     () => shortTime(0, now, locale),
     () => fullTime(0, locale),
-    () => monthLabel(2000, 1, locale),
   ];
 }
 
