@@ -3,6 +3,7 @@
 // around it, on its branch), scrolls to it and highlights the words.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { seed } from './bench-history.mjs';
 import { cleanupAll, launchBrowser, openApp, startServer, waitFor } from './helpers.mjs';
 
 let server;
@@ -106,4 +107,33 @@ test('Chinese text is found inside a sentence; a query that is too long gets a c
   assert.match(await page.innerText('[data-testid=search-refused]'), /200/);
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test('very short words: a page that stopped at the server bound offers older messages, a slice at a time, then says nothing more matches', async () => {
+  // 110,000 messages (scripts/seedhistory, the store's bulk loader): a
+  // query of only short words reads 50,000 of them a page at most.
+  const seeded = seed({ chats: 200, messages: 110_000 });
+  const big = await startServer({ home: seeded.home, tps: 5000 });
+  const recent = await big.api.createSession({ title: 'Recent' });
+  await big.api.send(recent.id, '/echo qj is two letters');
+  await big.api.settled(recent.id);
+  const { page, context, problems } = await openApp(browser, big.url);
+  await page.fill('[data-testid=search]', 'qj');
+  // The newest messages hold a hit; the page stopped before it was full.
+  await page.locator(`[data-testid=hit-group][data-session="${recent.id}"]`).waitFor();
+  await page.waitForSelector('[data-testid=search-older]', { timeout: 30_000 });
+  assert.equal(await page.locator('[data-testid=search-empty]').count(), 0);
+  // Older: the next 50,000, then the last 10,000 and the end.
+  await page.click('[data-testid=search-older]');
+  await page.waitForSelector('[data-testid=search-older]', { timeout: 30_000 });
+  await page.click('[data-testid=search-older]');
+  await waitFor(async () => (await page.locator('[data-testid=search-partial]').count()) === 0, { timeoutMs: 30_000, what: 'the end of the messages' });
+  assert.equal(await page.locator('[data-testid=hit-group]').count(), 1, 'the hit stays; nothing else matched');
+  // A query with nothing in the newest slice does not claim "Nothing matches" yet.
+  await page.fill('[data-testid=search]', 'zq');
+  await page.waitForSelector('[data-testid=search-older]', { timeout: 30_000 });
+  assert.equal(await page.locator('[data-testid=search-empty]').count(), 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+  await big.stop();
 });
