@@ -58,7 +58,10 @@ if (store.conversation.id) desktop.activeSession(store.conversation.id);
 // For the end-to-end and speed tests, which read the client's state from the page.
 (window as unknown as { holdfast: unknown }).holdfast = { store, client: store.client };
 
-setTimeout(() => {
+// Mount with the first page of chats when it comes quickly (one layout of
+// the whole app with its rows, not one without and one with them); a slow
+// server does not hold the page back longer than a moment.
+void Promise.race([store.listed, new Promise((resolve) => setTimeout(resolve, 150))]).then(() => {
   performance.mark('holdfast:mount');
   app = mount(App, {
     target: document.getElementById('app')!,

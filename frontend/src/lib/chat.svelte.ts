@@ -55,6 +55,13 @@ export class ChatStore {
   readonly #onError: ReportError | undefined;
   readonly #offOutbox: () => void;
   readonly #active: Session | null;
+  #listed: () => void = () => {};
+  /**
+   * Settles when the first chat list has arrived (or its request failed):
+   * the page mounts with it, so the sidebar's rows come in the first
+   * layout of the app instead of a second one after it.
+   */
+  readonly listed: Promise<void> = new Promise((resolve) => (this.#listed = resolve));
 
   constructor(opts: ChatStoreOptions) {
     const { storage, onError } = opts;
@@ -120,10 +127,13 @@ export class ChatStore {
     void this.config.load();
     const [list, chat] = await Promise.all([
       // The sidebar shows its first page as soon as it is here, without waiting for the chat.
-      this.api.listSessions({ limit: sessionPageSize, signal }).then((r) => {
-        this.sessions.replace(r.data);
-        return r;
-      }),
+      this.api
+        .listSessions({ limit: sessionPageSize, signal })
+        .then((r) => {
+          this.sessions.replace(r.data);
+          return r;
+        })
+        .finally(() => this.#listed()),
       id ? this.conversation.read(id, signal) : Promise.resolve(null),
     ]);
     if (id && chat) this.conversation.show(id, chat.data);
