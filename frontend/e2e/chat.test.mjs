@@ -90,7 +90,13 @@ test('Chinese UI: message times with the full date on hover, and server texts tr
 
   // The server's "New chat" title, in Chinese.
   await page.click('[data-testid=new-chat]');
-  const fresh = await waitFor(() => page.getAttribute('[data-testid=session].active', 'data-id'), { what: 'a new chat' });
+  const fresh = await waitFor(
+    async () => {
+      const id = await page.getAttribute('[data-testid=session].active', 'data-id');
+      return id && id !== s.id ? id : null; // not the chat open before the click
+    },
+    { what: 'a new chat' },
+  );
   assert.equal((await server.api.sessions()).find((x) => x.id === fresh).title, 'New chat');
   assert.equal(await page.innerText(`[data-testid=session][data-id="${fresh}"] .session-title`), '新对话');
   assert.equal(await page.innerText('[data-testid=chat-title]'), '新对话');
