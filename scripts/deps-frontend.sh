@@ -8,7 +8,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 # openssl: the browser tests make a throwaway certificate for their "remote" HTTPS host.
-./scripts/apt-ensure.sh chromium fonts-noto-cjk openssl
+# sqlite3: a browser test holds the database's write lock from a second program.
+./scripts/apt-ensure.sh chromium fonts-noto-cjk openssl sqlite3
 
 # Debian's own nodejs is too old for Vite 8, so Node is not installed here.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -52,7 +52,30 @@ type Options struct {
 	// at start-up and on demand: nil means llm.DefaultCandidates(), an
 	// empty list turns discovery off.
 	Discover []llm.Candidate
+	// Storage says how storage faults are waited out; zero values mean
+	// the defaults.
+	Storage StorageOptions
 }
+
+// StorageOptions say how long writes wait out a storage fault.
+type StorageOptions struct {
+	// BusyTimeout is how long one write waits for another program's lock
+	// (store.DefaultBusyTimeout).
+	BusyTimeout time.Duration
+	// Wait is how long a generation keeps retrying its chunks while the
+	// database cannot be written (chat.DefaultStorageWait).
+	Wait time.Duration
+	// ChunkBuffer is how many bytes of chunks a generation holds while
+	// they wait (chat.DefaultChunkBuffer).
+	ChunkBuffer int
+	// ProbeEvery is how often the event log tries a tiny write while a
+	// fault is on, to see it clear (1s).
+	ProbeEvery time.Duration
+}
+
+// MinTokenLength is the shortest API token accepted: a short token can be
+// guessed by any local program that can reach the port.
+const MinTokenLength = 16
 
 // DefaultHome is $HOLDFAST_HOME, else the OS user config dir + "holdfast".
 func DefaultHome() (string, error) {
@@ -71,6 +94,11 @@ func DefaultHome() (string, error) {
 // config.toml.
 func OptionsFromEnv(home string) (Options, error) {
 	o := Options{Home: home, Token: os.Getenv("HOLDFAST_TOKEN")}
+	if o.Token != "" {
+		if err := checkToken(o.Token); err != nil {
+			return o, fmt.Errorf("HOLDFAST_TOKEN: %w (or unset it to use the token stored in the data folder)", err)
+		}
+	}
 	if v := os.Getenv("HOLDFAST_DEMO_TPS"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 {
@@ -164,12 +192,12 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		unlock()
 		return nil, err
 	}
-	st, err := store.Open(ctx, DatabasePath(opts.Home), store.Options{})
+	st, err := store.Open(ctx, DatabasePath(opts.Home), store.Options{BusyTimeout: opts.Storage.BusyTimeout})
 	if err != nil {
 		unlock()
 		return nil, err
 	}
-	ev, err := eventlog.Open(ctx, st, eventlog.Options{Logger: opts.Logger})
+	ev, err := eventlog.Open(ctx, st, eventlog.Options{Logger: opts.Logger, ProbeEvery: opts.Storage.ProbeEvery})
 	if err != nil {
 		st.Close()
 		unlock()
@@ -182,7 +210,8 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		b.closeCore(ctx)
 		return nil, err
 	}
-	b.chat = chat.New(ev, st, b.providers, b.systemPrompt, opts.Logger)
+	b.chat = chat.New(ev, st, b.providers, b.systemPrompt, opts.Logger,
+		chat.WithStorageWait(opts.Storage.Wait), chat.WithChunkBuffer(opts.Storage.ChunkBuffer))
 	cont, intr, err := b.chat.Recover(ctx)
 	if err != nil {
 		b.closeCore(ctx)
@@ -218,10 +247,27 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
+// checkToken refuses a token that is easy to guess or cannot travel in a
+// header and a URL fragment as it is.
+func checkToken(t string) error {
+	if len(t) < MinTokenLength {
+		return fmt.Errorf("the API token is %d characters; use at least %d", len(t), MinTokenLength)
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c <= ' ' || c > '~' {
+			return errors.New("the API token may only hold printable ASCII characters, no spaces")
+		}
+	}
+	return nil
+}
+
 // loadToken returns the explicit token, else the stored one, else a new
 // one written with mode 0600.
 func loadToken(home, explicit string) (string, error) {
 	if explicit != "" {
+		if err := checkToken(explicit); err != nil {
+			return "", err
+		}
 		return explicit, nil
 	}
 	path := filepath.Join(home, "token")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/llm"
 )
 
 func TestTokenIsCreatedPrivateAndReused(t *testing.T) {
@@ -57,7 +59,7 @@ func TestOptionsFromEnv(t *testing.T) {
 	for _, tc := range cases {
 		t.Setenv("HOLDFAST_DEMO_TPS", tc.tps)
 		t.Setenv("HOLDFAST_HEARTBEAT", tc.hb)
-		t.Setenv("HOLDFAST_TOKEN", "tok")
+		t.Setenv("HOLDFAST_TOKEN", "tok-0123456789abcdef")
 		o, err := OptionsFromEnv("/h")
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -65,8 +67,54 @@ func TestOptionsFromEnv(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || o.DemoTPS != tc.wantTPS || o.Heartbeat != tc.wantHB || o.Token != "tok" || o.Home != "/h" {
+		if err != nil || o.DemoTPS != tc.wantTPS || o.Heartbeat != tc.wantHB || o.Token != "tok-0123456789abcdef" || o.Home != "/h" {
 			t.Errorf("tps=%q hb=%q: %+v, %v", tc.tps, tc.hb, o, err)
+		}
+	}
+}
+
+// A short or unprintable HOLDFAST_TOKEN stops start-up with an error
+// that names the variable and the rule; so does one handed to Open.
+func TestTokenRules(t *testing.T) {
+	t.Setenv("HOLDFAST_DEMO_TPS", "")
+	t.Setenv("HOLDFAST_HEARTBEAT", "")
+	cases := []struct {
+		token string
+		want  string // in the error; "" = accepted
+	}{
+		{"", ""}, // none given: the stored (or a new) token is used
+		{"x", "1 characters; use at least 16"},
+		{"fifteen-chars-x", "15 characters; use at least 16"},
+		{"sixteen-chars-xx", ""},
+		{"has a space in it, long enough", "printable ASCII"},
+		{"tab\there-and-long-enough", "printable ASCII"},
+		{"ünïcödé-and-long-enough", "printable ASCII"},
+	}
+	for _, tc := range cases {
+		t.Setenv("HOLDFAST_TOKEN", tc.token)
+		_, err := OptionsFromEnv(t.TempDir())
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("token %q refused: %v", tc.token, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), "HOLDFAST_TOKEN") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("token %q: err %v; want one naming HOLDFAST_TOKEN and %q", tc.token, err, tc.want)
+		}
+		b, err := Open(context.Background(), Options{Home: t.TempDir(), Token: tc.token, Discover: []llm.Candidate{}})
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("Open with token %q: %v", tc.token, err)
+				continue
+			}
+			if len(b.Token()) < MinTokenLength {
+				t.Errorf("Open with token %q uses %q", tc.token, b.Token())
+			}
+			b.Close(context.Background())
+		} else if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open with token %q: err %v; want %q", tc.token, err, tc.want)
+			if b != nil {
+				b.Close(context.Background())
+			}
 		}
 	}
 }

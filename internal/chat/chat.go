@@ -16,6 +16,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
@@ -102,12 +103,15 @@ type Service struct {
 	log          *slog.Logger
 	base         context.Context // jobs outlive requests; Close ends them
 	cancel       context.CancelFunc
+	storageWait  time.Duration // how long a job retries a storage fault
+	chunkBuffer  int           // bytes of chunks a job holds while they wait
 
-	mu     sync.Mutex
-	jobs   map[string]*job // guarded by mu; by assistant message id
-	closed bool            // guarded by mu; set by Close, never cleared
-	wg     sync.WaitGroup  // counts running jobs; Add with mu held
-	titles sync.WaitGroup  // counts title requests; Add with mu held
+	mu      sync.Mutex
+	jobs    map[string]*job // guarded by mu; by assistant message id
+	closed  bool            // guarded by mu; set by Close, never cleared
+	closing chan struct{}   // closed by Close: a job retrying its end tries once more and gives up
+	wg      sync.WaitGroup  // counts running jobs; Add with mu held
+	titles  sync.WaitGroup  // counts title requests; Add with mu held
 }
 
 type job struct {
@@ -121,12 +125,45 @@ type job struct {
 // gets when it does not set its own (config.toml's, read at each
 // creation); nil means none. Call Recover once at start-up and Close at
 // the end.
-func New(events EventLog, st Reader, providers Providers, systemPrompt func() string, log *slog.Logger) *Service {
+func New(events EventLog, st Reader, providers Providers, systemPrompt func() string, log *slog.Logger, opts ...Option) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Service{events: events, store: st, providers: providers, systemPrompt: systemPrompt, log: log, base: base, cancel: cancel, jobs: map[string]*job{}}
+	s := &Service{events: events, store: st, providers: providers, systemPrompt: systemPrompt, log: log, base: base, cancel: cancel, jobs: map[string]*job{}, closing: make(chan struct{}),
+		storageWait: DefaultStorageWait, chunkBuffer: DefaultChunkBuffer}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Option tunes a Service.
+type Option func(*Service)
+
+// WithStorageWait sets how long a generation retries committing its
+// chunks while the database cannot be written (DefaultStorageWait).
+func WithStorageWait(d time.Duration) Option {
+	return func(s *Service) {
+		if d > 0 {
+			s.storageWait = d
+		}
+	}
+}
+
+// WithChunkBuffer sets how many bytes of chunks a generation holds in
+// memory while they wait to be committed (DefaultChunkBuffer).
+func WithChunkBuffer(n int) Option {
+	return func(s *Service) {
+		if n > 0 {
+			s.chunkBuffer = n
+		}
+	}
+}
+
+// newCommitter makes the committer of one generation's chunks.
+func (s *Service) newCommitter(msgID string) *committer {
+	return newCommitter(s.base, s.closing, s.events, msgID, s.storageWait, s.chunkBuffer, s.log)
 }
 
 func mustJSON(v any) []byte {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
 	"github.com/holdfast-chat/holdfast/internal/llm"
@@ -48,9 +49,7 @@ func (s *Service) start(m store.Message, cont bool) {
 // run generates the answer to m and records how the job ended.
 func (s *Service) run(ctx context.Context, m store.Message, cont bool) {
 	usage, cause := s.generate(ctx, m, cont)
-	if err := s.finish(m, usage, cause); err != nil {
-		s.log.Error("could not record the end of a generation", "message", m.ID, "err", err)
-	}
+	s.settle(func() error { return s.finish(m, usage, cause) }, m.ID)
 }
 
 // generate streams the provider's answer to m into the log, chunk by
@@ -67,28 +66,34 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 	if cont {
 		req.Prefix = m.Content
 	}
+	// Chunks are committed by the committer, which rides out storage
+	// faults; on s.base, not ctx, so chunks queued before a Stop are kept.
+	cm := s.newCommitter(m.ID)
 	next := m.Chunks
 	emit := func(c llm.Chunk) error {
 		if c.Text == "" {
 			return nil
 		}
-		idx := next
-		d := event(m.SessionID, EventMessageDelta, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: idx, Text: c.Text})
-		// s.base, not ctx: a Stop arriving now must not lose a chunk the
-		// user may already have been shown by a faster path.
-		_, err := s.events.Do(s.base, func(tx *store.Tx) ([]eventlog.Event, error) {
-			if err := tx.AppendContent(m.ID, c.Text, idx+1, tx.Now()); err != nil {
+		idx, text := next, c.Text
+		d := event(m.SessionID, EventMessageDelta, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: idx, Text: text})
+		err := cm.add(ctx, len(text), func(tx *store.Tx) ([]eventlog.Event, error) {
+			if err := tx.AppendContent(m.ID, text, idx+1, tx.Now()); err != nil {
 				return nil, err
 			}
 			return []eventlog.Event{d}, nil
 		})
 		if err != nil {
-			return fmt.Errorf("store chunk: %w", err)
+			return err
 		}
 		next++
 		return nil
 	}
 	res, err := provider.Stream(ctx, req, emit)
+	if cerr := cm.close(); cerr != nil {
+		// The chunks could not be kept: that, not how the provider
+		// ended, is why this answer stops here.
+		return nil, cerr
+	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -187,6 +192,50 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 	return err
 }
 
+// settle runs write, which records the end of a job, until it lands: a
+// message must never be left streaming without the job behind it, so
+// while storage is faulted the job stays registered and retries (with
+// backoff, up to maxSettleRetry apart). Only shutdown ends the retries
+// (after one more attempt, so that it is not held up by a fault that
+// may last); start-up then reconciles the message as after a crash.
+func (s *Service) settle(write func() error, msgID string) {
+	delay := firstRetry
+	var since time.Time
+	last := false
+	for {
+		err := write()
+		if err == nil {
+			if !since.IsZero() {
+				s.log.Info("recorded the end of a generation after a storage fault", "message", msgID, "waited", time.Since(since).Round(time.Millisecond))
+			}
+			return
+		}
+		if since.IsZero() {
+			since = time.Now()
+			s.log.Error("could not record the end of a generation; retrying until it lands", "message", msgID, "err", err)
+		}
+		if last || errors.Is(err, eventlog.ErrClosed) {
+			s.log.Warn("shut down before the end of a generation was recorded; the next start settles it", "message", msgID, "err", err)
+			return
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-s.closing:
+			t.Stop()
+			last = true
+		case <-s.base.Done():
+			t.Stop()
+			s.log.Warn("shut down before the end of a generation was recorded; the next start settles it", "message", msgID)
+			return
+		}
+		delay = min(delay*2, maxSettleRetry)
+	}
+}
+
+// maxSettleRetry is the longest pause between attempts to record a job's end.
+const maxSettleRetry = 5 * time.Second
+
 // stopJobs cancels the matching jobs with cause and waits for them to
 // record their end. It returns how many it stopped.
 func (s *Service) stopJobs(ctx context.Context, match func(*job) bool, cause error) int {
@@ -248,7 +297,10 @@ func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err 
 // waits for them, bounded by ctx.
 func (s *Service) Close(ctx context.Context) error {
 	s.mu.Lock()
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
 	s.mu.Unlock()
 	s.stopJobs(ctx, func(*job) bool { return true }, errShutdown)
 	// The answers have recorded their end: what is left (title requests)

@@ -80,7 +80,10 @@ type Options struct {
 	// MaxBatch caps how many append requests share one transaction
 	// (default 4096).
 	MaxBatch int
-	Logger   *slog.Logger
+	// ProbeEvery is how often an idle writer tries a tiny write while a
+	// storage fault is set, to see it clear (default 1s).
+	ProbeEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Log is the durable event log over one store.
@@ -90,12 +93,13 @@ type Options struct {
 // hot paths (Head, TryNext) read them without the lock.
 type Log struct {
 	// Set by Open and never changed.
-	st       *store.Store
-	epoch    string
-	log      *slog.Logger
-	mask     int64 // len(ring)-1
-	ringLow  int64 // lowest seq ever placed in the ring
-	maxBatch int
+	st         *store.Store
+	epoch      string
+	log        *slog.Logger
+	mask       int64 // len(ring)-1
+	ringLow    int64 // lowest seq ever placed in the ring
+	maxBatch   int
+	probeEvery time.Duration
 
 	reqs   chan *request // appends for the writer goroutine
 	stop   chan struct{} // closed by Close: refuse new appends
@@ -111,6 +115,13 @@ type Log struct {
 
 	head    atomic.Int64 // newest committed seq; stored under mu by publish
 	trimmed atomic.Int64 // newest seq removed by retention; stored by Trim
+
+	// faultMu guards fault and faultChanged; only the writer changes them.
+	faultMu      sync.Mutex
+	fault        Fault
+	faultChanged chan struct{} // closed and replaced when fault changes
+
+	lastCheckpoint time.Time // writer goroutine only
 }
 
 type request struct {
@@ -134,6 +145,9 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.ProbeEvery <= 0 {
+		opts.ProbeEvery = time.Second
+	}
 	size := 1
 	for size < opts.RingSize {
 		size <<= 1
@@ -143,18 +157,21 @@ func Open(ctx context.Context, st *store.Store, opts Options) (*Log, error) {
 		return nil, fmt.Errorf("open event log: %w", err)
 	}
 	l := &Log{
-		st:       st,
-		epoch:    st.Epoch(),
-		log:      opts.Logger,
-		reqs:     make(chan *request, opts.MaxBatch),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
-		closed:   make(chan struct{}),
-		ring:     make([]*Record, size),
-		mask:     int64(size - 1),
-		ringLow:  b.Head + 1,
-		notify:   make(chan struct{}),
-		maxBatch: opts.MaxBatch,
+		st:         st,
+		epoch:      st.Epoch(),
+		log:        opts.Logger,
+		reqs:       make(chan *request, opts.MaxBatch),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		closed:     make(chan struct{}),
+		ring:       make([]*Record, size),
+		mask:       int64(size - 1),
+		ringLow:    b.Head + 1,
+		notify:     make(chan struct{}),
+		maxBatch:   opts.MaxBatch,
+		probeEvery: opts.ProbeEvery,
+
+		faultChanged: make(chan struct{}),
 	}
 	l.head.Store(b.Head)
 	l.trimmed.Store(b.TrimmedThrough)
@@ -184,17 +201,43 @@ func AppendID(dst []byte, epoch string, seq int64) []byte {
 	return strconv.AppendInt(dst, seq, 10)
 }
 
-// ParseID splits "<epoch>:<seq>".
+// MaxIDLen bounds an event id a client may send back. Ids this server
+// makes are about 30 bytes.
+const MaxIDLen = 100
+
+// ParseID splits "<epoch>:<seq>": an epoch of 1 to 64 letters, digits,
+// '-' or '_', and a decimal seq. Anything else (line breaks, signs,
+// spaces, more than MaxIDLen bytes) is refused; the error never repeats
+// the id, which is the client's text.
 func ParseID(id string) (epoch string, seq int64, err error) {
+	if len(id) > MaxIDLen {
+		return "", 0, fmt.Errorf("event id is %d bytes, over the limit of %d", len(id), MaxIDLen)
+	}
 	epoch, s, ok := strings.Cut(id, ":")
-	if !ok || epoch == "" {
-		return "", 0, fmt.Errorf("event id %q: want <epoch>:<seq>", id)
+	if !ok || !validEpoch(epoch) {
+		return "", 0, errors.New("event id: want <epoch>:<seq>")
+	}
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return "", 0, errors.New("event id: seq must be a decimal number")
 	}
 	seq, err = strconv.ParseInt(s, 10, 64)
-	if err != nil || seq < 0 {
-		return "", 0, fmt.Errorf("event id %q: bad seq", id)
+	if err != nil {
+		return "", 0, errors.New("event id: seq out of range")
 	}
 	return epoch, seq, nil
+}
+
+func validEpoch(e string) bool {
+	if e == "" || len(e) > 64 {
+		return false
+	}
+	for i := 0; i < len(e); i++ {
+		c := e[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Append commits events and returns them as records once they are durable
@@ -238,9 +281,16 @@ func (l *Log) writer() {
 	defer close(l.done)
 	batch := make([]*request, 0, l.maxBatch)
 	for {
+		var probe <-chan time.Time
+		if l.faulted() {
+			probe = time.After(l.probeEvery)
+		}
 		select {
 		case r := <-l.reqs:
 			batch = append(batch[:0], r)
+		case <-probe:
+			l.probe()
+			continue
 		case <-l.stop:
 			// Finish what was already queued, then stop.
 			for {
@@ -305,6 +355,13 @@ func (l *Log) commit(batch []*request) {
 				return tx.InsertEvents(toRows(r, evs))
 			})
 			if err != nil {
+				if store.Fault(err) != nil {
+					// SQLite may have rolled the whole transaction back
+					// (it does on a full disk): the statements after it
+					// would run outside any transaction. The batch fails
+					// as one; its requests learn the fault.
+					return err
+				}
 				next, r.recs, r.err = before, nil, err
 				continue
 			}
@@ -312,8 +369,11 @@ func (l *Log) commit(batch []*request) {
 		}
 		return tx.InsertEvents(rows)
 	})
+	fault := err
 	if err != nil {
-		l.log.Error("event log commit failed", "err", err, "requests", len(batch))
+		if store.Fault(err) == nil {
+			l.log.Error("event log commit failed", "err", err, "requests", len(batch))
+		}
 		for _, r := range batch {
 			r.recs, r.err = nil, fmt.Errorf("append event: %w", err)
 		}
@@ -323,6 +383,7 @@ func (l *Log) commit(batch []*request) {
 	for _, r := range batch {
 		close(r.done)
 	}
+	l.noteWrite(fault, err == nil && next > start)
 }
 
 // publish makes committed records visible: ring first, then the head,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -366,11 +367,31 @@ func TestIDs(t *testing.T) {
 		{":4", "", 0, false},
 		{"abc:-1", "", 0, false},
 		{"abc:x", "", 0, false},
+		{"0123456789ab:9223372036854775807", "0123456789ab", 9223372036854775807, true},
+		{"abc:9223372036854775808", "", 0, false}, // overflows
+		{"abc:+4", "", 0, false},
+		{"abc: 4", "", 0, false},
+		{"abc:4 ", "", 0, false},
+		{"abc:", "", 0, false},
+		{"a\nb:4", "", 0, false},
+		{"abc:4\r\nevent: x", "", 0, false},
+		{"e:1\nevent: forged\ndata: {}\n\nid: x", "", 0, false},
+		{"ab\x00c:4", "", 0, false},
+		{"ab c:4", "", 0, false},
+		{"épo:4", "", 0, false},
+		{strings.Repeat("a", 64) + ":1", strings.Repeat("a", 64), 1, true},
+		{strings.Repeat("a", 65) + ":1", "", 0, false},
+		{"a:" + strings.Repeat("0", MaxIDLen), "", 0, false}, // oversized, though it parses
+		{strings.Repeat("x", 10000) + ":1", "", 0, false},
 	}
 	for _, tc := range cases {
 		e, s, err := ParseID(tc.in)
 		if (err == nil) != tc.ok || e != tc.epoch || s != tc.seq {
 			t.Errorf("ParseID(%q) = %q, %d, %v", tc.in, e, s, err)
+		}
+		// The error is for the client to read: it never repeats its id.
+		if err != nil && len(tc.in) > 3 && strings.Contains(err.Error(), tc.in) {
+			t.Errorf("ParseID(%q) error repeats the id: %v", tc.in, err)
 		}
 		if tc.ok && FormatID(e, s) != tc.in {
 			t.Errorf("FormatID round trip of %q = %q", tc.in, FormatID(e, s))

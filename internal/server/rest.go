@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
@@ -30,8 +32,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// maxErrorMessage bounds an error's message: some repeat what a request
+// named (an unknown model), and a request must not get its own megabyte
+// back.
+const maxErrorMessage = 1000
+
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	var b errorBody
+	if len(msg) > maxErrorMessage {
+		cut := maxErrorMessage
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
 	b.Error.Code, b.Error.Message = code, msg
 	writeJSON(w, status, b)
 }
@@ -39,6 +53,10 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 // fail maps a domain error to a status and a JSON error.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
+	if storageFailure(w, err) {
+		s.log.Warn("request met a storage fault", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
 	switch {
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is over the %d byte limit", tooBig.Limit))
@@ -89,9 +107,11 @@ func (s *Server) head(w http.ResponseWriter, seq int64) {
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	ev := s.cfg.Events
+	fault, _ := ev.Fault()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"ok": true, "version": s.cfg.Version, "epoch": ev.Epoch(),
 		"head": eventlog.FormatID(ev.Epoch(), ev.Head()), "time": time.Now().UTC(),
+		"storage": storageState(fault),
 	})
 }
 
@@ -120,8 +140,26 @@ func intParam(r *http.Request, name string, def int) (int, error) {
 	return n, nil
 }
 
+// searchTooLong answers 400 query_too_long for a search text over
+// store.MaxQueryRunes (counted as the store counts it, spaces around
+// trimmed). The bound is checked here too so that it holds whatever the
+// search behind it does: a long text is no search a person types, and
+// costs the database dearly.
+func searchTooLong(w http.ResponseWriter, text string) bool {
+	n := utf8.RuneCountInString(strings.TrimSpace(text))
+	if n <= store.MaxQueryRunes {
+		return false
+	}
+	writeError(w, http.StatusBadRequest, "query_too_long",
+		fmt.Sprintf("the search text has %d characters; at most %d are searched", n, store.MaxQueryRunes))
+	return true
+}
+
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if searchTooLong(w, q.Get("q")) {
+		return
+	}
 	limit, err := intParam(r, "limit", 0)
 	if err != nil {
 		s.fail(w, r, err)
@@ -355,6 +393,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	if searchTooLong(w, q.Get("q")) {
+		return
+	}
 	res, err := s.cfg.Search.Search(r.Context(), q.Get("q"), q.Get("cursor"), limit)
 	if err != nil {
 		s.fail(w, r, err)

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,9 @@ type Events interface {
 	Head() int64
 	Subscribe(epoch string, after int64) (*eventlog.Subscription, error)
 	SubscribeLive() *eventlog.Subscription
+	// Fault is whether the database can be written, and a channel closed
+	// when that changes (the `storage` event, /api/health).
+	Fault() (eventlog.Fault, <-chan struct{})
 }
 
 // Chats performs the mutations.
@@ -177,7 +181,7 @@ func (s *Server) Close(ctx context.Context, reason string, retry time.Duration) 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	api := func(pattern string, methods map[string]http.HandlerFunc) {
-		mux.Handle(pattern, s.auth(byMethod(methods)))
+		mux.Handle(pattern, s.auth(boundedPathValues(byMethod(methods))))
 	}
 	api("/api/health", map[string]http.HandlerFunc{"GET": s.health})
 	api("/api/events", map[string]http.HandlerFunc{"GET": s.events})
@@ -194,11 +198,62 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Settings != nil {
 		s.settingsRoutes(api)
 	}
-	mux.Handle("/api/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
-	})))
+	unknown := s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+quoteShort(r.URL.Path))
+	}))
+	mux.Handle("/api/", unknown)
 	mux.Handle("/", staticHandler(s.cfg.Static))
-	return s.guard(mux)
+	return s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The mux answers a path it would clean ("/api//x", "/api/./x",
+		// "/api/../x") or "/api" with a redirect and a text body; an API
+		// client gets its JSON 404 instead.
+		if p := r.URL.Path; p == "/api" || strings.HasPrefix(p, "/api/") && !cleanPath(p) {
+			unknown.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// cleanPath reports whether p is what path.Clean makes of it, a trailing
+// slash allowed: no empty, "." or ".." segment.
+func cleanPath(p string) bool {
+	c := path.Clean(p)
+	return p == c || p == c+"/"
+}
+
+// maxPathValue bounds an id or a name taken from the path. Ids this
+// server makes are under 40 bytes.
+const maxPathValue = 128
+
+// boundedPathValues answers a path whose {id}, {conn}, {action} or {name}
+// is longer than any this server makes with a 404 that quotes only its
+// start, before a handler (or an error message) can repeat it whole.
+func boundedPathValues(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, k := range [...]string{"id", "conn", "action", "name"} {
+			if v := r.PathValue(k); len(v) > maxPathValue {
+				writeError(w, http.StatusNotFound, "not_found", "no such "+k+" "+quoteShort(v))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// validID reports whether s could be an id this server made: up to
+// maxPathValue bytes of letters, digits, '_' and '-'.
+func validID(s string) bool {
+	if s == "" || len(s) > maxPathValue {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // byMethod dispatches on the method and answers others with a JSON 405.
@@ -256,13 +311,19 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	})
 }
 
-// auth requires the token on every API request.
+// auth requires the token on every API request: `Authorization: Bearer
+// T` (the scheme is required; a bare token is refused), or ?token=T for
+// clients that cannot set headers.
 func (s *Server) auth(next http.Handler) http.Handler {
 	want := []byte(s.cfg.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.URL.Query().Get("token")
 		if h := r.Header.Get("Authorization"); h != "" {
-			got, _ = strings.CutPrefix(h, "Bearer ")
+			scheme, cred, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") {
+				cred = ""
+			}
+			got = cred
 		}
 		if len(want) == 0 || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="holdfast"`)

@@ -370,15 +370,19 @@ func TestResetAndShutdown(t *testing.T) {
 	h := start(t, time.Second, 1000)
 	var health struct{ Epoch, Head string }
 	h.jsonDo("GET", "/api/health", "", 200, &health)
-	for _, id := range []string{"0123456789ab:5", "garbage", health.Epoch + ":999"} {
+	// Well-formed ids the log cannot resume from (a malformed one is a
+	// 400, see framing_test.go). hello and reset then carry no id: the
+	// server has no cursor of its own to give, and never repeats the
+	// client's.
+	for _, id := range []string{"0123456789ab:5", health.Epoch + ":999"} {
 		s := h.stream(ssetest.Options{Query: url.Values{"last_event_id": {id}}})
 		s.Next(5 * time.Second)
-		if hello, _ := s.Next(5 * time.Second); hello.Event != "hello" {
-			t.Fatalf("%s: first event %q", id, hello.Event)
+		if hello, _ := s.Next(5 * time.Second); hello.Event != "hello" || hello.HasID {
+			t.Fatalf("%s: first event %+v; want hello without an id", id, hello)
 		}
 		reset, _ := s.Next(5 * time.Second)
-		if reset.Event != "reset" || !strings.Contains(reset.Data, health.Epoch) {
-			t.Fatalf("%s: got %+v; want reset naming the epoch", id, reset)
+		if reset.Event != "reset" || !strings.Contains(reset.Data, health.Epoch) || reset.HasID {
+			t.Fatalf("%s: got %+v; want reset naming the epoch, without an id", id, reset)
 		}
 		if _, err := s.Next(5 * time.Second); err != io.EOF {
 			t.Fatalf("%s: stream stayed open after reset: %v", id, err)
@@ -395,25 +399,6 @@ func TestResetAndShutdown(t *testing.T) {
 	// The restarted server answers on its (new) address.
 	h.base = h.b.BaseURL()
 	h.jsonDo("GET", "/api/health", "", 200, nil)
-}
-
-// A resume id is echoed in hello and reset; line breaks in it (possible
-// in the query parameter) must not become fields of their own.
-func TestResumeIDCannotInjectEvents(t *testing.T) {
-	h := start(t, time.Second, 1000)
-	forged := "e:1\nevent: forged\ndata: {}\n\nid: x"
-	s := h.stream(ssetest.Options{Query: url.Values{"last_event_id": {forged}}})
-	evs := s.Rest(5 * time.Second)
-	var names []string
-	for _, e := range evs {
-		names = append(names, e.Event)
-		if strings.ContainsAny(e.ID, "\r\n") || (e.HasID && e.ID != "e:1event: forgeddata: {}id: x") {
-			t.Fatalf("id %q survived with its line breaks or changed otherwise", e.ID)
-		}
-	}
-	if strings.Join(names, ",") != ",hello,reset" {
-		t.Fatalf("events %q; want retry, hello, reset and nothing forged", names)
-	}
 }
 
 func TestExportEndpoint(t *testing.T) {

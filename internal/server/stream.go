@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -35,10 +36,14 @@ type streamConn struct {
 	rc     *http.ResponseController
 
 	// Owned by the handler's goroutine.
-	w        *sse.Writer
-	scratch  []byte                 // encodings nobody else will send (replayed records)
-	sub      *eventlog.Subscription // nil when the resume point was refused
-	cursorID string                 // the id hello/reset/shutdown carry: never past what the client saw
+	w       *sse.Writer
+	scratch []byte                 // encodings nobody else will send (replayed records)
+	sub     *eventlog.Subscription // nil when the resume point was refused
+	// cursorID is the id hello/reset/shutdown carry: never past what the
+	// client saw, always made by this server (never the request's text),
+	// and "" when the resume point was refused.
+	cursorID       string
+	storageChanged <-chan struct{} // closes when the storage state changes
 
 	mu      sync.Mutex    // guards paused and changed
 	paused  bool          // hold events back (heartbeats continue)
@@ -66,8 +71,19 @@ type heartbeatData struct {
 
 // events serves GET /api/events: hello, replay strictly after the resume
 // id, then live events, heartbeats, and shutdown when the server closes.
+// A malformed resume id or session filter is refused with a JSON 400
+// before the stream starts.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	sub, cursorID, resumeErr := s.resumePoint(r)
+	lastID, err := resumeID(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	if f := r.URL.Query()["session"]; len(f) > 1 || (len(f) == 1 && !validID(f[0])) {
+		writeError(w, http.StatusBadRequest, "bad_request", "session must be one session id")
+		return
+	}
+	sub, cursorID, resumeErr := s.resumePoint(lastID)
 	c := s.openStream(w, r, sub, cursorID)
 	if reason, ok := s.register(c); !ok {
 		c.shutdown(reason)
@@ -83,27 +99,54 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	c.writeLoop(ctx, batches, pumpErr)
 }
 
-// resumePoint positions a cursor from Last-Event-ID (or the last_event_id
-// query parameter, for clients that cannot set headers); without one the
-// stream starts live at the head. A position the log cannot resume from
-// comes back as an error for hello to turn into a reset, so the client
-// resyncs instead of missing events.
-func (s *Server) resumePoint(r *http.Request) (*eventlog.Subscription, string, error) {
-	log := s.cfg.Events
-	lastID := r.Header.Get("Last-Event-ID")
-	if lastID == "" {
-		lastID = r.URL.Query().Get("last_event_id")
+// resumeID is where the client asks to resume: the Last-Event-ID header,
+// else the last_event_id query parameter (for clients that cannot set
+// headers); "" for none. Each one given must be a single well-formed
+// event id (eventlog.ParseID): anything else (line breaks, a foreign
+// shape, an oversized value) is an error that does not repeat it.
+func resumeID(r *http.Request) (string, error) {
+	header := r.Header.Values("Last-Event-ID")
+	query := r.URL.Query()["last_event_id"]
+	for _, vs := range [][]string{header, query} {
+		if len(vs) > 1 {
+			return "", errors.New("give one Last-Event-ID (header or last_event_id), not several")
+		}
+		if len(vs) == 1 && vs[0] != "" {
+			if _, _, err := eventlog.ParseID(vs[0]); err != nil {
+				return "", fmt.Errorf("Last-Event-ID is not an event id of this server: %w", err)
+			}
+		}
 	}
+	if len(header) == 1 && header[0] != "" {
+		return header[0], nil
+	}
+	if len(query) == 1 {
+		return query[0], nil
+	}
+	return "", nil
+}
+
+// resumePoint positions a cursor after lastID (already checked by
+// resumeID); without one the stream starts live at the head. A position
+// the log cannot resume from comes back as an error for hello to turn
+// into a reset, so the client resyncs instead of missing events. The
+// cursor id returned is built from the log's own epoch and a seq it
+// accepted, never copied from the request.
+func (s *Server) resumePoint(lastID string) (*eventlog.Subscription, string, error) {
+	log := s.cfg.Events
 	if lastID == "" {
 		sub := log.SubscribeLive()
 		return sub, eventlog.FormatID(log.Epoch(), sub.Cursor()), nil
 	}
 	epoch, seq, err := eventlog.ParseID(lastID)
 	if err != nil {
-		return nil, lastID, &eventlog.ResetError{Reason: eventlog.ReasonBadID}
+		return nil, "", &eventlog.ResetError{Reason: eventlog.ReasonBadID}
 	}
 	sub, err := log.Subscribe(epoch, seq)
-	return sub, eventlog.FormatID(epoch, seq), err
+	if err != nil {
+		return nil, "", err
+	}
+	return sub, eventlog.FormatID(log.Epoch(), sub.Cursor()), nil
 }
 
 // openStream sends the event-stream headers (no caching, no proxy
@@ -153,8 +196,9 @@ func (s *Server) unregister(c *streamConn) {
 }
 
 // hello opens the stream: the reconnect delay, then hello with the
-// connection id (for pause/resume) and the head. A refused resume point
-// is answered right after it with reset, which ends the stream.
+// connection id (for pause/resume) and the head, and the storage state
+// while a fault is on. A refused resume point is answered right after
+// hello with reset, which ends the stream; both then carry no id.
 func (c *streamConn) hello(resumeErr error) bool {
 	cfg := c.srv.cfg
 	head := eventlog.FormatID(c.epoch, cfg.Events.Head())
@@ -165,6 +209,11 @@ func (c *streamConn) hello(resumeErr error) bool {
 		c.send(c.cursorID, "reset", resetData{Reason: resetReason(resumeErr), Epoch: c.epoch, Head: head})
 		_ = c.flush()
 		return false
+	}
+	f, changed := cfg.Events.Fault()
+	c.storageChanged = changed
+	if f.Kind != eventlog.FaultNone {
+		c.send("", "storage", storageState(f))
 	}
 	return c.flush() == nil
 }
@@ -212,6 +261,9 @@ func (c *streamConn) writeLoop(ctx context.Context, batches <-chan []*eventlog.R
 		case <-changed: // pause flipped: wait again with the new state
 		case <-ticker.C:
 			err = c.heartbeat()
+		case <-c.storageChanged: // paused or not, like heartbeats
+			c.storageChanged = c.storage()
+			err = c.flush()
 		case perr := <-pumpErr:
 			c.pumpEnded(perr)
 			return

@@ -58,6 +58,9 @@ type Options struct {
 	Readers int
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// BusyTimeout is how long a write waits for another program's write
+	// lock before it fails with ErrBusy (default DefaultBusyTimeout).
+	BusyTimeout time.Duration
 }
 
 // Open opens (creating if needed) the database at path, backs it up and
@@ -67,6 +70,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Readers <= 0 {
 		opts.Readers = 4
 	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = DefaultBusyTimeout
+	}
 	if err := checkFTS5(ctx); err != nil {
 		return nil, err
 	}
@@ -74,10 +80,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	writer, err := sql.Open("sqlite3", dsn(path, false))
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	writer := sql.OpenDB(newConnector(dsn(path, false, opts.BusyTimeout), writerPragmas()...))
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
@@ -86,11 +89,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		writer.Close()
 		return nil, err
 	}
-	reader, err := sql.Open("sqlite3", dsn(path, true))
-	if err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("open database readers %s: %w", path, err)
-	}
+	reader := sql.OpenDB(newConnector(dsn(path, true, opts.BusyTimeout)))
 	reader.SetMaxOpenConns(opts.Readers)
 	reader.SetMaxIdleConns(opts.Readers)
 	s.reader = reader
@@ -140,12 +139,12 @@ func checkFile(path string) (bool, error) {
 	return n > 0, nil
 }
 
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, busy time.Duration) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "5000")
+	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	if readOnly {
 		q.Set("_query_only", "1")
 	} else {

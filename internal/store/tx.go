@@ -21,18 +21,23 @@ type Tx struct {
 // Write runs fn in one write transaction and commits it. The event log
 // batches many requests into one call (group commit); fn may use
 // Savepoint to keep one failing request from spoiling the others.
+// A storage fault (the lock held elsewhere past the busy timeout, a full
+// disk) comes back wrapping ErrBusy or ErrFull, with nothing written.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	sqlTx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin write: %w", err)
+		return fmt.Errorf("begin write: %w", WithFault(err))
 	}
 	tx := &Tx{tx: sqlTx, ctx: ctx, s: s}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
-		return err
+		return WithFault(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit write: %w", err)
+		// SQLite rolls back itself after a failed commit of a full disk;
+		// make sure for every other case too.
+		_ = sqlTx.Rollback()
+		return fmt.Errorf("commit write: %w", WithFault(err))
 	}
 	return nil
 }

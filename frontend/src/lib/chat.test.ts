@@ -387,6 +387,37 @@ describe('ChatStore', () => {
     expect(h.errors).toEqual([]);
   });
 
+  it('follows the storage state: a fault names its cause until it clears, and a new connection starts from ok', async () => {
+    const h = setup();
+    h.store.start();
+    const sse = await h.live();
+    expect(h.store.connection.storage).toBe('ok');
+    sse.event('storage', { state: 'busy', message: 'another program is holding the database', since: T });
+    await settle();
+    expect(h.store.connection.storage).toBe('busy');
+    sse.event('storage', { state: 'full', message: 'the disk is full: free space to continue', since: T });
+    await settle();
+    expect(h.store.connection.storage).toBe('full');
+    // Not a logged event: it must not move the resume point.
+    sse.drop();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(h.backend.sse.streams.at(-1)!.headers['Last-Event-ID']).toBe('E1:10');
+    expect(h.store.connection.storage).toBe('full'); // nothing said otherwise yet
+    // The fault cleared while the stream was away: hello alone means ok.
+    const again = h.backend.sse.streams.at(-1)!.openStream();
+    again.hello({ epoch: 'E1', seq: 10 });
+    await settle();
+    expect(h.store.connection.storage).toBe('ok');
+    // Still on at reconnect: storage follows hello.
+    again.event('storage', { state: 'busy' });
+    await settle();
+    expect(h.store.connection.storage).toBe('busy');
+    again.event('storage', { state: 'ok' });
+    await settle();
+    expect(h.store.connection.storage).toBe('ok');
+    expect(h.errors).toEqual([]);
+  });
+
   it('shows a broken config.toml from the snapshot at start', async () => {
     const h = setup((b) => (b.configError = { file: '/data/config.toml', problems: [{ line: 2, column: 1, message: 'bad' }] }));
     h.store.start();

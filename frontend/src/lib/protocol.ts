@@ -150,6 +150,7 @@ export interface Health {
   version: string;
   epoch: string;
   head: string;
+  storage?: StorageData;
 }
 
 /**
@@ -256,6 +257,17 @@ export interface HeartbeatData {
   time: string;
 }
 
+/**
+ * `storage` (no id, never logged or replayed): whether the database can be
+ * written. `busy`: another program holds it; `full`: the disk is full.
+ * Sent after `hello` while a fault is on and whenever the state changes.
+ */
+export interface StorageData {
+  state: 'ok' | 'busy' | 'full';
+  message?: string;
+  since?: string;
+}
+
 /** `shutdown`: the server is going away; come back after `retry_ms`. */
 export interface ShutdownData {
   reason: string;
@@ -307,6 +319,7 @@ export interface EventData {
   reset: ResetData;
   heartbeat: HeartbeatData;
   shutdown: ShutdownData;
+  storage: StorageData;
   'session.created': Session;
   'session.updated': Session;
   'session.deleted': SessionDeleted;

@@ -1,4 +1,5 @@
 import type { Api } from '../api';
+import type { StorageData } from '../protocol';
 import { attempt, type ReportError } from '../errors';
 import type { StreamClient } from '../stream/client';
 import type { StreamStatus } from '../stream/types';
@@ -10,13 +11,18 @@ export interface ConnectionOptions {
   onError?: ReportError;
 }
 
+/** Whether the server can write its database: `ok`, or why not. */
+export type StorageState = StorageData['state'];
+
 /**
- * The event stream as the UI shows it: its status, and whether live events
- * are paused (held back on the server while generation and logging go on).
+ * The event stream as the UI shows it: its status, whether live events
+ * are paused (held back on the server while generation and logging go on),
+ * and whether the server can write its database (the `storage` event).
  */
 export class Connection {
   #status = $state.raw<StreamStatus>({ state: 'connecting', attempt: 0 });
   #paused = $state(false);
+  #storage = $state<StorageState>('ok');
   readonly #opts: ConnectionOptions;
 
   constructor(opts: ConnectionOptions) {
@@ -26,10 +32,26 @@ export class Connection {
       opts.onStatus?.(ev.data);
     });
     opts.client.addEventListener('hello', () => {
+      // A connection that starts during a fault gets `storage` right after
+      // hello; no event means the database can be written.
+      this.#storage = 'ok';
       // Pausing belongs to one connection; a new one must be paused again.
       const conn = opts.client.connectionId;
       if (this.#paused && conn) void opts.api.pauseStream(conn).catch(() => {});
     });
+    opts.client.addEventListener<StorageData>('storage', (ev) => {
+      const state = ev.data?.state;
+      this.#storage = state === 'busy' || state === 'full' ? state : 'ok';
+    });
+  }
+
+  /**
+   * Whether the server can write its database. While it cannot, answers
+   * wait (the server holds their text until it can save it) and the UI
+   * says why.
+   */
+  get storage(): StorageState {
+    return this.#storage;
   }
 
   get status(): StreamStatus {
