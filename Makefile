@@ -65,10 +65,12 @@ test-frontend: deps-frontend
 
 ## test-e2e: browser tests in Debian chromium against real `holdfast serve` processes
 test-e2e: build
+	$(GO) build -tags $(TAGS) -o bin/seedhistory ./scripts/seedhistory
 	./frontend/e2e/run.sh
 
 ## bench-frontend: front-end speed figures (streaming, 2,000-message chat, bundle size)
 bench-frontend: build
+	$(GO) build -tags $(TAGS) -o bin/seedhistory ./scripts/seedhistory
 	cd frontend && npm run bench
 
 # --- desktop (app/) ---------------------------------------------------------

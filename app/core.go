@@ -27,6 +27,7 @@ const (
 	// EventImportStarted: File → Import… started an import the page
 	// follows (progress, cancel, summary) like one it started itself.
 	EventImportStarted = "import:started" // data: import id
+	EventShortcuts     = "menu:shortcuts" // Help > Keyboard Shortcuts: the page shows its shortcut sheet
 )
 
 // Backend is what the app needs from the in-process server

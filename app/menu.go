@@ -24,6 +24,7 @@ const (
 	ActReload          = "view.reload"
 	ActToggleTheme     = "view.toggle-theme"
 	ActRestartBackend  = "view.restart-backend"
+	ActShortcuts       = "help.shortcuts"
 	ActAbout           = "help.about"
 	ActOpenLogs        = "help.open-logs"
 )
@@ -100,6 +101,8 @@ func (c *Core) menuTree() []menuGroup {
 			action{id: ActRestartBackend, label: "Restart Backend", run: c.restartBackend, errTitle: errTitleRestart},
 		}},
 		{label: "Help", entries: []any{
+			// No accelerator: the page handles Ctrl/Cmd+/ itself (the menu would swallow the key).
+			action{id: ActShortcuts, label: "Keyboard Shortcuts", run: emit(EventShortcuts)},
 			action{id: ActAbout, label: "About Holdfast", run: c.about},
 			action{id: ActOpenLogs, label: "Open Logs", run: c.openLogs, errTitle: errTitleOpenFolder},
 		}},

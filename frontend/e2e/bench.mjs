@@ -3,11 +3,16 @@
 //   1. streaming 1,000 tokens/s into one answer: long tasks and frame gaps;
 //   2. a 2,000-message chat: time to its first screen (open and cold load),
 //      and long tasks while scrolling back through it;
-//   3. the production bundle's size, gzipped.
+//   3. the production bundle's size, gzipped;
+//   4. issue 12's history targets on a seeded history (bench-history.mjs):
+//      sidebar first screen, search results, opening a deep search hit, a
+//      branchy chat. BENCH_CHATS / BENCH_MESSAGES size it (default 10,000 /
+//      1,000,000); BENCH_HISTORY=0 skips it.
 // It prints figures; targets are shown next to them but do not fail the run.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { historyBench, printHistory } from './bench-history.mjs';
 import {
   cleanupAll,
   launchBrowser,
@@ -199,6 +204,10 @@ async function main() {
     const tokens = stream.chunks;
     const fast = await streamingBench(browser, await startServer({ tps: 3000 }));
     const big = await bigSessionBench(browser, server);
+    const history =
+      process.env.BENCH_HISTORY === '0'
+        ? null
+        : await historyBench(browser, { chats: Number(process.env.BENCH_CHATS ?? 10_000), messages: Number(process.env.BENCH_MESSAGES ?? 1_000_000) });
 
     const total = rows.reduce((a, r) => a + r.gz, 0);
     console.log('\n== Holdfast front-end speed ==');
@@ -225,6 +234,7 @@ async function main() {
     console.log(
       `  scrolling back ${fmt(big.scrollSeconds, 's')} (${big.scrolled} messages loaded): long tasks ${big.scrollPerf.longTasks.length}, longest ${fmt(maxScroll)}, longest frame gap ${fmt(big.scrollPerf.maxFrameGap)}`,
     );
+    if (history) printHistory(history, { fmt, mark });
     const load = (await import('node:os')).loadavg()[0];
     console.log(`\n(load average while measuring: ${load.toFixed(2)} on ${(await import('node:os')).cpus().length} cores; long tasks are wall-clock and grow with contention)`);
   } finally {

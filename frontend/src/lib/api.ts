@@ -10,8 +10,12 @@ import type {
   MessagePair,
   ModelList,
   ProviderContinuation,
+  SearchResult,
   Session,
+  SessionChanges,
+  SessionPage,
   SettingsView,
+  SwitchResult,
 } from './protocol';
 import type { Credentials, Resolver } from './stream/types';
 import type { Attachment, AttachmentRef } from './attachments/attachments';
@@ -101,32 +105,59 @@ export class Api {
     return this.request<Health>('GET', '/api/health', { signal });
   }
 
-  listSessions(q?: string, signal?: AbortSignal) {
-    return this.request<{ sessions: Session[] }>('GET', '/api/sessions', { query: { q }, signal });
+  /** One page of chats: pinned first, then by last activity; `archived` lists only archived ones. */
+  listSessions(opts: { limit?: number; cursor?: string; archived?: boolean; signal?: AbortSignal } = {}) {
+    return this.request<SessionPage>('GET', '/api/sessions', {
+      query: { limit: opts.limit, cursor: opts.cursor, archived: opts.archived ? 1 : undefined },
+      signal: opts.signal,
+    });
   }
 
-  createSession(body: { title?: string; model?: string; system_prompt?: string }) {
+  getSession(id: string) {
+    return this.request<Session>('GET', `/api/sessions/${encodeURIComponent(id)}`);
+  }
+
+  createSession(body: SessionChanges) {
     return this.request<Session>('POST', '/api/sessions', { body });
   }
 
-  updateSession(id: string, body: { title?: string; model?: string; system_prompt?: string }) {
+  /** Changes what `body` names; null clears a generation setting. */
+  updateSession(id: string, body: SessionChanges) {
     return this.request<Session>('PATCH', `/api/sessions/${encodeURIComponent(id)}`, { body });
+  }
+
+  /** Messages (and chat titles) matching `q`, newest first, grouped by chat. */
+  search(q: string, opts: { limit?: number; cursor?: string; signal?: AbortSignal } = {}) {
+    return this.request<SearchResult>('GET', '/api/search', { query: { q, limit: opts.limit, cursor: opts.cursor }, signal: opts.signal });
+  }
+
+  /** Makes the chat show the path through `messageId`; answers the page around it. */
+  switchBranch(sessionId: string, messageId: string, limit?: number) {
+    return this.request<SwitchResult>('POST', `/api/sessions/${encodeURIComponent(sessionId)}/switch`, {
+      body: { message_id: messageId, limit },
+    });
+  }
+
+  /** Deletes a message and every message below it (all its branches). */
+  deleteMessage(id: string) {
+    return this.request<{ deleted: number; session: Session }>('DELETE', `/api/messages/${encodeURIComponent(id)}`);
   }
 
   deleteSession(id: string) {
     return this.request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
   }
 
-  listMessages(id: string, opts: { before?: string; limit?: number; signal?: AbortSignal } = {}) {
+  /** A page of a path: the current path's end, or `before`/`after`/`around` a message. */
+  listMessages(id: string, opts: { before?: string; after?: string; around?: string; limit?: number; signal?: AbortSignal } = {}) {
     return this.request<MessagePage>('GET', `/api/sessions/${encodeURIComponent(id)}/messages`, {
-      query: { before: opts.before, limit: opts.limit },
+      query: { before: opts.before, after: opts.after, around: opts.around, limit: opts.limit },
       signal: opts.signal,
     });
   }
 
   sendMessage(
     sessionId: string,
-    body: { content: string; client_id: string; model?: string; attachments?: AttachmentRef[] },
+    body: { content: string; client_id: string; model?: string; attachments?: AttachmentRef[]; parent_id?: string },
     timeoutMs = 20_000,
   ) {
     return this.request<MessagePair>('POST', `/api/sessions/${encodeURIComponent(sessionId)}/messages`, { body, timeoutMs });
@@ -140,8 +171,9 @@ export class Api {
     return this.request<Message>('POST', `/api/messages/${encodeURIComponent(messageId)}/continue`);
   }
 
-  regenerate(messageId: string, model?: string) {
-    return this.request<Message>('POST', `/api/messages/${encodeURIComponent(messageId)}/regenerate`, { body: model ? { model } : {} });
+  /** A new answer beside `messageId` (an answer) or to it (a user message). */
+  regenerate(messageId: string, body: { model?: string; client_id?: string } = {}) {
+    return this.request<Message>('POST', `/api/messages/${encodeURIComponent(messageId)}/regenerate`, { body });
   }
 
   edit(messageId: string, body: { content: string; client_id: string }) {

@@ -87,7 +87,10 @@ class Backend {
       if (e) return json({ error: { code: e.code, message: e.message } }, e.status);
       return json(msg(m[1], { status: 'streaming' }));
     }
-    if ((m = url.pathname.match(/^\/api\/messages\/([^/]+)\/regenerate$/))) return json(msg(`${m[1]}_again`, { status: 'streaming' }), 201);
+    if ((m = url.pathname.match(/^\/api\/messages\/([^/]+)\/regenerate$/))) {
+      const old = Object.values(this.messages).flat().find((x) => x.id === m![1]);
+      return json(msg(`${m[1]}_again`, { status: 'streaming', parent_id: old?.parent_id ?? null, siblings: [m[1], `${m[1]}_again`], sibling_index: 1 }), 201);
+    }
     if (url.pathname === '/api/health') return json({ ok: true, version: 'test', epoch: 'E1', head: this.head });
     if ((m = url.pathname.match(/^\/api\/sessions\/([^/]+)\/messages$/))) {
       const id = m[1];
@@ -426,7 +429,10 @@ describe('ChatStore', () => {
   it('offers Regenerate when the provider cannot continue, without an error toast', async () => {
     const h = setup((b, s) => {
       b.sessions = [session('s1')];
-      b.messages.s1 = [msg('m1', { role: 'user', content: 'q', status: 'complete' }), msg('m2', { content: 'part', chunks: 1, status: 'stopped' })];
+      b.messages.s1 = [
+        msg('m1', { role: 'user', content: 'q', status: 'complete', parent_id: null }),
+        msg('m2', { content: 'part', chunks: 1, status: 'stopped', parent_id: 'm1' }),
+      ];
       b.continueError = { status: 422, code: 'cannot_continue', message: 'this model cannot continue an answer; regenerate it instead' };
       s.setItem('holdfast.active', 's1');
     });
@@ -439,7 +445,9 @@ describe('ChatStore', () => {
 
     await h.store.conversation.regenerate('m2');
     expect(h.store.conversation.cannotContinue).toEqual({});
+    // The new version takes the old one's place; the old one is one ‹ › away.
     expect(h.store.conversation.messages.map((m) => m.id)).toEqual(['m1', 'm2_again']);
+    expect(h.store.conversation.messages[1].siblings).toEqual(['m2', 'm2_again']);
   });
 
   it('reports other Continue failures as errors', async () => {

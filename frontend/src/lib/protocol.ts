@@ -4,15 +4,49 @@
  * them together with that page and the Go structs they mirror.
  */
 
+/** Who named a chat: `auto` ("New chat" or its first words), `generated` (the model), `user` (a rename, final). */
+export type TitleSource = 'auto' | 'generated' | 'user';
+
 /** A chat. */
 export interface Session {
   id: string;
   title: string;
+  title_source?: TitleSource;
   model: string;
   system_prompt?: string;
+  /** Per-chat generation settings; null = the provider's default. */
+  temperature?: number | null;
+  top_p?: number | null;
+  max_tokens?: number | null;
+  pinned?: boolean;
+  archived?: boolean;
+  /** The last message of the path the chat shows; null for an empty chat. */
+  current_leaf_id?: string | null;
   created_at: string;
   updated_at: string;
+  /** Last send or answer end: the sidebar's order and date groups. */
+  last_activity_at?: string;
+  /** Every message of the chat, all branches. */
   message_count: number;
+}
+
+/** One page of `GET /api/sessions`: pinned chats first, then by last activity. */
+export interface SessionPage {
+  sessions: Session[];
+  /** Pass back as `cursor` for the next page; null: this was the last. */
+  next_cursor: string | null;
+}
+
+/** What `POST /api/sessions` and `PATCH /api/sessions/{id}` take. */
+export interface SessionChanges {
+  title?: string;
+  model?: string;
+  system_prompt?: string;
+  temperature?: number | null;
+  top_p?: number | null;
+  max_tokens?: number | null;
+  pinned?: boolean;
+  archived?: boolean;
 }
 
 export type MessageStatus = 'streaming' | 'complete' | 'failed' | 'stopped' | 'interrupted';
@@ -22,9 +56,19 @@ export interface Message {
   id: string;
   session_id: string;
   role: 'user' | 'assistant' | 'system';
+  /** The message this one follows; null for a chat's first message. */
+  parent_id?: string | null;
+  /** Its position on its path (0 = first). */
+  depth?: number;
+  /** Messages with the same parent, itself included, oldest first (absent in events other than message.created: unchanged). */
+  siblings?: string[];
+  /** Its place in `siblings`. */
+  sibling_index?: number;
   content: string;
   status: MessageStatus;
   error?: string;
+  /** The kind of failure (internal/llm error kinds: auth, transient, timeout, truncated, request, upstream), when known. */
+  error_code?: string;
   model?: string;
   client_id?: string;
   chunks: number;
@@ -62,10 +106,50 @@ export interface MessagePair {
   assistant: Message;
 }
 
-/** One page of a chat, newest last (`GET /api/sessions/{id}/messages`). */
+/** A run of consecutive messages of one path, oldest first (`GET /api/sessions/{id}/messages`). */
 export interface MessagePage {
   messages: Message[];
+  /** Older messages exist before the first one. */
   has_more: boolean;
+  /** The path goes on after the last one. */
+  has_newer?: boolean;
+  /** The chat's current leaf when the page was read. */
+  leaf_id?: string | null;
+  /** The page lies on the chat's current path. */
+  current?: boolean;
+}
+
+/** `POST /api/sessions/{id}/switch`. */
+export interface SwitchResult {
+  session: Session;
+  page: MessagePage;
+}
+
+/** A piece of a search snippet or title; `match`: what was searched for. */
+export interface Segment {
+  text: string;
+  match: boolean;
+}
+
+/** A message that matched a search. */
+export interface SearchHit {
+  message_id: string;
+  session_id: string;
+  role: 'user' | 'assistant' | 'system';
+  created_at: string;
+  snippet: Segment[];
+}
+
+/** `GET /api/search`. */
+export interface SearchResult {
+  query: string;
+  /** Chats whose title matches (first page only). */
+  titles: { session: Session; title: Segment[] }[] | null;
+  /** Message hits grouped by chat, in the order of each chat's newest hit. */
+  groups: { session: Session; hits: SearchHit[] }[] | null;
+  next_cursor: string | null;
+  /** A query of only 1–2 character terms looked at the newest messages only. */
+  partial: boolean;
 }
 
 /** An entry of `GET /api/models`. */
@@ -277,10 +361,24 @@ export interface MessageDelta {
   text: string;
 }
 
-/** `message.deleted`. */
+/** `message.deleted`: the message and every message below it (`count` in all). */
 export interface MessageDeleted {
   id: string;
   session_id: string;
+  parent_id?: string | null;
+  count?: number;
+}
+
+/**
+ * `branch.switched`: the chat's path changed other than by a message added
+ * at its end. `message_id` is the first message of the newly shown part;
+ * null (with `leaf_id` null) when the chat became empty.
+ */
+export interface BranchSwitched {
+  session_id: string;
+  leaf_id: string | null;
+  message_id: string | null;
+  session: Session;
 }
 
 /** `session.deleted`. */
@@ -313,6 +411,7 @@ export interface EventData {
   'message.interrupted': Message;
   'message.continued': Message;
   'message.deleted': MessageDeleted;
+  'branch.switched': BranchSwitched;
   'config.changed': ConfigChanged;
   'config.error': ConfigError;
 }
