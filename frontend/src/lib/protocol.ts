@@ -67,8 +67,6 @@ export interface Message {
   content: string;
   status: MessageStatus;
   error?: string;
-  /** The kind of failure (internal/llm error kinds: auth, transient, timeout, truncated, request, upstream), when known. */
-  error_code?: string;
   model?: string;
   client_id?: string;
   chunks: number;

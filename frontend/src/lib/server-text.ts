@@ -32,7 +32,7 @@ export function errorText(i18n: Lookup, code: string | undefined, message: strin
 }
 
 /**
- * Why an answer failed: its kind translated (`error_code`, the provider
+ * Why an answer failed: its kind translated (`error_kind`, the provider
  * error kinds of internal/llm), then the provider's own words.
  */
 export function failureText(i18n: Lookup, code: string | undefined, message: string | undefined): string {
