@@ -39,6 +39,7 @@ bench: build
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Deliver' -benchtime 200000x -count 3 ./internal/bench/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Latency|Replay100k' -benchtime 1x -count 3 ./internal/bench/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'ChatGPT5000' -benchtime 1x -count 3 ./internal/importer/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Import5000' -benchtime 1x -count 3 ./internal/importjob/
 	$(GO) test -tags $(TAGS) -run '^$$' -bench 'History' -benchtime 20x ./internal/bench/
 	./bin/holdfast bench
 
@@ -64,10 +65,12 @@ test-frontend: deps-frontend
 
 ## test-e2e: browser tests in Debian chromium against real `holdfast serve` processes
 test-e2e: build
+	$(GO) build -tags $(TAGS) -o bin/seedhistory ./scripts/seedhistory
 	./frontend/e2e/run.sh
 
 ## bench-frontend: front-end speed figures (streaming, 2,000-message chat, bundle size)
 bench-frontend: build
+	$(GO) build -tags $(TAGS) -o bin/seedhistory ./scripts/seedhistory
 	cd frontend && npm run bench
 
 # --- desktop (app/) ---------------------------------------------------------

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -27,6 +28,8 @@ func runBench(args []string) int {
 	chats := fs.Int("chats", 10_000, "chats in the seeded history")
 	messages := fs.Int("messages", 1_000_000, "messages in the seeded history")
 	historyRuns := fs.Int("history-runs", 15, "runs per history scenario (the median is shown)")
+	imports := fs.Bool("import", true, "time importing a generated ChatGPT export of 5,000 conversations, 100,000 messages")
+	importRuns := fs.Int("import-runs", 3, "runs of the import scenario (the median is shown)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -104,6 +107,14 @@ func runBench(args []string) int {
 			rows = append(rows, &row{name: h.Name, unit: "ms", target: h.Target, vals: vals})
 		}
 	}
+	if *imports {
+		vals, err := benchImport(ctx, *importRuns)
+		if err != nil {
+			return fail(err)
+		}
+		rows = append(rows, &row{name: fmt.Sprintf("import %d ChatGPT conversations, %d messages", bench.ImportSpec.Convs, bench.ImportSpec.Convs*bench.ImportSpec.Msgs),
+			unit: "s", target: "<= 10", vals: vals})
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\tmedian\tmin\tmax\tunit\ttarget\n")
 	for _, r := range rows {
@@ -141,4 +152,33 @@ func benchHistory(ctx context.Context, chats, messages, runs int) ([]bench.Timin
 	fmt.Fprintf(os.Stderr, "seeded in %v; timing the history scenarios\n", h.Seeded.Round(time.Millisecond))
 	t, err := h.Measure(ctx, runs)
 	return t, h.Seeded, err
+}
+
+// benchImport writes a ChatGPT export once and imports it runs times,
+// each into a new database.
+func benchImport(ctx context.Context, runs int) ([]float64, error) {
+	dir, err := os.MkdirTemp("", "holdfast-bench-import-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path, err := bench.WriteImportFile(dir, bench.ImportSpec)
+	if err != nil {
+		return nil, err
+	}
+	var vals []float64
+	for i := 0; i < runs; i++ {
+		db := filepath.Join(dir, fmt.Sprintf("run%d", i))
+		if err := os.Mkdir(db, 0o700); err != nil {
+			return nil, err
+		}
+		took, err := bench.Import(ctx, db, path, bench.ImportSpec)
+		if err != nil {
+			return nil, err
+		}
+		os.RemoveAll(db)
+		vals = append(vals, took.Seconds())
+		fmt.Fprintf(os.Stderr, "import run %d of %d: %v\n", i+1, runs, took.Round(time.Millisecond))
+	}
+	return vals, nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/holdfast-chat/holdfast/internal/attach"
 	"github.com/holdfast-chat/holdfast/internal/backend"
 	"github.com/holdfast-chat/holdfast/internal/export"
 	"github.com/holdfast-chat/holdfast/internal/store"
@@ -76,7 +77,7 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 		return "", fmt.Errorf("%w: --all needs -o PATH", errUsage)
 	}
 
-	st, err := openStoreForExport(ctx)
+	st, files, err := openStoreForExport(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -84,7 +85,7 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 
 	switch {
 	case *all && f == export.Markdown:
-		n, err := export.WriteMarkdownDir(ctx, *out, st, appVersion())
+		n, err := export.WriteMarkdownDirFiles(ctx, *out, st, files, appVersion())
 		if err != nil {
 			return "", err
 		}
@@ -109,8 +110,17 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 		return "", err
 	}
 	c.AppVersion = appVersion()
+	c.Files = files
 	if *out == "" || *out == "-" {
 		return "", export.Write(stdout, f, c)
+	}
+	// Markdown and JSON link the chat's files in a folder beside the
+	// file; HTML embeds its images.
+	c.FilesDir = export.FilesDirFor(*out)
+	if f == export.Markdown || f == export.JSON {
+		if _, err := export.WriteFiles(filepath.Dir(*out), c); err != nil {
+			return "", err
+		}
 	}
 	if err := export.WriteFileAtomic(*out, func(w io.Writer) error { return export.Write(w, f, c) }); err != nil {
 		return "", err
@@ -149,20 +159,26 @@ func pickFormat(flagValue, out string, all bool) (export.Format, error) {
 	return f, nil
 }
 
-// openStoreForExport opens the data folder's database for reading chats.
-// It deliberately does not start a backend: that would recover (and
-// resume) answers a running desktop app is still streaming.
-func openStoreForExport(ctx context.Context) (*store.Store, error) {
+// openStoreForExport opens the data folder's database for reading chats,
+// and its attachments folder. It deliberately does not start a backend:
+// that would recover (and resume) answers a running desktop app is still
+// streaming.
+func openStoreForExport(ctx context.Context) (*store.Store, *attach.Files, error) {
 	home, err := backend.DefaultHome()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	path := backend.DatabasePath(home)
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no Holdfast database in %s (set HOLDFAST_HOME to the data folder)", home)
+			return nil, nil, fmt.Errorf("no Holdfast database in %s (set HOLDFAST_HOME to the data folder)", home)
 		}
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, nil, fmt.Errorf("open database: %w", err)
 	}
-	return store.Open(ctx, path, store.Options{Readers: 1})
+	files, err := attach.OpenFiles(backend.AttachmentsPath(home))
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, path, store.Options{Readers: 1})
+	return st, files, err
 }

@@ -3,6 +3,7 @@
 //
 //	holdfast serve [--addr 127.0.0.1:PORT]   serve the API and the web UI
 //	holdfast export --session ID|--all ...   write chats to a file
+//	holdfast import PATH [--format F]        bring in chats from another app
 //	holdfast bench                           measure the streaming path
 package main
 
@@ -69,6 +70,8 @@ func run(args []string) int {
 		return runServe(args[1:])
 	case "export":
 		return runExport(args[1:])
+	case "import":
+		return runImport(args[1:])
 	case "bench":
 		return runBench(args[1:])
 	case "version", "--version", "-v":
@@ -89,6 +92,8 @@ func usage() {
   holdfast                          open the desktop window
   holdfast serve [--addr ADDR]      run the server headless and serve the web UI
   holdfast export --session ID|--all --format md|json|html|jsonl -o PATH
+  holdfast import PATH [--format auto|holdfast|chatgpt|claude|...] [--dry-run]
+                                    import chats exported by Holdfast or another app
   holdfast bench [flags]            measure append, delivery and replay
   holdfast version                  print the version (also --version)
 

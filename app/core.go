@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/holdfast-chat/holdfast/internal/attach"
+	"github.com/holdfast-chat/holdfast/internal/importjob"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -23,6 +25,10 @@ const (
 	EventNewChat     = "menu:new-chat"
 	EventToggleTheme = "menu:toggle-theme"
 	EventOpenSession = "menu:open-session" // data: session id
+	// EventImportStarted: File → Import… started an import the page
+	// follows (progress, cancel, summary) like one it started itself.
+	EventImportStarted = "import:started" // data: import id
+	EventShortcuts     = "menu:shortcuts" // Help > Keyboard Shortcuts: the page shows its shortcut sheet
 )
 
 // Backend is what the app needs from the in-process server
@@ -32,6 +38,10 @@ type Backend interface {
 	Token() string
 	Home() string
 	Store() *store.Store
+	// Files is the attachments folder (exports copy files from it).
+	Files() *attach.Files
+	// Imports runs imports in the background (File → Import…).
+	Imports() *importjob.Manager
 	// RestartServer closes the HTTP listener (streams get `shutdown`) and
 	// listens again; generations keep running.
 	RestartServer(ctx context.Context) error

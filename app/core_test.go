@@ -355,6 +355,12 @@ func TestMenuActions(t *testing.T) {
 				t.Errorf("emitted %+v", e[len(e)-1])
 			}
 		}},
+		{ActShortcuts, func(t *testing.T) {
+			e := ui.emittedEvents()
+			if e[len(e)-1].event != EventShortcuts {
+				t.Errorf("emitted %+v", e[len(e)-1])
+			}
+		}},
 		{ActReload, func(t *testing.T) {
 			if ui.reloads != 1 {
 				t.Errorf("reloads = %d", ui.reloads)
@@ -447,6 +453,7 @@ func TestMenuStructure(t *testing.T) {
 	}
 	want := map[string]entry{
 		ActNewChat:         {"File > New Chat", "cmdorctrl+n"},
+		ActImport:          {"File > Import…", "cmdorctrl+o"},
 		ActExportMarkdown:  {"File > Export Chat > Markdown…", "cmdorctrl+e"},
 		ActExportJSON:      {"File > Export Chat > JSON…", ""},
 		ActExportHTML:      {"File > Export Chat > HTML…", ""},
@@ -457,6 +464,7 @@ func TestMenuStructure(t *testing.T) {
 		ActReload:          {"View > Reload", "cmdorctrl+r"},
 		ActToggleTheme:     {"View > Toggle Theme", "cmdorctrl+shift+l"},
 		ActRestartBackend:  {"View > Restart Backend", ""},
+		ActShortcuts:       {"Help > Keyboard Shortcuts", ""},
 		ActAbout:           {"Help > About Holdfast", ""},
 		ActOpenLogs:        {"Help > Open Logs", ""},
 	}

@@ -51,6 +51,14 @@ func (c *Core) exportChat(ctx context.Context, f export.Format) (string, error) 
 		return "", err
 	}
 	chat.AppVersion = c.version
+	chat.Files, chat.FilesDir = be.Files(), export.FilesDirFor(path)
+	// Markdown and JSON link the chat's files in a folder beside the
+	// file; HTML embeds its images.
+	if f == export.Markdown || f == export.JSON {
+		if _, err := export.WriteFiles(filepath.Dir(path), chat); err != nil {
+			return "", err
+		}
+	}
 	if err := export.WriteFileAtomic(path, func(w io.Writer) error { return export.Write(w, f, chat) }); err != nil {
 		return "", err
 	}
@@ -109,7 +117,7 @@ func (c *Core) exportAllMarkdown(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	dir := freePath(filepath.Join(parent, "Holdfast chats "+c.now().Format("2006-01-02 150405")))
-	n, err := export.WriteMarkdownDir(ctx, dir, be.Store(), c.version)
+	n, err := export.WriteMarkdownDirFiles(ctx, dir, be.Store(), be.Files(), c.version)
 	if err != nil {
 		return "", err
 	}

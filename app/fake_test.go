@@ -15,6 +15,7 @@ type fakeUI struct {
 	// What the "user" picks. nil SaveFn/FolderFn cancel.
 	SaveFn   func(SaveDialog) (string, error)
 	FolderFn func(title, dir string) (string, error)
+	OpenFn   func(OpenDialog) (string, error)
 	OpenErr  error
 
 	saves    []SaveDialog
@@ -50,6 +51,16 @@ func (f *fakeUI) SaveFile(_ context.Context, d SaveDialog) (string, error) {
 	f.mu.Lock()
 	f.saves = append(f.saves, d)
 	fn := f.SaveFn
+	f.mu.Unlock()
+	if fn == nil {
+		return "", nil
+	}
+	return fn(d)
+}
+
+func (f *fakeUI) OpenFile(_ context.Context, d OpenDialog) (string, error) {
+	f.mu.Lock()
+	fn := f.OpenFn
 	f.mu.Unlock()
 	if fn == nil {
 		return "", nil

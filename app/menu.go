@@ -13,6 +13,7 @@ import (
 // Action ids: the menu and the test hooks run actions by id.
 const (
 	ActNewChat         = "file.new-chat"
+	ActImport          = "file.import"
 	ActExportMarkdown  = "file.export.md"
 	ActExportJSON      = "file.export.json"
 	ActExportHTML      = "file.export.html"
@@ -23,6 +24,7 @@ const (
 	ActReload          = "view.reload"
 	ActToggleTheme     = "view.toggle-theme"
 	ActRestartBackend  = "view.restart-backend"
+	ActShortcuts       = "help.shortcuts"
 	ActAbout           = "help.about"
 	ActOpenLogs        = "help.open-logs"
 )
@@ -33,6 +35,7 @@ const actSeparator = ""
 // Titles of the error dialogs actions show.
 const (
 	errTitleExport     = "Export failed"
+	errTitleImport     = "Import failed"
 	errTitleRestart    = "Restart Backend failed"
 	errTitleOpenFolder = "Could not open the folder"
 	errTitleGeneric    = "Holdfast"
@@ -67,6 +70,10 @@ func (c *Core) menuTree() []menuGroup {
 		{label: "File", entries: []any{
 			action{id: ActNewChat, label: "New Chat", accel: keys.CmdOrCtrl("n"), run: emit(EventNewChat)},
 			actSeparator,
+			action{id: ActImport, label: "Import…", accel: keys.CmdOrCtrl("o"), run: func(ctx context.Context) error {
+				_, err := c.importFile(ctx)
+				return err
+			}, errTitle: errTitleImport},
 			menuGroup{label: "Export Chat", entries: []any{
 				action{id: ActExportMarkdown, label: "Markdown…", accel: keys.CmdOrCtrl("e"), run: exportAs(export.Markdown), errTitle: errTitleExport},
 				action{id: ActExportJSON, label: "JSON…", run: exportAs(export.JSON), errTitle: errTitleExport},
@@ -94,6 +101,8 @@ func (c *Core) menuTree() []menuGroup {
 			action{id: ActRestartBackend, label: "Restart Backend", run: c.restartBackend, errTitle: errTitleRestart},
 		}},
 		{label: "Help", entries: []any{
+			// No accelerator: the page handles Ctrl/Cmd+/ itself (the menu would swallow the key).
+			action{id: ActShortcuts, label: "Keyboard Shortcuts", run: emit(EventShortcuts)},
 			action{id: ActAbout, label: "About Holdfast", run: c.about},
 			action{id: ActOpenLogs, label: "Open Logs", run: c.openLogs, errTitle: errTitleOpenFolder},
 		}},

@@ -11,6 +11,8 @@ import "context"
 type Dialogs interface {
 	// SaveFile asks where to save a file; "" means the user cancelled.
 	SaveFile(ctx context.Context, d SaveDialog) (string, error)
+	// OpenFile asks for an existing file; "" means the user cancelled.
+	OpenFile(ctx context.Context, d OpenDialog) (string, error)
 	// ChooseFolder asks for a folder; "" means the user cancelled.
 	ChooseFolder(ctx context.Context, title, dir string) (string, error)
 	// Message shows a message and waits until it is dismissed.
@@ -50,6 +52,13 @@ type SaveDialog struct {
 	Dir      string // start folder ("" = the OS default)
 	Filename string // suggested name
 	Filters  []FileFilter
+}
+
+// OpenDialog describes an open-file dialog.
+type OpenDialog struct {
+	Title   string
+	Dir     string // start folder ("" = the OS default)
+	Filters []FileFilter
 }
 
 // FileFilter is one entry of a dialog's file type list.

@@ -23,6 +23,14 @@ func (wailsUI) SaveFile(ctx context.Context, d SaveDialog) (string, error) {
 	})
 }
 
+func (wailsUI) OpenFile(ctx context.Context, d OpenDialog) (string, error) {
+	filters := make([]runtime.FileFilter, len(d.Filters))
+	for i, f := range d.Filters {
+		filters[i] = runtime.FileFilter{DisplayName: f.Name, Pattern: f.Pattern}
+	}
+	return runtime.OpenFileDialog(ctx, runtime.OpenDialogOptions{Title: d.Title, DefaultDirectory: d.Dir, Filters: filters})
+}
+
 func (wailsUI) ChooseFolder(ctx context.Context, title, dir string) (string, error) {
 	return runtime.OpenDirectoryDialog(ctx, runtime.OpenDialogOptions{
 		Title: title, DefaultDirectory: dir, CanCreateDirectories: true,

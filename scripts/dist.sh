@@ -38,7 +38,7 @@ linux() {
   rm -rf "$STAGE/linux"
   mkdir -p "$root/usr/bin" "$root/usr/share/applications" "$root/usr/share/doc/holdfast"
 
-  echo "dist: building the desktop binary (tags desktop,production,webkit2_41)"
+  echo "dist: building the desktop binary (tags desktop,production,webkit2_41,sqlite_fts5)"
   go build -trimpath -tags desktop,production,webkit2_41,sqlite_fts5 -ldflags "$LDFLAGS" \
     -o "$root/usr/bin/holdfast" .
   local got

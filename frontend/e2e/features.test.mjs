@@ -61,7 +61,7 @@ test('Esc stops an answer; Continue finishes it exactly as an uninterrupted one'
   assert.ok(continued.length > 100);
 });
 
-test('Regenerate replaces the last answer; Edit & resend replaces the turn', async () => {
+test('Regenerate adds a version of the answer; Edit & resend adds a version of the turn', async () => {
   const { page } = app;
   await sendFromUI(page, '/echo first answer');
   await waitForAnswerStatus(page, 'complete');
@@ -76,6 +76,7 @@ test('Regenerate replaces the last answer; Edit & resend replaces the turn', asy
   assert.equal(afterRegen.length, 2);
   assert.equal(afterRegen[1].content, 'first answer');
   assert.equal(await page.locator('[data-testid=message]').count(), 2);
+  assert.equal(await page.innerText('[data-testid=message][data-role=assistant] [data-testid=version-label]'), '2 / 2');
 
   await page.click('[data-testid=message][data-role=user] >> nth=-1 >> [data-testid=edit]');
   await page.fill('[data-testid=message][data-role=user] textarea', '/echo edited answer');
@@ -88,6 +89,7 @@ test('Regenerate replaces the last answer; Edit & resend replaces the turn', asy
   await page.waitForSelector(`[data-testid=message][data-id="${edited[1].id}"][data-status=complete]`);
   assert.equal(await answerText(page), 'edited answer');
   assert.equal(await page.locator('[data-testid=message]').count(), 2);
+  assert.equal(await page.innerText('[data-testid=message][data-role=user] [data-testid=version-label]'), '2 / 2');
 });
 
 test('rename, search by title and content, and delete with confirmation', async () => {
@@ -103,17 +105,19 @@ test('rename, search by title and content, and delete with confirmation', async 
   await waitFor(async () => (await server.api.sessions()).find((s) => s.id === id)?.title === 'Zoo notes', { what: 'rename stored' });
   await page.waitForSelector('[data-testid=chat-title]:has-text("Zoo notes")');
 
-  // Ctrl+K focuses search; content matches too.
+  // Ctrl+K focuses search; messages match, grouped under their chat.
   await page.keyboard.press('Control+k');
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'search');
   await page.keyboard.type('zebra');
-  await waitFor(async () => (await page.locator('[data-testid=session]').count()) === 1, { what: 'one search hit' });
-  assert.equal(await page.getAttribute('[data-testid=session]', 'data-id'), id);
+  await page.waitForSelector(`[data-testid=hit-group][data-session="${id}"]`);
+  assert.equal(await page.locator('[data-testid=hit-group]').count(), 1);
+  assert.equal(await page.innerText(`[data-testid=hit-group][data-session="${id}"] h2`), 'Zoo notes');
+  assert.deepEqual(await page.locator('[data-testid=hit] mark').allInnerTexts(), ['zebra', 'zebra']);
   await page.fill('[data-testid=search]', 'no-such-words-anywhere');
-  await page.waitForSelector('[data-testid=session-list] >> text=No chats match');
+  await page.waitForSelector('[data-testid=search-empty] >> text=Nothing matches');
   await page.fill('[data-testid=search]', '');
-  await page.dispatchEvent('[data-testid=search]', 'input');
-  await waitFor(async () => (await page.locator('[data-testid=session]').count()) > 1, { what: 'full list again' });
+  await page.waitForSelector(`[data-testid=session][data-id="${id}"]`);
+  assert.equal(await page.locator('[data-testid=search-results]').count(), 0);
 
   // Delete asks first; Cancel keeps the chat.
   await page.click(`[data-testid=session][data-id="${id}"] [data-testid=delete]`);

@@ -160,8 +160,35 @@ export class RestClient {
     return text ? JSON.parse(text) : null;
   }
 
-  sessions(q) {
-    return this.request('GET', `/api/sessions${q ? `?q=${encodeURIComponent(q)}` : ''}`).then((r) => r.sessions);
+  /** Every chat (all pages), or those matching `q`; `archived` lists the archived ones. */
+  async sessions(q, { archived = false } = {}) {
+    const all = [];
+    let cursor = '';
+    for (;;) {
+      const qs = new URLSearchParams({ limit: '500' });
+      if (q) qs.set('q', q);
+      if (archived) qs.set('archived', '1');
+      if (cursor) qs.set('cursor', cursor);
+      const r = await this.request('GET', `/api/sessions?${qs}`);
+      all.push(...r.sessions);
+      if (!r.next_cursor) return all;
+      cursor = r.next_cursor;
+    }
+  }
+  patchSession(id, body) {
+    return this.request('PATCH', `/api/sessions/${id}`, body);
+  }
+  search(q, limit = 30) {
+    return this.request('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}`);
+  }
+  switchTo(sessionId, messageId) {
+    return this.request('POST', `/api/sessions/${sessionId}/switch`, { message_id: messageId });
+  }
+  regenerate(messageId) {
+    return this.request('POST', `/api/messages/${messageId}/regenerate`, {});
+  }
+  edit(messageId, content, clientId = `e2e-${Math.random().toString(36).slice(2)}`) {
+    return this.request('POST', `/api/messages/${messageId}/edit`, { content, client_id: clientId });
   }
   createSession(body = {}) {
     return this.request('POST', '/api/sessions', body);

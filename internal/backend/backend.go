@@ -21,9 +21,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/holdfast-chat/holdfast/internal/attach"
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/export"
+	"github.com/holdfast-chat/holdfast/internal/importjob"
 	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/lockfile"
 	"github.com/holdfast-chat/holdfast/internal/providers"
@@ -126,10 +129,14 @@ type Backend struct {
 	chat      *chat.Service
 	providers *providers.Registry
 	settings  *settings.Service
-	config    *config.Manager
-	keys      *config.Keys
-	token     string
-	unlock    func() // releases the data-folder lock; called once, by closeCore
+	// attachments holds uploaded files (<Home>/attachments).
+	attachments *attach.Service
+	files       *attach.Files
+	config      *config.Manager
+	keys        *config.Keys
+	token       string
+	unlock      func() // releases the data-folder lock; called once, by closeCore
+	imports     *importjob.Manager
 
 	// Background work (following config.toml, looking for local
 	// servers); set by Open, closeCore cancels and waits for it.
@@ -210,13 +217,23 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		b.closeCore(ctx)
 		return nil, err
 	}
+	files, err := attach.OpenFiles(AttachmentsPath(opts.Home))
+	if err != nil {
+		b.closeCore(ctx)
+		return nil, err
+	}
+	files.ClearTemp() // this process holds the folder's lock
+	b.files = files
+	b.attachments = attach.NewService(files, ev, st, 0, opts.Logger)
 	b.chat = chat.New(ev, st, b.providers, b.systemPrompt, opts.Logger,
-		chat.WithStorageWait(opts.Storage.Wait), chat.WithChunkBuffer(opts.Storage.ChunkBuffer))
+		chat.WithStorageWait(opts.Storage.Wait), chat.WithChunkBuffer(opts.Storage.ChunkBuffer),
+		chat.WithAttachments(b.attachments))
 	cont, intr, err := b.chat.Recover(ctx)
 	if err != nil {
 		b.closeCore(ctx)
 		return nil, err
 	}
+	b.imports = b.newImports()
 	b.startFollowing(ctx, changes)
 	if cont+intr > 0 {
 		opts.Logger.Info("recovered interrupted answers", "continued", cont, "interrupted", intr)
@@ -227,8 +244,13 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	return b, nil
 }
 
+var _ export.Files = (*attach.Files)(nil)
+
 // ErrHomeInUse means another Holdfast process has the data folder open.
 var ErrHomeInUse = errors.New("another Holdfast is already using this data folder")
+
+// AttachmentsPath is the folder attached files live in.
+func AttachmentsPath(home string) string { return filepath.Join(home, "attachments") }
 
 // DatabasePath is the database file in a data folder.
 func DatabasePath(home string) string { return filepath.Join(home, "holdfast.db") }
@@ -298,6 +320,9 @@ func (b *Backend) Home() string { return b.opts.Home }
 // Store is the database (for exports).
 func (b *Backend) Store() *store.Store { return b.store }
 
+// Files is the attachments folder (for exports).
+func (b *Backend) Files() *attach.Files { return b.files }
+
 // Close sends `shutdown` to streams, stops generations (their text is kept,
 // they end interrupted), and closes the database.
 func (b *Backend) Close(ctx context.Context) error {
@@ -319,6 +344,9 @@ func (b *Backend) closeCore(ctx context.Context) error {
 		errs = append(errs, b.config.Close()) // ends the subscription the follower reads
 	}
 	b.bg.Wait()
+	if b.imports != nil {
+		b.imports.Close() // what it stored stays, each chat whole
+	}
 	if b.chat != nil {
 		errs = append(errs, b.chat.Close(ctx))
 	}
@@ -338,6 +366,11 @@ func (b *Backend) retentionLoop(ctx context.Context) {
 			b.log.Warn("event retention failed", "err", err)
 		} else if n > 0 {
 			b.log.Info("trimmed old events", "count", n)
+		}
+		// Files nobody sent within their lease, and files a crash left
+		// without a row.
+		if _, err := b.attachments.Sweep(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("attachment sweep failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -88,9 +88,13 @@ func (b *Backend) serveLocked(ln net.Listener) {
 		Chats:     b.chat,
 		Snapshots: b.store,
 		Models:    b.providers,
-		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version},
+		Providers: b.providers,
+		Exporter:  export.Service{Src: b.store, AppVersion: b.opts.Version, Files: b.files},
 		Search:    search.Service{Store: b.store},
 		Settings:  b.settings,
+
+		Attachments: b.attachments,
+		Imports:     b.imports,
 	})
 	b.httpSrv = &http.Server{
 		Handler:           b.srv,

@@ -142,3 +142,18 @@ func BenchmarkHistory(b *testing.B) {
 	run("OpenHitAt500k", "POST", "/api/sessions/"+h.LongChat+"/switch", map[string]any{"message_id": h.HitID, "limit": 50})
 	run("OpenBranchyChat", "GET", "/api/sessions/"+h.BranchyChat+"/messages?limit=50", nil)
 }
+
+// TestImportSmall runs the import scenario small, so `holdfast bench`
+// cannot rot.
+func TestImportSmall(t *testing.T) {
+	spec := ImportSpec
+	spec.Convs = 50
+	dir := t.TempDir()
+	path, err := WriteImportFile(dir, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(context.Background(), t.TempDir(), path, spec); err != nil {
+		t.Fatal(err)
+	}
+}

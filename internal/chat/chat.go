@@ -31,6 +31,7 @@ const (
 	EventSessionDeleted     eventlog.Type = "session.deleted"
 	EventMessageCreated     eventlog.Type = "message.created"
 	EventMessageDelta       eventlog.Type = "message.delta"
+	EventMessageReasoning   eventlog.Type = "message.reasoning"
 	EventMessageCompleted   eventlog.Type = "message.completed"
 	EventMessageFailed      eventlog.Type = "message.failed"
 	EventMessageStopped     eventlog.Type = "message.stopped"
@@ -103,6 +104,7 @@ type Service struct {
 	store        Reader
 	providers    Providers
 	systemPrompt func() string // new chats' default system prompt; nil = none
+	files        Attachments   // nil: messages carry no files
 	log          *slog.Logger
 	base         context.Context // jobs outlive requests; Close ends them
 	cancel       context.CancelFunc
@@ -364,9 +366,18 @@ func (s *Service) UpdateSession(ctx context.Context, id string, p SessionPatch) 
 func (s *Service) DeleteSession(ctx context.Context, id string) error {
 	release := s.hold(id)
 	s.stopJobs(ctx, func(j *job) bool { return j.sessionID == id }, errStopped)
+	var freed []string
 	err := release(func(l *lane) error {
 		_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
+			files, err := tx.SessionAttachmentIDs(id)
+			if err != nil {
+				return nil, err
+			}
 			if err := tx.DeleteSession(id); err != nil {
+				return nil, err
+			}
+			// Files nothing else carries go with the chat.
+			if freed, err = tx.FreeAttachments(files, tx.Now()); err != nil {
 				return nil, err
 			}
 			return []eventlog.Event{event(id, EventSessionDeleted, map[string]string{"id": id, "session_id": id})}, nil
@@ -379,6 +390,7 @@ func (s *Service) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete session %s: %w", id, err)
 	}
+	s.removeFiles(freed)
 	return nil
 }
 
@@ -396,9 +408,10 @@ func (s *Service) checkModel(ref string) error {
 	return err
 }
 
-// checkContent refuses an empty, oversized or non-UTF-8 message text.
-func checkContent(content string) error {
-	if strings.TrimSpace(content) == "" {
+// checkContent refuses an empty, oversized or non-UTF-8 message text. A
+// message with files may have no text.
+func checkContent(content string, files int) error {
+	if strings.TrimSpace(content) == "" && files == 0 {
 		return fmt.Errorf("%w: content must not be empty", ErrInvalid)
 	}
 	return checkText("content", content, MaxContentBytes)
@@ -414,8 +427,12 @@ func checkText(what, text string, limit int) error {
 	return nil
 }
 
-// titleFrom makes a session title from a first message.
-func titleFrom(content string) string {
+// titleFrom makes a session title from a first message (its first
+// file's name when it has no text).
+func titleFrom(content string, files []store.Attachment) string {
+	if strings.TrimSpace(content) == "" && len(files) > 0 {
+		content = files[0].Name
+	}
 	line := strings.TrimSpace(content)
 	if i := strings.IndexByte(line, '\n'); i >= 0 {
 		line = strings.TrimSpace(line[:i])

@@ -364,7 +364,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 			partial := llm.DemoAnswer(prompt)[:40]
 			var asst store.Message
 			_, err := e.log.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
-				evs, sent, err := insertTurn(tx, sess, "", prompt, "", tc.model, store.StatusStreaming, false)
+				evs, sent, err := insertTurn(tx, sess, "", prompt, "", tc.model, store.StatusStreaming, false, nil)
 				if err != nil {
 					return nil, err
 				}
@@ -440,7 +440,15 @@ func (e *env) waitTitle(t *testing.T, sessionID string, source store.TitleSource
 			t.Fatal(err)
 		}
 		if sess.TitleSource == source {
-			return sess
+			// The log publishes its head just after the store commits:
+			// wait for it to cover the title's event too.
+			b, err := e.st.Bounds(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.log.Head() >= b.Head {
+				return sess
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("title of %s is %q from %s; want one from %s", sessionID, sess.Title, sess.TitleSource, source)

@@ -29,7 +29,16 @@ func (s *Service) start(m store.Message, cont bool) {
 	if s.closed {
 		return // Recover settles it on the next start
 	}
-	if _, busy := s.jobs[m.ID]; busy {
+	if prev, busy := s.jobs[m.ID]; busy {
+		// Only a job that has recorded its end can be here (the message
+		// was streaming otherwise, and Continue refuses that): a Continue
+		// right after the end. Start once the old job has left.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			<-prev.done
+			s.start(m, cont)
+		}()
 		return
 	}
 	ctx, cancel := context.WithCancelCause(s.base)
@@ -38,11 +47,11 @@ func (s *Service) start(m store.Message, cont bool) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		usage, cause := s.generate(ctx, m, cont)
+		out, cause := s.generate(ctx, m, cont)
 		// The end is recorded and the next answer of the chat started
 		// before Stop returns, so a caller sees the queue already moved on.
 		// A storage fault is retried until the end lands (settle).
-		s.endTurn(m, usage, cause, true, func() {
+		s.endTurn(m, out, cause, true, func() {
 			s.mu.Lock()
 			delete(s.jobs, m.ID)
 			s.mu.Unlock()
@@ -51,47 +60,116 @@ func (s *Service) start(m store.Message, cont bool) {
 	}()
 }
 
+// outcome is what a generation job leaves to record at its end.
+type outcome struct {
+	usage  *store.Usage // this part's usage, as the provider reported it
+	finish string       // the provider's finish reason
+	// reasoning is how long this part reasoned without the time being
+	// recorded yet (it was still reasoning when the job ended).
+	reasoning time.Duration
+}
+
 // generate streams the provider's answer to m into the log, chunk by
-// chunk. It returns the usage the provider reported, or why it stopped.
-func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*store.Usage, error) {
+// chunk: text as message.delta, reasoning as message.reasoning, each
+// numbered on from what the message already holds. It returns what to
+// record at the end (also when it fails: a stopped or failed answer keeps
+// the usage the provider reported), and why it stopped.
+func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (outcome, error) {
+	var out outcome
 	provider, model, err := s.resolve(m.Model)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	req, err := s.request(ctx, m, model)
 	if err != nil {
-		return nil, err
+		// A Stop (or shutdown) while the history loads is that, not a
+		// failure.
+		if cause := context.Cause(ctx); cause != nil && errors.Is(err, context.Canceled) {
+			err = cause
+		}
+		return out, err
 	}
 	if cont {
-		req.Prefix = m.Content
+		req.Prefix, req.PrefixReasoning = m.Content, m.Reasoning
+		req.PrefixSignature, req.PrefixSigned = m.ReasoningSignature, m.ReasoningSigned
 	}
 	// Chunks are committed by the committer, which rides out storage
 	// faults; on s.base, not ctx, so chunks queued before a Stop are kept.
 	cm := s.newCommitter(m.ID)
-	next := m.Chunks
+	nextText, nextReasoning := m.Chunks, m.ReasoningChunks
+	var reasoningSince time.Time // this part's reasoning began; zero once recorded
 	emit := func(c llm.Chunk) error {
-		if c.Text == "" {
+		var evs []eventlog.Event
+		var textIdx, reasonIdx int
+		if c.Reasoning != "" {
+			reasonIdx = nextReasoning
+			evs = append(evs, event(m.SessionID, EventMessageReasoning, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: reasonIdx, Text: c.Reasoning}))
+		}
+		if c.Text != "" {
+			textIdx = nextText
+			evs = append(evs, event(m.SessionID, EventMessageDelta, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: textIdx, Text: c.Text}))
+		}
+		if len(evs) == 0 && !c.Signed {
 			return nil
 		}
-		idx, text := next, c.Text
-		d := event(m.SessionID, EventMessageDelta, Delta{MessageID: m.ID, SessionID: m.SessionID, Index: idx, Text: text})
-		err := cm.add(ctx, len(text), func(tx *store.Tx) ([]eventlog.Event, error) {
-			if err := tx.AppendContent(m.ID, text, idx+1, tx.Now()); err != nil {
-				return nil, err
+		startReasoning := c.Reasoning != "" && reasoningSince.IsZero()
+		var reasoned time.Duration // the reasoning that ends with this chunk's text
+		if c.Text != "" && !reasoningSince.IsZero() {
+			reasoned = time.Since(reasoningSince)
+		}
+		err := cm.add(ctx, len(c.Text)+len(c.Reasoning)+len(c.Signature), func(tx *store.Tx) ([]eventlog.Event, error) {
+			now := tx.Now()
+			if c.Reasoning != "" {
+				if err := tx.AppendReasoning(m.ID, c.Reasoning, reasonIdx+1, now); err != nil {
+					return nil, err
+				}
 			}
-			return []eventlog.Event{d}, nil
+			if c.Signed {
+				if err := tx.SetReasoningSignature(m.ID, c.Signature); err != nil {
+					return nil, err
+				}
+			}
+			if reasoned > 0 {
+				if err := tx.AddReasoningTime(m.ID, reasoned); err != nil {
+					return nil, err
+				}
+			}
+			if c.Text != "" {
+				if err := tx.AppendContent(m.ID, c.Text, textIdx+1, now); err != nil {
+					return nil, err
+				}
+			}
+			return evs, nil
 		})
 		if err != nil {
 			return err
 		}
-		next++
+		if c.Reasoning != "" {
+			nextReasoning++
+		}
+		if c.Text != "" {
+			nextText++
+		}
+		switch {
+		case c.Text != "" && !reasoningSince.IsZero():
+			reasoningSince = time.Time{}
+		case startReasoning:
+			reasoningSince = time.Now()
+		}
 		return nil
 	}
 	res, err := provider.Stream(ctx, req, emit)
+	if res.Usage != nil {
+		out.usage = &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}
+	}
+	out.finish = res.FinishReason
+	if !reasoningSince.IsZero() {
+		out.reasoning = time.Since(reasoningSince)
+	}
 	if cerr := cm.close(); cerr != nil {
 		// The chunks could not be kept: that, not how the provider
 		// ended, is why this answer stops here.
-		return nil, cerr
+		return out, cerr
 	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
@@ -100,17 +178,14 @@ func (s *Service) generate(ctx context.Context, m store.Message, cont bool) (*st
 		if cause := context.Cause(ctx); cause != nil && errors.Is(err, context.Canceled) {
 			err = cause
 		}
-		return nil, err
+		return out, err
 	}
-	if res.Usage == nil {
-		return nil, nil
-	}
-	return &store.Usage{InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens}, nil
+	return out, nil
 }
 
 // request builds the provider request: the path from the chat's first
-// message down to m's parent (never other branches), and the chat's
-// system prompt and settings.
+// message down to m's parent (never other branches) with the files its
+// messages carry, and the chat's system prompt and settings.
 func (s *Service) request(ctx context.Context, m store.Message, model string) (llm.Request, error) {
 	req := llm.Request{Model: model}
 	if m.ParentID != "" {
@@ -118,11 +193,26 @@ func (s *Service) request(ctx context.Context, m store.Message, model string) (l
 		if err != nil {
 			return llm.Request{}, fmt.Errorf("load history: %w", err)
 		}
+		var vision *llm.Vision
 		for _, h := range path {
-			if h.Content == "" {
+			if h.Content == "" && len(h.Attachments) == 0 {
 				continue
 			}
-			req.Messages = append(req.Messages, llm.Message{Role: string(h.Role), Content: h.Content})
+			lm := llm.Message{Role: string(h.Role), Content: h.Content}
+			if len(h.Attachments) > 0 {
+				provider, _, err := s.resolve(m.Model)
+				if err != nil {
+					return llm.Request{}, err
+				}
+				if vision == nil {
+					v := llm.CanSee(ctx, provider, model)
+					vision = &v
+				}
+				if lm.Attachments, err = s.modelFiles(ctx, h.Attachments, *vision, llm.ImageLimitOf(provider)); err != nil {
+					return llm.Request{}, err
+				}
+			}
+			req.Messages = append(req.Messages, lm)
 		}
 	}
 	sess, err := s.store.GetSession(ctx, m.SessionID)
@@ -138,10 +228,11 @@ func (s *Service) request(ctx context.Context, m store.Message, model string) (l
 }
 
 // finish moves a streaming message to its end state with its event; cause
-// (nil for a finished answer) picks the state. A message no longer
-// streaming, or deleted, is left as it is.
-func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error {
-	status, typ, errText := store.StatusComplete, EventMessageCompleted, ""
+// (nil for a finished answer) picks the state. The part's usage is added
+// to the answer's total, and its finish reason and error kind are kept. A
+// message no longer streaming, or deleted, is left as it is.
+func (s *Service) finish(m store.Message, out outcome, cause error) error {
+	status, typ, errText, errKind := store.StatusComplete, EventMessageCompleted, "", ""
 	switch {
 	case cause == nil:
 	case errors.Is(cause, errStopped):
@@ -149,7 +240,7 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 	case errors.Is(cause, errShutdown):
 		status, typ = store.StatusInterrupted, EventMessageInterrupted
 	default:
-		status, typ, errText = store.StatusFailed, EventMessageFailed, cause.Error()
+		status, typ, errText, errKind = store.StatusFailed, EventMessageFailed, cause.Error(), string(llm.KindOf(cause))
 	}
 	var title bool
 	_, err := s.events.Do(context.Background(), func(tx *store.Tx) ([]eventlog.Event, error) {
@@ -165,8 +256,19 @@ func (s *Service) finish(m store.Message, usage *store.Usage, cause error) error
 			return nil, nil // already settled
 		}
 		now := tx.Now()
-		if err := tx.SetStatus(m.ID, status, errText, usage, now); err != nil {
+		if err := tx.SetStatus(m.ID, status, errText, nil, now); err != nil {
 			return nil, err
+		}
+		if err := tx.AddUsage(m.ID, out.usage); err != nil {
+			return nil, err
+		}
+		if err := tx.SetOutcome(m.ID, out.finish, errKind); err != nil {
+			return nil, err
+		}
+		if out.reasoning > 0 {
+			if err := tx.AddReasoningTime(m.ID, out.reasoning); err != nil {
+				return nil, err
+			}
 		}
 		if err := tx.TouchSession(m.SessionID, now); err != nil {
 			return nil, err
@@ -284,12 +386,12 @@ func (s *Service) Recover(ctx context.Context) (continued, interrupted int, err 
 			continue
 		}
 		p, _, rerr := s.providers.Resolve(m.Model)
-		if rerr == nil && p.CanContinue() {
+		if rerr == nil && llm.CanContinue(ctx, p) {
 			s.log.Info("continuing an answer interrupted by a crash", "message", m.ID, "chars", len(m.Content))
 			continuing = append(continuing, m)
 			continue
 		}
-		if err := s.finish(m, nil, errShutdown); err != nil {
+		if err := s.finish(m, outcome{}, errShutdown); err != nil {
 			return continued, interrupted, fmt.Errorf("recover message %s: %w", m.ID, err)
 		}
 		interrupted++

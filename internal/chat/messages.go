@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -33,12 +34,14 @@ type SendRequest struct {
 	// ParentID is the message to answer after; "" = the end of the path
 	// the chat shows.
 	ParentID string
+	// Files are uploaded attachments the message carries, in order.
+	Files []store.AttachmentRef
 }
 
 // Send stores the user's message and an assistant placeholder, then starts
 // generating. A repeat with the same ClientID returns the first pair.
 func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
-	if err := checkContent(req.Content); err != nil {
+	if err := checkContent(req.Content, len(req.Files)); err != nil {
 		return Sent{}, err
 	}
 	if err := checkText("client_id", req.ClientID, 200); err != nil {
@@ -46,6 +49,21 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 	}
 	if req.Model != "" {
 		if err := s.checkModel(req.Model); err != nil {
+			return Sent{}, err
+		}
+	}
+	var files []store.AttachmentRef
+	if len(req.Files) > 0 {
+		model := req.Model
+		if model == "" {
+			sess, err := s.store.GetSession(ctx, req.SessionID)
+			if err != nil {
+				return Sent{}, err
+			}
+			model = sess.Model
+		}
+		var err error
+		if files, err = s.prepareFiles(ctx, req.Files, model); err != nil {
 			return Sent{}, err
 		}
 	}
@@ -69,7 +87,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) (Sent, error) {
 			} else if err := checkInSession(tx, req.SessionID, parent); err != nil {
 				return nil, err
 			}
-			evs, sent, err := insertTurn(tx, sess, parent, req.Content, req.ClientID, model, l.statusForNew(), parent != string(sess.CurrentLeafID))
+			evs, sent, err := insertTurn(tx, sess, parent, req.Content, req.ClientID, model, l.statusForNew(), parent != string(sess.CurrentLeafID), files)
 			out = sent
 			return evs, err
 		})
@@ -128,13 +146,19 @@ func checkInSession(tx *store.Tx, sessionID, id string) error {
 // placeholder (status streaming, or queued behind the chat's running
 // answer), moves the chat's path to them, and names a new chat after
 // its first message. branched says the path does not just grow at its
-// end (an edit, or a send under another message).
-func insertTurn(tx *store.Tx, sess store.Session, parent, content, clientID, model string, status store.Status, branched bool) ([]eventlog.Event, Sent, error) {
+// end (an edit, or a send under another message). files are the user
+// message's attachments.
+func insertTurn(tx *store.Tx, sess store.Session, parent, content, clientID, model string, status store.Status, branched bool, files []store.AttachmentRef) ([]eventlog.Event, Sent, error) {
 	now := tx.Now()
 	user, err := tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, ParentID: store.Ref(parent), Role: store.RoleUser,
 		Content: content, Status: store.StatusComplete, ClientID: clientID, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		return nil, Sent{}, err
+	}
+	if len(files) > 0 {
+		if user.Attachments, err = tx.LinkAttachments(user.ID, files); err != nil {
+			return nil, Sent{}, err
+		}
 	}
 	asst, err := tx.InsertMessage(store.Message{ID: tx.NewID("m_"), SessionID: sess.ID, ParentID: store.Ref(user.ID), Role: store.RoleAssistant,
 		Status: status, Model: model, CreatedAt: now, UpdatedAt: now})
@@ -142,7 +166,7 @@ func insertTurn(tx *store.Tx, sess store.Session, parent, content, clientID, mod
 		return nil, Sent{}, err
 	}
 	if sess.TitleSource == store.TitleAuto && sess.Title == DefaultTitle && parent == "" {
-		sess.Title = titleFrom(content)
+		sess.Title = titleFrom(content, user.Attachments)
 		if err := tx.UpdateSession(sess); err != nil {
 			return nil, Sent{}, err
 		}
@@ -225,18 +249,18 @@ func (s *Service) Stop(ctx context.Context, id string) (store.Message, error) {
 		// Streaming with no job (its job ended in this very moment, or a
 		// provider could not be resumed): settle it directly, and let the
 		// chat's next answer have its turn.
-		if err := s.endTurn(m, nil, errStopped, false, nil); err != nil {
+		if err := s.endTurn(m, outcome{}, errStopped, false, nil); err != nil {
 			return store.Message{}, err
 		}
 	}
 	return s.store.GetMessage(ctx, id)
 }
 
-// Continue resumes an interrupted, failed or stopped answer in place, on
-// whatever branch it is (the chat's path does not move); it waits
-// (queued) while another answer of the chat is generating. An
-// answer stopped before it produced anything starts afresh, which every
-// provider can do.
+// Continue resumes an interrupted, failed or stopped answer in place, or
+// one the provider cut at its length limit, on whatever branch it is (the
+// chat's path does not move); it waits (queued) while another answer of
+// the chat is generating. An answer stopped before it produced anything
+// starts afresh, which every provider can do.
 func (s *Service) Continue(ctx context.Context, id string) (store.Message, error) {
 	m, err := s.store.GetMessage(ctx, id)
 	if err != nil {
@@ -245,12 +269,20 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 	if m.Role != store.RoleAssistant {
 		return store.Message{}, fmt.Errorf("%w: only answers can be continued", ErrConflict)
 	}
+	if !continuable(m) {
+		return store.Message{}, fmt.Errorf("%w: message %s is %s", ErrConflict, id, m.Status)
+	}
 	p, _, err := s.resolve(m.Model)
 	if err != nil {
 		return store.Message{}, err
 	}
-	if m.Chunks > 0 && !p.CanContinue() {
-		return store.Message{}, ErrCannotContinue
+	if partial(m) {
+		if c := llm.ContinuationOf(ctx, p); !c.CanContinue() {
+			if c.Reason != "" {
+				return store.Message{}, fmt.Errorf("%w (%s)", ErrCannotContinue, c.Reason)
+			}
+			return store.Message{}, ErrCannotContinue
+		}
 	}
 	var out store.Message
 	err = s.withLane(m.SessionID, func(l *lane) error {
@@ -260,12 +292,13 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 			if err != nil {
 				return nil, err
 			}
-			switch cur.Status {
-			case store.StatusInterrupted, store.StatusFailed, store.StatusStopped:
-			default:
+			if !continuable(cur) {
 				return nil, fmt.Errorf("%w: message %s is %s", ErrConflict, id, cur.Status)
 			}
 			if err := tx.SetStatus(id, status, "", nil, tx.Now()); err != nil {
+				return nil, err
+			}
+			if err := tx.SetOutcome(id, "", ""); err != nil {
 				return nil, err
 			}
 			if out, err = tx.GetMessage(id); err != nil {
@@ -286,6 +319,24 @@ func (s *Service) Continue(ctx context.Context, id string) (store.Message, error
 		return store.Message{}, fmt.Errorf("continue message %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// partial reports whether an answer holds text or reasoning a
+// continuation must carry on from (else it starts afresh).
+func partial(m store.Message) bool {
+	return m.Chunks > 0 || m.ReasoningChunks > 0
+}
+
+// continuable reports whether an answer can be continued: it ended early,
+// or it is complete but was cut at the length limit.
+func continuable(m store.Message) bool {
+	switch m.Status {
+	case store.StatusInterrupted, store.StatusFailed, store.StatusStopped:
+		return true
+	case store.StatusComplete:
+		return m.FinishReason == "length"
+	}
+	return false
 }
 
 // Regenerate answers again: for an answer, a new sibling of it (the old
@@ -336,7 +387,7 @@ func (s *Service) Regenerate(ctx context.Context, id, model, clientID string) (s
 	release := s.hold(m.SessionID)
 	if m.Role == store.RoleAssistant && m.Status == store.StatusStreaming {
 		if n := s.stopJobs(ctx, func(j *job) bool { return j.msgID == id }, errStopped); n == 0 {
-			if err := s.endTurn(m, nil, errStopped, false, nil); err != nil {
+			if err := s.endTurn(m, outcome{}, errStopped, false, nil); err != nil {
 				release(nil)
 				return store.Message{}, false, err
 			}
@@ -410,11 +461,15 @@ func (s *Service) regeneratedBefore(ctx context.Context, sessionID, clientID str
 // a sibling with the new text, and an answer to it. Nothing is deleted;
 // answers streaming on the old branch go on, and the new answer waits
 // for them (one answer at a time per chat). A repeat with the same
-// clientID returns the first pair.
+// clientID returns the first pair. The new version keeps the original's
+// files.
 func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent, error) {
-	if err := checkContent(content); err != nil {
-		return Sent{}, err
-	}
+	return s.EditFiles(ctx, id, content, clientID, nil)
+}
+
+// EditFiles is Edit with the files of the new version: nil keeps the
+// original's, a list (empty too) replaces them.
+func (s *Service) EditFiles(ctx context.Context, id, content, clientID string, files *[]store.AttachmentRef) (Sent, error) {
 	if err := checkText("client_id", clientID, 200); err != nil {
 		return Sent{}, err
 	}
@@ -424,6 +479,22 @@ func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent,
 	}
 	if m.Role != store.RoleUser {
 		return Sent{}, fmt.Errorf("%w: only your own messages can be edited", ErrConflict)
+	}
+	refs := keepRefs(m.Attachments)
+	if files != nil {
+		refs = *files
+	}
+	if err := checkContent(content, len(refs)); err != nil {
+		return Sent{}, err
+	}
+	if len(refs) > 0 {
+		sess, err := s.store.GetSession(ctx, m.SessionID)
+		if err != nil {
+			return Sent{}, err
+		}
+		if refs, err = s.prepareFiles(ctx, refs, sess.Model); err != nil {
+			return Sent{}, err
+		}
 	}
 	var out Sent
 	err = s.withLane(m.SessionID, func(l *lane) error {
@@ -438,7 +509,7 @@ func (s *Service) Edit(ctx context.Context, id, content, clientID string) (Sent,
 			if _, err := tx.GetMessage(id); err != nil {
 				return nil, err // deleted since
 			}
-			evs, sent, err := insertTurn(tx, sess, string(m.ParentID), content, clientID, sess.Model, l.statusForNew(), true)
+			evs, sent, err := insertTurn(tx, sess, string(m.ParentID), content, clientID, sess.Model, l.statusForNew(), true, refs)
 			out = sent
 			return evs, err
 		})

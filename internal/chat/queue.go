@@ -86,7 +86,7 @@ func (s *Service) enqueueLocked(l *lane, m store.Message) {
 	switch m.Status {
 	case store.StatusStreaming:
 		l.running = m.ID
-		s.start(m, m.Chunks > 0)
+		s.start(m, partial(m))
 	case store.StatusQueued:
 		if !slices.Contains(l.waiting, m.ID) {
 			l.waiting = append(l.waiting, m.ID)
@@ -101,8 +101,8 @@ func (s *Service) enqueueLocked(l *lane, m store.Message) {
 // that fails (a storage fault) is retried until it lands (settle) with
 // the lane let go meanwhile — m stays its running answer, so sends to the
 // chat queue instead of hanging — and the error is nil.
-func (s *Service) endTurn(m store.Message, usage *store.Usage, cause error, retry bool, then func()) error {
-	write := func() error { return s.finish(m, usage, cause) }
+func (s *Service) endTurn(m store.Message, out outcome, cause error, retry bool, then func()) error {
+	write := func() error { return s.finish(m, out, cause) }
 	l := s.lockLane(m.SessionID)
 	err := write()
 	if err != nil && retry {
@@ -141,7 +141,7 @@ func (s *Service) advanceLocked(l *lane) {
 			continue // stopped or deleted while it waited
 		}
 		l.running = id
-		s.start(m, m.Chunks > 0)
+		s.start(m, partial(m))
 	}
 }
 

@@ -528,7 +528,7 @@ func TestQueueAfterACrash(t *testing.T) {
 					if err != nil {
 						return nil, err
 					}
-					evs, sent, err := insertTurn(tx, s, string(s.CurrentLeafID), l.prompt, "", l.model, l.status, false)
+					evs, sent, err := insertTurn(tx, s, string(s.CurrentLeafID), l.prompt, "", l.model, l.status, false, nil)
 					if err != nil {
 						return nil, err
 					}

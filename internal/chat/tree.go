@@ -87,6 +87,7 @@ func (s *Service) Delete(ctx context.Context, id string) (Deletion, error) {
 		s.stopJobs(ctx, func(j *job) bool { return stop[j.msgID] }, errStopped)
 	}
 	var out Deletion
+	var freed []string
 	err = release(func(*lane) error {
 		_, err := s.events.Do(ctx, func(tx *store.Tx) ([]eventlog.Event, error) {
 			// A send may have started an answer below it meanwhile: refuse
@@ -100,8 +101,16 @@ func (s *Service) Delete(ctx context.Context, id string) (Deletion, error) {
 					return nil, fmt.Errorf("%w: message %s below it is streaming", ErrConflict, sid)
 				}
 			}
+			files, err := tx.SubtreeAttachmentIDs(id)
+			if err != nil {
+				return nil, err
+			}
 			d, err := tx.DeleteSubtree(m.SessionID, id)
 			if err != nil {
+				return nil, err
+			}
+			// Files nothing else carries go with the messages.
+			if freed, err = tx.FreeAttachments(files, tx.Now()); err != nil {
 				return nil, err
 			}
 			out.Deleted = d.Count
@@ -123,5 +132,6 @@ func (s *Service) Delete(ctx context.Context, id string) (Deletion, error) {
 	if err != nil {
 		return Deletion{}, fmt.Errorf("delete message %s: %w", id, err)
 	}
+	s.removeFiles(freed)
 	return out, nil
 }

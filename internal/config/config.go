@@ -51,6 +51,19 @@ const (
 	LanguageChinese = "zh"
 )
 
+// Continuation settings (Provider.Continuation, openai kind): how the
+// server is asked to continue an interrupted answer.
+const (
+	ContinueAuto         = "auto"                   // find out what the server is (the default)
+	ContinuePrefill      = "prefill"                // a trailing assistant message (llama.cpp, Ollama, LM Studio)
+	ContinueFinalMessage = "continue_final_message" // vLLM, SGLang, TGI
+	ContinuePrefix       = "prefix"                 // DeepSeek's beta prefix completion
+	ContinueNone         = "none"                   // the server cannot; Regenerate instead
+)
+
+// ContinuationValues lists the continuation settings, the default first.
+var ContinuationValues = []string{ContinueAuto, ContinuePrefill, ContinueFinalMessage, ContinuePrefix, ContinueNone}
+
 // Key references (Provider.APIKeyRef).
 const (
 	// KeyRefKeyring: the key is in the OS keychain, under the provider's name.
@@ -112,12 +125,18 @@ type Provider struct {
 	// is available. Never log it; Redacted masks it.
 	APIKey string   `json:"api_key,omitempty"`
 	Models []string `json:"models,omitempty"` // empty: ask the provider
-	Params Params   `json:"params"`
+	// Vision is the per-model switch: whether a model takes images,
+	// overriding what its server reports (vision = { "llava" = true }).
+	Vision map[string]bool `json:"vision,omitempty"`
+	Params Params          `json:"params"`
 	// Timeouts; zero in the file means the default, and loading fills the
 	// default in, so a loaded Config always holds the effective value.
 	ConnectTimeout    Duration `json:"connect_timeout"`
 	FirstTokenTimeout Duration `json:"first_token_timeout"`
 	IdleTimeout       Duration `json:"idle_timeout"`
+	// Continuation (openai kind): one of ContinuationValues; empty means
+	// auto.
+	Continuation string `json:"continuation,omitempty"`
 }
 
 // Params are a provider's default generation parameters.

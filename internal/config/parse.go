@@ -170,11 +170,12 @@ func (d *decoder) config(raw map[string]any) Config {
 func (d *decoder) provider(path string, raw any) Provider {
 	var p Provider
 	d.table(map[string]func(string, any){
-		"name":        d.str(&p.Name),
-		"kind":        d.str(&p.Kind),
-		"base_url":    d.str(&p.BaseURL),
-		"api_key_ref": d.str(&p.APIKeyRef),
-		"api_key":     d.str(&p.APIKey),
+		"name":         d.str(&p.Name),
+		"kind":         d.str(&p.Kind),
+		"base_url":     d.str(&p.BaseURL),
+		"api_key_ref":  d.str(&p.APIKeyRef),
+		"continuation": d.str(&p.Continuation),
+		"api_key":      d.str(&p.APIKey),
 		"models": func(path string, v any) {
 			list, ok := v.([]any)
 			if !ok {
@@ -189,6 +190,22 @@ func (d *decoder) provider(path string, raw any) Provider {
 					continue
 				}
 				p.Models = append(p.Models, s)
+			}
+		},
+		"vision": func(path string, v any) {
+			tbl, ok := v.(map[string]any)
+			if !ok {
+				d.bad(path, "vision must be a table of model names and true or false, like { \"llava\" = true }, not %s", typeName(v))
+				return
+			}
+			p.Vision = make(map[string]bool, len(tbl))
+			for model, on := range tbl {
+				b, ok := on.(bool)
+				if !ok {
+					d.bad(join(path, model), "vision of a model must be true or false, not %s", typeName(on))
+					continue
+				}
+				p.Vision[model] = b
 			}
 		},
 		"params": d.table(map[string]func(string, any){

@@ -98,7 +98,8 @@ func TestRenderRoundTrip(t *testing.T) {
 			c.Providers = []Provider{
 				{Name: "openrouter", Kind: KindOpenAI, BaseURL: "https://openrouter.ai/api/v1?x=1", APIKeyRef: "env:OR_KEY",
 					Models: []string{"meta-llama/llama-3-8b", "qwen:7b"}, Params: Params{Temperature: &tempFrac, MaxTokens: 2048},
-					ConnectTimeout: Duration(3e9), FirstTokenTimeout: Duration(90e9), IdleTimeout: Duration(1500e6)},
+					ConnectTimeout: Duration(3e9), FirstTokenTimeout: Duration(90e9), IdleTimeout: Duration(1500e6),
+					Continuation: ContinueFinalMessage},
 				{Name: "a_1", Kind: KindAnthropic, APIKey: "sk-ant-0123456789abcdef", Params: Params{Temperature: &temp0}, Models: []string{}},
 				{Name: "z-2", Kind: KindOpenAI, APIKeyRef: KeyRefKeyring, Params: Params{Temperature: &temp1}},
 			}
@@ -158,6 +159,7 @@ func TestValidationErrors(t *testing.T) {
 		{"bad base_url", provider + "base_url = \"ftp://example.com\"\n", "providers[0].base_url", 4, 1, "must start with http:// or https://"},
 		{"base_url with password", provider + "base_url = \"https://me:hunter2@example.com\"\n", "providers[0].base_url", 4, 1, "must not contain a user name or password"},
 		{"bad key ref", provider + "api_key_ref = \"vault\"\n", "providers[0].api_key_ref", 4, 1, `not "vault"`},
+		{"bad continuation", provider + "continuation = \"sometimes\"\n", "providers[0].continuation", 4, 1, `continuation must be one of "auto", "prefill", "continue_final_message", "prefix", "none", not "sometimes"`},
 		{"bad env name", provider + "api_key_ref = \"env:1KEY\"\n", "providers[0].api_key_ref", 4, 1, "not an environment variable name"},
 		{"masked key", provider + "api_key = \"sk-…abcd\"\n", "providers[0].api_key", 4, 1, "masked copy"},
 		{"models not a list", provider + "models = \"gpt-4o\"\n", "providers[0].models", 4, 1, "must be a list of names"},

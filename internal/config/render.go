@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -58,6 +59,9 @@ func writeProvider(b *strings.Builder, p Provider) {
 	if p.BaseURL != "" {
 		fmt.Fprintf(b, "base_url = %s\n", quote(p.BaseURL))
 	}
+	if p.Continuation != "" && p.Continuation != ContinueAuto {
+		fmt.Fprintf(b, "continuation = %s\n", quote(p.Continuation))
+	}
 	if p.APIKeyRef != "" {
 		fmt.Fprintf(b, "api_key_ref = %s\n", quote(p.APIKeyRef))
 	}
@@ -70,6 +74,18 @@ func writeProvider(b *strings.Builder, p Provider) {
 			quoted[i] = quote(m)
 		}
 		fmt.Fprintf(b, "models = [%s]\n", strings.Join(quoted, ", "))
+	}
+	if len(p.Vision) > 0 {
+		models := make([]string, 0, len(p.Vision))
+		for m := range p.Vision {
+			models = append(models, m)
+		}
+		sort.Strings(models)
+		pairs := make([]string, len(models))
+		for i, m := range models {
+			pairs[i] = fmt.Sprintf("%s = %t", quote(m), p.Vision[m])
+		}
+		fmt.Fprintf(b, "vision = { %s }\n", strings.Join(pairs, ", "))
 	}
 	for _, t := range []struct {
 		key      string
@@ -207,6 +223,14 @@ const providersComment = `
 #                when there is no system keychain; keep this file private.
 #   models       the models to offer, like ["gpt-4o", "gpt-4o-mini"]; leave
 #                it out to ask the provider for its list.
+#   vision       which models take images, like { "llava:7b" = true,
+#                "llama3.2" = false }; a model left out is asked of its
+#                server (Ollama, llama.cpp), else images are sent.
+#   continuation (openai kind) how the server continues an interrupted
+#                answer: "auto" (the default: find out what the server is),
+#                "prefill" (llama.cpp, Ollama, LM Studio),
+#                "continue_final_message" (vLLM, SGLang, TGI), "prefix"
+#                (DeepSeek's beta API) or "none".
 #   connect_timeout      give up connecting after this long (default 10s).
 #   first_token_timeout  give up when the answer does not start within this
 #                        long (default 5m).

@@ -166,6 +166,18 @@ func validate(c Config) (errs, warns []Problem) {
 		default:
 			bad(at("kind"), "unknown provider kind %q; use %q (also for Ollama, LM Studio, OpenRouter…) or %q", p.Kind, KindOpenAI, KindAnthropic)
 		}
+		if c := p.Continuation; c != "" {
+			known := false
+			for _, v := range ContinuationValues {
+				known = known || c == v
+			}
+			switch {
+			case !known:
+				bad(at("continuation"), "continuation must be one of %s, not %q", strings.Join(quoteAll(ContinuationValues), ", "), c)
+			case p.Kind == KindAnthropic && c != ContinueAuto:
+				warn(at("continuation"), "provider %q is of kind %q, which always continues by prefill; continuation is ignored", p.Name, KindAnthropic)
+			}
+		}
 		if p.BaseURL != "" {
 			if msg := checkBaseURL(p.BaseURL); msg != "" {
 				bad(at("base_url"), "%s", msg)
@@ -295,4 +307,13 @@ func checkBaseURL(raw string) string {
 		return fmt.Sprintf("base_url %q must not have a #fragment", raw)
 	}
 	return ""
+}
+
+// quoteAll quotes each value for a message.
+func quoteAll(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strconv.Quote(v)
+	}
+	return out
 }

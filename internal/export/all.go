@@ -34,6 +34,13 @@ func WriteAllJSONL(ctx context.Context, w io.Writer, src Source, appVersion stri
 // place at the end. It returns the number of chats written. appVersion
 // is the running Holdfast's version, written into every file.
 func WriteMarkdownDir(ctx context.Context, dir string, src Source, appVersion string) (n int, err error) {
+	return WriteMarkdownDirFiles(ctx, dir, src, nil, appVersion)
+}
+
+// WriteMarkdownDirFiles is WriteMarkdownDir that also copies each chat's
+// attachments from files into a folder beside its Markdown file
+// ("… files"), where its links point. files may be nil.
+func WriteMarkdownDirFiles(ctx context.Context, dir string, src Source, files Files, appVersion string) (n int, err error) {
 	dir = filepath.Clean(dir)
 	if entries, err := os.ReadDir(dir); err == nil {
 		if len(entries) > 0 {
@@ -55,6 +62,10 @@ func WriteMarkdownDir(ctx context.Context, dir string, src Source, appVersion st
 	err = eachChat(ctx, src, appVersion, func(c Chat) error {
 		name := uniqueName(FileName(c.Session.Title, c.Session.CreatedAt, Markdown), used)
 		n++
+		c.Files, c.FilesDir = files, FilesDirFor(name)
+		if _, err := WriteFiles(tmp, c); err != nil {
+			return err
+		}
 		return WriteFileAtomic(filepath.Join(tmp, name), func(w io.Writer) error {
 			return writeMarkdown(w, c)
 		})

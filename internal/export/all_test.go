@@ -100,6 +100,7 @@ func TestWriteMarkdownDir(t *testing.T) {
 			t.Fatal(err)
 		}
 		var exp bytes.Buffer
+		c.FilesDir = FilesDirFor(name) // links point into the folder beside the file
 		Write(&exp, Markdown, c)
 		if !bytes.Equal(got, exp.Bytes()) {
 			t.Errorf("%s is not the Markdown export of %s", name, c.Session.ID)

@@ -85,6 +85,17 @@ type Chat struct {
 	// AppVersion is the version of Holdfast writing (or, after Decode,
 	// having written) the export; every format carries it in its metadata.
 	AppVersion string
+	// Files, when set, is where attached files are read from: HTML
+	// embeds images and text files, WriteFiles copies them beside a
+	// Markdown or JSON export.
+	Files Files
+	// FilesDir is the folder (relative to the export) that Markdown and
+	// JSON link attachments into; "" means DefaultFilesDir.
+	FilesDir string
+	// FilePaths, after Decode, maps each attachment id to the path its
+	// copy was written at, relative to the JSON file's folder (the
+	// document's "path"); an importer opens the bytes there.
+	FilePaths map[string]string
 }
 
 // Path is the messages the chat shows: from a first message down to the

@@ -94,10 +94,11 @@ func TestGolden(t *testing.T) {
 
 // mdSection is one "## " section of an exported Markdown file.
 type mdSection struct {
-	heading string
-	body    string // the block quote, unquoted
-	empty   bool   // "*(no text)*"
-	err     string // the "**Error:** " line, still escaped
+	reasoning, summary, note string
+	heading                  string
+	body                     string // the block quote, unquoted
+	empty                    bool   // "*(no text)*"
+	err                      string // the "**Error:** " line, still escaped
 }
 
 // parseMarkdownExport reads back the structure writeMarkdown promises:
@@ -116,10 +117,14 @@ func parseMarkdownExport(t *testing.T, doc string) (title string, sections []mdS
 	title = strings.TrimPrefix(lines[0], "# ")
 	var cur *mdSection
 	var quote []string
-	inQuote := false
+	inQuote, inDetails := false, false
 	endQuote := func() {
 		if cur != nil && inQuote {
-			cur.body = strings.Join(quote, "\n")
+			if inDetails {
+				cur.reasoning = strings.Join(quote, "\n")
+			} else {
+				cur.body = strings.Join(quote, "\n")
+			}
 		}
 		quote, inQuote = nil, false
 	}
@@ -132,14 +137,22 @@ func parseMarkdownExport(t *testing.T, doc string) (title string, sections []mdS
 		case line == "":
 			endQuote()
 		case cur == nil && strings.HasPrefix(line, "- "):
+		case cur != nil && !inDetails && cur.body == "" && cur.reasoning == "" && line == "<details>":
+			inDetails = true
+		case cur != nil && inDetails && !inQuote && strings.HasPrefix(line, "<summary>") && strings.HasSuffix(line, "</summary>"):
+			cur.summary = strings.TrimSuffix(strings.TrimPrefix(line, "<summary>"), "</summary>")
+		case cur != nil && inDetails && !inQuote && line == "</details>":
+			inDetails = false
 		case cur != nil && (line == ">" || strings.HasPrefix(line, "> ")):
-			if !inQuote && cur.body != "" {
+			if !inQuote && !inDetails && cur.body != "" {
 				t.Fatalf("line %d: a second block quote in section %q", i+2, cur.heading)
 			}
 			inQuote = true
 			quote = append(quote, strings.TrimPrefix(strings.TrimPrefix(line, ">"), " "))
 		case cur != nil && line == "*(no text)*":
 			cur.empty = true
+		case cur != nil && !inDetails && len(line) > 2 && line[0] == '*' && line[len(line)-1] == '*' && line[1] != '*':
+			cur.note = line[1 : len(line)-1]
 		case cur != nil && strings.HasPrefix(line, "**Error:** "):
 			cur.err = strings.TrimPrefix(line, "**Error:** ")
 		default:
@@ -183,12 +196,32 @@ func TestMarkdownHostileStaysInItsQuote(t *testing.T) {
 				if m.Status != store.StatusComplete && !strings.HasSuffix(sec.heading, " · "+string(m.Status)) {
 					t.Errorf("section %d heading %q does not show status %s", i, sec.heading, m.Status)
 				}
+				if n := len(m.Attachments); n > 0 {
+					// The files are the quote's last lines, after a blank one.
+					lines := strings.Split(sec.body, "\n")
+					files := lines[len(lines)-n:]
+					sec.body = strings.Join(lines[:len(lines)-n-1], "\n")
+					for j, a := range m.Attachments {
+						if !strings.Contains(files[j], mdLink(c.attachmentLink(a))) {
+							t.Errorf("section %d file %d is %q; want a link to %s", i, j, files[j], c.attachmentLink(a))
+						}
+					}
+				}
 				if m.Content == "" {
 					if !sec.empty {
 						t.Errorf("section %d: empty message not marked", i)
 					}
 				} else if sec.body != normalizeNewlines(m.Content) {
 					t.Errorf("section %d body is not the message text intact:\n got %.200q\nwant %.200q", i, sec.body, m.Content)
+				}
+				if sec.reasoning != normalizeNewlines(m.Reasoning) {
+					t.Errorf("section %d reasoning is not the reasoning intact:\n got %.200q\nwant %.200q", i, sec.reasoning, m.Reasoning)
+				}
+				if (m.Reasoning != "") != strings.HasPrefix(sec.summary, "Reasoning") {
+					t.Errorf("section %d reasoning summary %q", i, sec.summary)
+				}
+				if unescapeMarkdown(sec.note) != finishNote(m) {
+					t.Errorf("section %d note %q, want %q", i, sec.note, finishNote(m))
 				}
 				if unescapeMarkdown(sec.err) != strings.ReplaceAll(m.Error, "\n", " ") {
 					t.Errorf("section %d error %q does not read back as %q", i, sec.err, m.Error)
@@ -275,16 +308,29 @@ func TestHTMLHostileIsEscapedAndIntact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Nothing active or external: no script or image elements, no event
-	// handler or resource attributes anywhere.
-	for _, a := range []atom.Atom{atom.Script, atom.Img, atom.Iframe, atom.Link, atom.B} {
+	// Nothing active or external: no script elements, no event handler
+	// or resource attributes anywhere. The one image is the attached PNG,
+	// inline as a data URL; the "image" whose bytes are SVG is not shown.
+	for _, a := range []atom.Atom{atom.Script, atom.Iframe, atom.Link, atom.B} {
 		if n := findAll(doc, a); len(n) > 0 {
 			t.Errorf("page has %d <%s> elements; message text became markup", len(n), a)
+		}
+	}
+	imgs := findAll(doc, atom.Img)
+	if len(imgs) != 1 {
+		t.Fatalf("page has %d <img> elements; want the one attached PNG", len(imgs))
+	}
+	for _, at := range imgs[0].Attr {
+		if at.Key == "src" && !strings.HasPrefix(at.Val, "data:image/png;base64,iVBOR") {
+			t.Errorf("the attached image's src is %.60q; want a PNG data URL", at.Val)
 		}
 	}
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		for _, at := range n.Attr {
+			if n.DataAtom == atom.Img && at.Key == "src" {
+				continue // checked above
+			}
 			if strings.HasPrefix(at.Key, "on") || at.Key == "src" || at.Key == "href" {
 				t.Errorf("<%s> has attribute %s=%q", n.Data, at.Key, at.Val)
 			}

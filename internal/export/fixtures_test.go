@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -33,6 +34,8 @@ func sampleChat() Chat {
 			{ID: "m_02", SessionID: "s_01", ParentID: "m_01", Depth: 1, Role: store.RoleAssistant, Model: "demo/demo",
 				Content: "Use `slices.Sort`:\n\n```go\nxs := []int{3, 1, 2}\nslices.Sort(xs)\n```\n\nThat sorts in place.",
 				Status:  store.StatusComplete, Chunks: 9, Usage: &store.Usage{InputTokens: 12, OutputTokens: 30},
+				Reasoning: "The user wants ints sorted.\nslices.Sort is the modern way.", ReasoningChunks: 4,
+				ReasoningStartedAt: ptr(at(2)), ReasoningMS: ptr(int64(2400)), FinishReason: "length",
 				CreatedAt: at(2), UpdatedAt: at(5)},
 			{ID: "m_03", SessionID: "s_01", ParentID: "m_02", Depth: 2, Role: store.RoleUser, Content: "And descending?",
 				Status: store.StatusComplete, ClientID: "c_2", CreatedAt: at(10), UpdatedAt: at(10)},
@@ -59,6 +62,7 @@ func hostileChat() Chat {
 	long := strings.Repeat("0123456789abcdef<>&\"'", 200) // 4,200 bytes, one line
 	return Chat{
 		AppVersion: testAppVersion,
+		Files:      memFiles{},
 		Session: store.Session{
 			ID: "s_hostile", Title: hostileTitle, Model: "evil/<b>model</b>",
 			SystemPrompt: "Be nice.\n---\n# Not a heading of ours\n<!-- open comment",
@@ -72,10 +76,11 @@ func hostileChat() Chat {
 			{ID: `m_h2"><script>alert(2)</script>`, SessionID: "s_hostile", ParentID: "m_h1", Depth: 1, Role: store.RoleAssistant, Model: "evil/<b>model</b>",
 				Status:    store.StatusStopped,
 				Content:   "Here:\n\n```go\nfunc main() {\n\tfmt.Println(\"</code></pre><script>evil()</script>\")\n",
+				Reasoning: "</summary></details>" + hostileScript + "\n## User\n<!-- open",
 				CreatedAt: at(2), UpdatedAt: at(3)},
 			{ID: "m_h3", SessionID: "s_hostile", ParentID: `m_h2"><script>alert(2)</script>`, Depth: 2, Role: store.RoleUser, Status: store.StatusComplete,
-				Content:   chinese + " " + emoji + "\n\n````md\n```js\nalert(1)\n```\n````\n" + long,
-				CreatedAt: at(4), UpdatedAt: at(4)},
+				Content:     chinese + " " + emoji + "\n\n````md\n```js\nalert(1)\n```\n````\n" + long,
+				Attachments: hostileFiles(), CreatedAt: at(4), UpdatedAt: at(4)},
 			{ID: "m_h4", SessionID: "s_hostile", ParentID: "m_h3", Depth: 3, Role: store.RoleAssistant, Model: "evil/<b>model</b>",
 				Status: store.StatusFailed, Content: "",
 				Error:     "upstream: <script>alert(3)</script>\n## User\n**bold**",
@@ -86,6 +91,56 @@ func hostileChat() Chat {
 		},
 	}
 }
+
+// Attachment ids of the hostile chat (64 hex digits, as stored ones are).
+var (
+	idImage = strings.Repeat("a1", 32)
+	idSVG   = strings.Repeat("b2", 32)
+	idText  = strings.Repeat("c3", 32)
+	idPDF   = strings.Repeat("d4", 32)
+)
+
+// hostileFiles are attachments whose names and contents try to break
+// out: markup in names, a path and a control character, a "picture"
+// that is really SVG with script, a text file closing the page's tags.
+func hostileFiles() []store.Attachment {
+	return []store.Attachment{
+		{ID: idImage, Name: `"><img src=x onerror=alert(1)>.png`, Size: 68, MIME: "image/png", Kind: "image", Width: 1, Height: 1},
+		{ID: idSVG, Name: "evil.svg", Size: 60, MIME: "image/png", Kind: "image", Width: 1, Height: 1},
+		{ID: idText, Name: "../../etc/passwd\x07 notes.txt", Size: 40, MIME: "text/plain; charset=utf-8", Kind: "text"},
+		{ID: idPDF, Name: "report [x](javascript:alert(1)).pdf", Size: 2048, MIME: "application/pdf", Kind: "pdf"},
+	}
+}
+
+// onePixelPNG is a real 1×1 PNG.
+const onePixelPNG = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+
+// memFiles serves the hostile chat's files from memory.
+type memFiles struct{}
+
+func (memFiles) ReadFile(id string) (io.ReadCloser, error) {
+	switch id {
+	case idImage:
+		return io.NopCloser(strings.NewReader(onePixelPNG)), nil
+	case idText:
+		return io.NopCloser(strings.NewReader("</code></pre><script>alert(4)</script>\n")), nil
+	case idPDF:
+		return io.NopCloser(strings.NewReader("%PDF-1.4 not really")), nil
+	}
+	return nil, testErr("no file " + id)
+}
+
+func (memFiles) Inline(a store.Attachment) ([]byte, string, error) {
+	switch a.ID {
+	case idImage:
+		return []byte(onePixelPNG), "image/png", nil
+	case idSVG:
+		// A broken store claiming SVG: must never become a data URL.
+		return []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(5)"/>`), "image/svg+xml", nil
+	}
+	return nil, "", testErr("not an image " + a.ID)
+}
+func ptr[T any](v T) *T { return &v }
 
 // branchedChat has versions: the first question was edited (m_b1 and
 // m_b4 are siblings), and the answer to the edit regenerated (m_b5 and

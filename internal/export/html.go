@@ -36,6 +36,11 @@ type htmlMessage struct {
 	Status   store.Status
 	Error    string
 	Segments []segment
+	Files    []htmlFile
+	// Reasoning, collapsed above the answer; ReasoningLabel its summary.
+	Reasoning      []segment
+	ReasoningLabel string
+	Note           string // how the answer ended, when that is not plain
 }
 
 type htmlTime struct {
@@ -84,6 +89,11 @@ func writeHTML(w io.Writer, c Chat) error {
 			Time:     newHTMLTime(m.CreatedAt),
 			Error:    m.Error,
 			Segments: segments(m.Content),
+			Files:    htmlFiles(c, m),
+			Note:     finishNote(m),
+		}
+		if m.Reasoning != "" {
+			hm.Reasoning, hm.ReasoningLabel = segments(m.Reasoning), reasoningLabel(m)
 		}
 		if m.Role == store.RoleAssistant {
 			hm.Model = m.Model

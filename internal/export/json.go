@@ -79,8 +79,34 @@ type jsonMessage struct {
 	ClientID        string       `json:"client_id"`
 	Chunks          int          `json:"chunks"`
 	Usage           *jsonUsage   `json:"usage"`
-	CreatedAt       time.Time    `json:"created_at"`
-	UpdatedAt       time.Time    `json:"updated_at"`
+	// Attachments are references; path is where the file's copy is,
+	// relative to the export (written by WriteFiles).
+	Attachments []jsonAttachment `json:"attachments"`
+	CreatedAt   time.Time        `json:"created_at"`
+	UpdatedAt   time.Time        `json:"updated_at"`
+	// The model's reasoning: its text, chunk count, when it began and
+	// how long it lasted, and the signature that closed it (Anthropic
+	// needs it to take the reasoning back when an answer is continued).
+	Reasoning          string     `json:"reasoning,omitempty"`
+	ReasoningChunks    int        `json:"reasoning_chunks,omitempty"`
+	ReasoningStartedAt *time.Time `json:"reasoning_started_at,omitempty"`
+	ReasoningMS        *int64     `json:"reasoning_ms,omitempty"`
+	ReasoningSignature string     `json:"reasoning_signature,omitempty"`
+	ReasoningSigned    bool       `json:"reasoning_signed,omitempty"`
+	// Why the model stopped, and the class of a failure.
+	FinishReason string `json:"finish_reason,omitempty"`
+	ErrorKind    string `json:"error_kind,omitempty"`
+}
+
+type jsonAttachment struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	MIME   string `json:"mime"`
+	Kind   string `json:"kind"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Path   string `json:"path"`
 }
 
 func optional(s string) *string {
@@ -121,9 +147,21 @@ func toDoc(c Chat) jsonDoc {
 			SelectedChildID: optional(m.SelectedChildID), Role: m.Role, Content: m.Content,
 			Status: m.Status, Error: m.Error, Model: m.Model, ClientID: m.ClientID,
 			Chunks: m.Chunks, CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
+			Reasoning: m.Reasoning, ReasoningChunks: m.ReasoningChunks, ReasoningMS: m.ReasoningMS,
+			ReasoningSignature: m.ReasoningSignature, ReasoningSigned: m.ReasoningSigned,
+			FinishReason: m.FinishReason, ErrorKind: m.ErrorKind,
+		}
+		if m.ReasoningStartedAt != nil {
+			t := m.ReasoningStartedAt.UTC()
+			jm.ReasoningStartedAt = &t
 		}
 		if m.Usage != nil {
 			jm.Usage = &jsonUsage{InputTokens: m.Usage.InputTokens, OutputTokens: m.Usage.OutputTokens}
+		}
+		jm.Attachments = make([]jsonAttachment, len(m.Attachments))
+		for j, a := range m.Attachments {
+			jm.Attachments[j] = jsonAttachment{ID: a.ID, Name: a.Name, Size: a.Size, MIME: a.MIME, Kind: a.Kind,
+				Width: a.Width, Height: a.Height, Path: c.attachmentLink(a)}
 		}
 		d.Messages[i] = jm
 	}
@@ -150,6 +188,9 @@ func fromDoc(d jsonDoc) Chat {
 			ID: jm.ID, SessionID: jm.SessionID, ParentID: store.Ref(deref(jm.ParentID)), SelectedChildID: deref(jm.SelectedChildID),
 			Role: jm.Role, Content: jm.Content, Status: jm.Status, Error: jm.Error, Model: jm.Model, ClientID: jm.ClientID,
 			Chunks: jm.Chunks, CreatedAt: jm.CreatedAt, UpdatedAt: jm.UpdatedAt,
+			Reasoning: jm.Reasoning, ReasoningChunks: jm.ReasoningChunks, ReasoningStartedAt: jm.ReasoningStartedAt,
+			ReasoningMS: jm.ReasoningMS, ReasoningSignature: jm.ReasoningSignature, ReasoningSigned: jm.ReasoningSigned,
+			FinishReason: jm.FinishReason, ErrorKind: jm.ErrorKind,
 		}
 		if d.FormatVersion == 1 && i > 0 {
 			m.ParentID = store.Ref(d.Messages[i-1].ID)
@@ -160,6 +201,16 @@ func fromDoc(d jsonDoc) Chat {
 		depth[m.ID] = m.Depth
 		if jm.Usage != nil {
 			m.Usage = &store.Usage{InputTokens: jm.Usage.InputTokens, OutputTokens: jm.Usage.OutputTokens}
+		}
+		for _, a := range jm.Attachments {
+			m.Attachments = append(m.Attachments, store.Attachment{ID: a.ID, Name: a.Name, Size: a.Size, MIME: a.MIME,
+				Kind: a.Kind, Width: a.Width, Height: a.Height})
+			if a.Path != "" {
+				if c.FilePaths == nil {
+					c.FilePaths = map[string]string{}
+				}
+				c.FilePaths[a.ID] = a.Path
+			}
 		}
 		c.Messages[i] = m
 	}

@@ -2,6 +2,8 @@ package export
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,10 +31,24 @@ func fillAll(t *testing.T, v reflect.Value, seed int) {
 			// Nanoseconds and a non-UTC zone: both must survive.
 			loc := time.FixedZone("X", 5*3600+30*60)
 			f.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, n, loc)))
+		case f.Type() == reflect.TypeOf(&time.Time{}):
+			tm := time.Date(2026, 1, 2, 3, 4, 5, n, time.FixedZone("Y", -3*3600))
+			f.Set(reflect.ValueOf(&tm))
+		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Int64:
+			v := int64(n) * 1000
+			f.Set(reflect.ValueOf(&v))
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
 		case f.Kind() == reflect.String:
 			f.SetString(name + "-" + strings.Repeat("é", n%3+1) + "<&>\u2028")
-		case f.Kind() == reflect.Int:
+		case f.Kind() == reflect.Int, f.Kind() == reflect.Int64:
 			f.SetInt(int64(n))
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+			s := reflect.MakeSlice(f.Type(), 2, 2)
+			for j := 0; j < 2; j++ {
+				fillAll(t, s.Index(j).Addr(), n*10+j)
+			}
+			f.Set(s)
 		case f.Kind() == reflect.Bool:
 			f.SetBool(true)
 		case f.Kind() == reflect.Struct && sf.Anonymous:
@@ -60,11 +76,16 @@ var viewOnly = map[string]bool{"Siblings": true, "SiblingIndex": true}
 func sameChat(t *testing.T, got, want Chat) {
 	t.Helper()
 	norm := func(c Chat) Chat {
+		c.Files, c.FilesDir, c.FilePaths = nil, "", nil // where files are is not part of a document
 		c.Session.CreatedAt, c.Session.UpdatedAt = c.Session.CreatedAt.UTC(), c.Session.UpdatedAt.UTC()
 		c.Session.LastActivityAt = c.Session.LastActivityAt.UTC()
 		msgs := make([]store.Message, len(c.Messages))
 		for i, m := range c.Messages {
 			m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+			if m.ReasoningStartedAt != nil {
+				t := m.ReasoningStartedAt.UTC()
+				m.ReasoningStartedAt = &t
+			}
 			msgs[i] = m
 		}
 		c.Messages = msgs
@@ -244,5 +265,46 @@ func TestVeryLongLine(t *testing.T) {
 				t.Errorf("JSON Lines: long line did not round-trip (err %v)", err)
 			}
 		}
+	}
+}
+
+// TestJSONFilePaths: a JSON export written with its files names where
+// each copy is, and Decode hands those paths back (an importer opens the
+// bytes there).
+func TestJSONFilePaths(t *testing.T) {
+	dir := t.TempDir()
+	c := hostileChat()
+	c.Files, c.FilesDir = memFiles{}, FilesDirFor("chat.json")
+	for i, m := range c.Messages {
+		var kept []store.Attachment
+		for _, a := range m.Attachments {
+			if a.ID != idSVG { // memFiles has no bytes for it
+				kept = append(kept, a)
+			}
+		}
+		c.Messages[i].Attachments = kept
+	}
+	if n, err := WriteFiles(dir, c); err != nil || n != 3 {
+		t.Fatalf("WriteFiles = %d, %v", n, err)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, JSON, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.FilePaths) != 3 {
+		t.Errorf("paths %q", got.FilePaths)
+	}
+	for id, p := range got.FilePaths {
+		if !strings.HasPrefix(p, "chat files/"+id[:12]+"-") || strings.Count(p, "/") != 1 || strings.ContainsAny(p, "\x07\\") {
+			t.Errorf("%s: path %q", id, p)
+		}
+	}
+	p := filepath.Join(dir, filepath.FromSlash(got.FilePaths[idImage]))
+	if b, err := os.ReadFile(p); err != nil || string(b) != onePixelPNG {
+		t.Errorf("the image's copy at %s: %v", p, err)
 	}
 }

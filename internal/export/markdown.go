@@ -63,16 +63,60 @@ func writeMarkdown(w io.Writer, c Chat) error {
 			bw.WriteString(mdInline(string(m.Status)))
 		}
 		bw.WriteString("\n\n")
-		if m.Content == "" {
+		if m.Reasoning != "" {
+			// Collapsed where Markdown renders HTML; the reasoning itself is
+			// quoted like any message text.
+			fmt.Fprintf(bw, "<details>\n<summary>%s</summary>\n\n", reasoningLabel(m))
+			mdQuote(bw, m.Reasoning)
+			bw.WriteString("\n</details>\n\n")
+		}
+		if m.Content == "" && len(m.Attachments) == 0 {
 			bw.WriteString("*(no text)*\n")
-		} else {
+		} else if m.Content != "" {
 			mdQuote(bw, m.Content)
+		}
+		mdAttachments(bw, c, m)
+		if note := finishNote(m); note != "" {
+			fmt.Fprintf(bw, "\n*%s*\n", mdInline(note))
 		}
 		if m.Error != "" {
 			fmt.Fprintf(bw, "\n**Error:** %s\n", mdInline(m.Error))
 		}
 	}
 	return bw.Flush()
+}
+
+// reasoningLabel is the summary line of a message's reasoning section.
+func reasoningLabel(m store.Message) string {
+	if m.ReasoningMS != nil {
+		return fmt.Sprintf("Reasoning (thought for %s)", seconds(*m.ReasoningMS))
+	}
+	return "Reasoning"
+}
+
+// seconds formats a duration in milliseconds the way the app shows it.
+func seconds(ms int64) string {
+	if ms < 10_000 {
+		return fmt.Sprintf("%.1f s", float64(ms)/1000)
+	}
+	return fmt.Sprintf("%d s", (ms+500)/1000)
+}
+
+// finishNote says how an answer ended when that is not plain: cut at the
+// length limit, stopped by the content filter, or ended to call a tool.
+func finishNote(m store.Message) string {
+	if m.Role != store.RoleAssistant || m.Status != store.StatusComplete {
+		return ""
+	}
+	switch m.FinishReason {
+	case "length":
+		return "Cut at the length limit."
+	case "content_filter":
+		return "Stopped by the content filter."
+	case "tool_calls", "function_call":
+		return "Ended to call a tool (not supported)."
+	}
+	return ""
 }
 
 // mdQuote writes text as a block quote, one "> " per source line. All

@@ -12,6 +12,8 @@ type Service struct {
 	Src Source
 	// AppVersion is the running Holdfast's version, written into exports.
 	AppVersion string
+	// Files, optional, lets HTML exports embed attached images.
+	Files Files
 }
 
 // Export writes session id in the named format to w. The chat is read in
@@ -27,6 +29,7 @@ func (s Service) Export(ctx context.Context, w io.Writer, id, format string) err
 		return err
 	}
 	c.AppVersion = s.AppVersion
+	c.Files = s.Files
 	return Write(w, f, c)
 }
 

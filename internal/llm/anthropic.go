@@ -18,7 +18,8 @@ const DefaultAnthropicMaxTokens = 4096
 // Anthropic streams from Anthropic's Messages API through the official SDK.
 // It continues an interrupted answer by assistant prefill: Request.Prefix
 // is sent as a trailing assistant message and the model carries on after
-// it (see Stream for the whitespace rule).
+// it (see Stream for the whitespace rule). Thinking deltas become
+// Chunk.Reasoning and the block's signature Chunk.Signature.
 type Anthropic struct {
 	spec     Spec
 	messages anthropic.MessageService
@@ -46,8 +47,16 @@ func NewAnthropic(s Spec) (*Anthropic, error) {
 // Name returns the provider's configured name.
 func (p *Anthropic) Name() string { return p.spec.Name }
 
+// ConfiguredModels returns the models set in config.toml, nil when none.
+func (p *Anthropic) ConfiguredModels() []Model { return p.spec.configuredModels() }
+
 // CanContinue is true: Request.Prefix is honoured by assistant prefill.
 func (p *Anthropic) CanContinue() bool { return true }
+
+// Continuation reports the prefill; it needs no question to the server.
+func (p *Anthropic) Continuation(context.Context) Continuation {
+	return Continuation{Mode: ContinuePrefill, Reason: "the Messages API continues a trailing assistant message (prefill)"}
+}
 
 // Models returns the configured models, or else pages through
 // GET /v1/models.
@@ -55,6 +64,12 @@ func (p *Anthropic) Models(ctx context.Context) ([]Model, error) {
 	if len(p.spec.Models) > 0 {
 		return staticModels(p.spec.Name, p.spec.Models), nil
 	}
+	return p.ListServerModels(ctx)
+}
+
+// ListServerModels pages through GET /v1/models even when models are
+// configured (reachability, and the Settings screen's Test).
+func (p *Anthropic) ListServerModels(ctx context.Context) ([]Model, error) {
 	w := &wire{}
 	pager := p.models.ListAutoPaging(ctx, anthropic.ModelListParams{Limit: anthropic.Int(1000)}, option.WithMiddleware(w.middleware))
 	var out []Model
@@ -90,6 +105,18 @@ func (p *Anthropic) Stream(ctx context.Context, req Request, emit func(Chunk) er
 	defer stream.Close()
 	var usage Usage
 	stopped := false
+	// The guard sees the model's raw text, which may repeat the trimmed
+	// prefix that was sent (llama.cpp's Anthropic endpoint does); the join
+	// then reconciles whitespace with what the user already has.
+	guard := newContinuationGuard(p.spec.Name, req, func(c Chunk) error {
+		if c.Text != "" {
+			c.Text = join.feed(c.Text)
+		}
+		if c.empty() {
+			return nil
+		}
+		return emit(c)
+	})
 	send := func(text string) error {
 		if text == "" {
 			return nil
@@ -105,10 +132,20 @@ func (p *Anthropic) Stream(ctx context.Context, req Request, emit func(Chunk) er
 			usage.OutputTokens = int(u.OutputTokens)
 			res.Usage = &usage
 		case "content_block_delta":
-			if ev.Delta.Type == "text_delta" {
-				if err := send(join.feed(ev.Delta.Text)); err != nil {
-					return res, err
-				}
+			// By delta type, not block index: llama.cpp closes its
+			// thinking block (signature_delta) after the text block's
+			// deltas.
+			var c Chunk
+			switch ev.Delta.Type {
+			case "text_delta":
+				c.Text = ev.Delta.Text
+			case "thinking_delta":
+				c.Reasoning = ev.Delta.Thinking
+			case "signature_delta":
+				c.Signature, c.Signed = ev.Delta.Signature, true
+			}
+			if err := guard.feed(c); err != nil {
+				return res, err
 			}
 		case "message_delta":
 			res.FinishReason = normalizeStopReason(string(ev.Delta.StopReason))
@@ -134,6 +171,9 @@ func (p *Anthropic) Stream(ctx context.Context, req Request, emit func(Chunk) er
 	if !stopped {
 		return res, truncatedError(p.spec.Name, "no message_stop", nil)
 	}
+	if err := guard.flush(); err != nil {
+		return res, err
+	}
 	if err := send(join.flush()); err != nil {
 		return res, err
 	}
@@ -153,7 +193,7 @@ func (p *Anthropic) params(req Request, prefill string) anthropic.MessageNewPara
 	}
 	msgs := make([]anthropic.MessageParam, 0, len(history)+1)
 	for _, m := range history {
-		if m.Content == "" {
+		if m.Content == "" && len(m.Attachments) == 0 {
 			continue // the API rejects empty text blocks
 		}
 		switch m.Role {
@@ -162,11 +202,24 @@ func (p *Anthropic) params(req Request, prefill string) anthropic.MessageNewPara
 		case "assistant":
 			msgs = append(msgs, anthropic.NewAssistantMessage(anthropic.NewTextBlock(m.Content)))
 		default:
-			msgs = append(msgs, anthropic.NewUserMessage(anthropic.NewTextBlock(m.Content)))
+			msgs = append(msgs, anthropic.NewUserMessage(anthropicUserBlocks(m)...))
 		}
 	}
+	var blocks []anthropic.ContentBlockParamUnion
+	// The earlier thinking goes back when it can be: when its block was
+	// closed with a signature (Anthropic verifies it; llama.cpp sends an
+	// empty one), or when the answer has no text yet and the thinking
+	// itself is what continues (llama.cpp then carries on inside it).
+	// Anthropic's own API only streams thinking when extended thinking is
+	// requested, which Holdfast does not do.
+	if req.PrefixReasoning != "" && (req.PrefixSigned || prefill == "") {
+		blocks = append(blocks, anthropic.NewThinkingBlock(req.PrefixSignature, req.PrefixReasoning))
+	}
 	if prefill != "" {
-		msgs = append(msgs, anthropic.NewAssistantMessage(anthropic.NewTextBlock(prefill)))
+		blocks = append(blocks, anthropic.NewTextBlock(prefill))
+	}
+	if len(blocks) > 0 {
+		msgs = append(msgs, anthropic.NewAssistantMessage(blocks...))
 	}
 	maxTokens, temperature, topP := p.spec.Defaults.resolve(req)
 	if maxTokens <= 0 {

@@ -50,7 +50,7 @@ func (d *Demo) Stream(ctx context.Context, req Request, emit func(Chunk) error) 
 		}
 		return Result{FinishReason: "stop", Usage: &Usage{InputTokens: countTokens(req), OutputTokens: len(Tokenize(title))}}, nil
 	}
-	full := DemoAnswer(lastUser(req.Messages))
+	full := demoAcknowledge(req.Messages) + DemoAnswer(lastUser(req.Messages))
 	rest := full
 	if req.Prefix != "" {
 		if strings.HasPrefix(full, req.Prefix) {

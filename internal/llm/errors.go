@@ -41,6 +41,9 @@ const (
 	KindRequest ErrorKind = "request"
 	// KindUpstream: any other failure the provider reported.
 	KindUpstream ErrorKind = "upstream"
+	// KindNewTurn: asked to continue an answer, the server began a new
+	// one instead (wraps ErrNewTurn). Never retried; regenerate.
+	KindNewTurn ErrorKind = "new_turn"
 )
 
 // Error is a classified provider failure. Its message names the provider

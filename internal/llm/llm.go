@@ -12,6 +12,8 @@ import (
 type Message struct {
 	Role    string // "user" | "assistant" | "system"
 	Content string
+	// Attachments are the files of a user message (see attachments.go).
+	Attachments []Attachment
 }
 
 // Request asks a provider for one answer.
@@ -23,6 +25,17 @@ type Request struct {
 	// the provider must continue exactly after it (only providers whose
 	// CanContinue reports true are asked to).
 	Prefix string
+	// PrefixReasoning is the reasoning (thinking) text already shown. With
+	// an empty Prefix it means the answer was interrupted while the model
+	// was still reasoning: the continuation carries on inside the
+	// reasoning. With a Prefix it is context only.
+	PrefixReasoning string
+	// PrefixSignature is the signature an Anthropic thinking block ended
+	// with (see Chunk.Signature), "" when none came.
+	PrefixSignature string
+	// PrefixSigned reports that PrefixReasoning's block was closed with a
+	// signature (possibly an empty one, as llama.cpp sends).
+	PrefixSigned bool
 	// MaxTokens: zero means the provider's default. Temperature, TopP:
 	// nil means the provider's default (zero is a real temperature).
 	MaxTokens   int
@@ -43,10 +56,24 @@ const (
 	PurposeTitle Purpose = "title" // a short name for the conversation
 )
 
-// Chunk is one piece of streamed text.
+// Continuing reports whether req asks for a continuation.
+func (r Request) Continuing() bool { return r.Prefix != "" || r.PrefixReasoning != "" }
+
+// Chunk is one piece of streamed output: answer text, reasoning text, or
+// the signature that closes an Anthropic thinking block. Usually one field
+// is set.
 type Chunk struct {
-	Text string
+	Text      string
+	Reasoning string
+	// Signature, with Signed, is the signature_delta of an Anthropic
+	// thinking block. Anthropic needs it to accept the block back;
+	// llama.cpp sends an empty one.
+	Signature string
+	Signed    bool
 }
+
+// empty reports whether c carries nothing to store.
+func (c Chunk) empty() bool { return c.Text == "" && c.Reasoning == "" && !c.Signed }
 
 // Usage is the token accounting reported at the end of a stream.
 type Usage struct {
@@ -54,9 +81,12 @@ type Usage struct {
 	OutputTokens int
 }
 
-// Result is what a finished stream reports.
+// Result is what a stream reports, also when it fails (Usage then holds
+// whatever the provider reported before the failure).
 type Result struct {
-	Usage        *Usage
+	Usage *Usage
+	// FinishReason is why the model stopped, in OpenAI's words: "stop",
+	// "length", "content_filter", "tool_calls", or the provider's own.
 	FinishReason string
 }
 
@@ -75,7 +105,10 @@ type Model struct {
 type Provider interface {
 	Name() string
 	Stream(ctx context.Context, req Request, emit func(Chunk) error) (Result, error)
-	// CanContinue reports whether Request.Prefix is honoured.
+	// CanContinue reports whether Request.Prefix is honoured, as far as
+	// the provider knows without asking its server. A provider whose
+	// answer depends on the server also implements ContinuationProber;
+	// use CanContinue(ctx, p) to ask it.
 	CanContinue() bool
 	Models(ctx context.Context) ([]Model, error)
 }

@@ -383,8 +383,11 @@ func TestOpenAIConnectionRefused(t *testing.T) {
 }
 
 func TestOpenAIRefusesToContinue(t *testing.T) {
+	// continuation = "none": refused before anything is sent.
 	up := newUpstream(t, sse(oaRole, oaFinish("stop"), oaDone))
-	p := mustOpenAI(t, testSpec(ProviderOpenAI, up.URL()+"/v1"))
+	s := testSpec(ProviderOpenAI, up.URL()+"/v1")
+	s.Continuation = ContinueNone
+	p := mustOpenAI(t, s)
 	if p.CanContinue() {
 		t.Error("CanContinue = true")
 	}
@@ -396,6 +399,18 @@ func TestOpenAIRefusesToContinue(t *testing.T) {
 	}
 	if up.hits() != 0 {
 		t.Errorf("the upstream was asked %d times, want 0", up.hits())
+	}
+	// auto on a server that does not say what it is: it is asked (GETs
+	// only), and nothing is posted.
+	p = mustOpenAI(t, testSpec(ProviderOpenAI, up.URL()+"/v1"))
+	_, _, err = streamAll(context.Background(), p, req)
+	if !errors.Is(err, ErrCannotContinue) {
+		t.Fatalf("auto on an unknown server: err = %v", err)
+	}
+	for i := 0; i < up.hits(); i++ {
+		if r := up.request(t, i); r.Method != http.MethodGet {
+			t.Errorf("request %d: %s %s", i, r.Method, r.Path)
+		}
 	}
 }
 

@@ -60,13 +60,22 @@ type Spec struct {
 	APIKey string
 	// Models, when set, is what Models returns instead of asking the
 	// server.
-	Models   []string
+	Models []string
+	// Vision is the per-model switch of Settings: whether a model takes
+	// images, overriding what the server reports.
+	Vision   map[string]bool
 	Defaults Params
 	Timeouts Timeouts
 	// HTTPClient, when set, is used instead of NewHTTPClient(Timeouts).
 	HTTPClient *http.Client
 	// Retry is the policy NewProvider wraps the provider in.
 	Retry RetryPolicy
+	// Continuation (openai kind): how the server continues an answer, one
+	// of ContinuationSettings; "" means auto.
+	Continuation string
+	// Detect keeps what "auto" found across rebuilds of the provider; nil
+	// gives the provider a cache of its own.
+	Detect *DetectCache
 }
 
 // String describes s without its key.
@@ -139,4 +148,12 @@ func staticModels(provider string, ids []string) []Model {
 		out = append(out, Model{ID: id, Provider: provider, Label: id})
 	}
 	return out
+}
+
+// configuredModels is what ConfiguredModels returns for a spec.
+func (s Spec) configuredModels() []Model {
+	if len(s.Models) == 0 {
+		return nil
+	}
+	return staticModels(s.Name, s.Models)
 }

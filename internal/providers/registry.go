@@ -7,6 +7,7 @@ package providers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -42,15 +43,30 @@ type Registry struct {
 	// discoverMu makes Discover one at a time, so the last one wins.
 	discoverMu sync.Mutex
 
+	// detect remembers what continuation "auto" found per server, across
+	// rebuilds.
+	detect *llm.DetectCache
+
 	// mu serialises rebuilds and guards the sources they read.
 	mu         sync.Mutex
 	cfg        config.Config    // guarded by mu
 	discovered []llm.Discovered // guarded by mu
+
+	metaMu sync.RWMutex
+	meta   map[string]providerMeta // guarded by metaMu; by provider name, set by rebuilds
+}
+
+// providerMeta is what the registry knows about a provider besides the
+// provider itself.
+type providerMeta struct {
+	kind  string // demo | openai | anthropic
+	local bool   // found on loopback, not configured
 }
 
 var (
-	_ chat.Providers = (*Registry)(nil)
-	_ server.Models  = (*Registry)(nil)
+	_ chat.Providers       = (*Registry)(nil)
+	_ server.Models        = (*Registry)(nil)
+	_ server.ProviderTools = (*Registry)(nil)
 )
 
 // New starts with the built-in demo provider only (demoTPS tokens per
@@ -60,7 +76,8 @@ func New(demoTPS float64, keys KeySource, candidates []llm.Candidate, log *slog.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Registry{reg: llm.NewRegistry(), demo: &llm.Demo{TokensPerSecond: demoTPS}, keys: keys, candidates: candidates, log: log, cfg: config.Default()}
+	r := &Registry{reg: llm.NewRegistry(), demo: &llm.Demo{TokensPerSecond: demoTPS}, keys: keys, candidates: candidates, log: log,
+		cfg: config.Default(), detect: llm.NewDetectCache(), meta: map[string]providerMeta{llm.DemoName: {kind: "demo"}}}
 	// Cannot fail: one valid provider and a valid default.
 	_ = r.reg.Set([]llm.Provider{r.demo}, config.DefaultModel)
 	return r
@@ -73,21 +90,89 @@ func (r *Registry) Resolve(ref string) (llm.Provider, string, error) { return r.
 // DefaultModel is the model reference new chats use.
 func (r *Registry) DefaultModel() string { return r.reg.Default() }
 
-// Models lists every provider's models, in provider order, and the
-// default model. A provider that cannot list its models is left out (and
-// logged) without hiding the others; chatting with it says what is wrong.
-func (r *Registry) Models(ctx context.Context) ([]server.ModelInfo, string, error) {
+// Models lists every provider in use and its models, in provider order,
+// and the default model. Each provider's server is asked for its models
+// (concurrently, within modelsTimeout): one that does not answer is still
+// listed, marked unreachable with the error, with its configured models.
+func (r *Registry) Models(ctx context.Context) (server.ModelList, error) {
 	ctx, cancel := context.WithTimeout(ctx, modelsTimeout)
 	defer cancel()
-	entries, err := r.reg.Models(ctx)
-	if err != nil {
-		r.log.Debug("some providers did not list their models", "err", err)
+	providers := r.reg.Providers()
+	type result struct {
+		info   server.ProviderInfo
+		models []server.ModelInfo
 	}
-	out := make([]server.ModelInfo, 0, len(entries))
-	for _, e := range entries {
-		out = append(out, server.ModelInfo{ID: e.ID, Provider: e.Provider, Model: e.Model, Label: e.Label, Demo: e.Demo})
+	results := make([]result, len(providers))
+	var wg sync.WaitGroup
+	for i, p := range providers {
+		wg.Go(func() {
+			meta := r.metaOf(p.Name())
+			res := result{info: server.ProviderInfo{Name: p.Name(), Kind: meta.kind, Local: meta.local, Reachable: true}}
+			demo := llm.IsDemo(p)
+			// One request each: the server's list says whether it can be
+			// reached; configured models, when there are any, are what is
+			// offered.
+			models := llm.ConfiguredModels(p)
+			listed, lerr := llm.ListServerModels(ctx, p)
+			if lerr != nil {
+				res.info.Reachable, res.info.Error = false, lerr.Error()
+			} else if models == nil {
+				models = listed
+			}
+			for _, m := range models {
+				label := m.Label
+				if label == "" {
+					label = m.ID
+				}
+				res.models = append(res.models, server.ModelInfo{ID: p.Name() + "/" + m.ID, Provider: p.Name(), Model: m.ID, Label: label, Demo: demo})
+			}
+			if lerr != nil {
+				r.log.Debug("provider did not list its models", "provider", p.Name(), "err", lerr)
+			}
+			results[i] = res
+		})
 	}
-	return out, r.reg.Default(), nil
+	wg.Wait()
+	out := server.ModelList{Default: r.reg.Default(), Models: []server.ModelInfo{}, Providers: make([]server.ProviderInfo, 0, len(results))}
+	for _, res := range results {
+		out.Providers = append(out.Providers, res.info)
+		out.Models = append(out.Models, res.models...)
+	}
+	return out, nil
+}
+
+func (r *Registry) metaOf(name string) providerMeta {
+	r.metaMu.RLock()
+	defer r.metaMu.RUnlock()
+	if m, ok := r.meta[name]; ok {
+		return m
+	}
+	return providerMeta{kind: config.KindOpenAI}
+}
+
+// Continuations says how every provider in use continues an interrupted
+// answer; providers set to "auto" whose server was not asked yet are
+// asked now, concurrently, within ctx.
+func (r *Registry) Continuations(ctx context.Context) []server.ProviderContinuation {
+	providers := r.reg.Providers()
+	out := make([]server.ProviderContinuation, len(providers))
+	var wg sync.WaitGroup
+	for i, p := range providers {
+		wg.Go(func() {
+			out[i] = server.ProviderContinuation{Name: p.Name(), Kind: r.metaOf(p.Name()).kind, Continuation: llm.ContinuationOf(ctx, p)}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// Check tests the provider named name (see llm.Check).
+func (r *Registry) Check(ctx context.Context, name, model string) (llm.CheckResult, error) {
+	p, ok := r.reg.Provider(name)
+	if !ok {
+		return llm.CheckResult{}, fmt.Errorf("provider %q: %w", name, server.ErrNoProvider)
+	}
+	return llm.Check(ctx, p, model), nil
 }
 
 // Apply makes cfg's providers and default model the ones in use.
@@ -129,7 +214,9 @@ func (r *Registry) LocalServers() []server.LocalServer {
 func (r *Registry) rebuildLocked(ctx context.Context) error {
 	list := []llm.Provider{r.demo}
 	names := map[string]bool{llm.DemoName: true}
-	add := func(spec llm.Spec) {
+	meta := map[string]providerMeta{llm.DemoName: {kind: "demo"}}
+	add := func(spec llm.Spec, local bool) {
+		spec.Detect = r.detect
 		pr, err := llm.NewProvider(spec)
 		if err != nil {
 			r.log.Warn("provider left out", "provider", spec.Name, "err", err)
@@ -137,6 +224,7 @@ func (r *Registry) rebuildLocked(ctx context.Context) error {
 		}
 		list = append(list, pr)
 		names[spec.Name] = true
+		meta[spec.Name] = providerMeta{kind: spec.Kind, local: local}
 	}
 	retry := llm.RetryPolicy{Logger: r.log}
 	for _, cp := range r.cfg.Providers {
@@ -150,10 +238,13 @@ func (r *Registry) rebuildLocked(ctx context.Context) error {
 			BaseURL:  cp.BaseURL,
 			APIKey:   key,
 			Models:   append([]string(nil), cp.Models...),
+			Vision:   cp.Vision,
 			Defaults: llm.Params{Temperature: cp.Params.Temperature, MaxTokens: cp.Params.MaxTokens},
 			Timeouts: llm.Timeouts{Connect: cp.ConnectTimeout.D(), FirstToken: cp.FirstTokenTimeout.D(), Idle: cp.IdleTimeout.D()},
 			Retry:    retry,
-		})
+			// anthropic has no setting: it always continues by prefill.
+			Continuation: continuationOf(cp),
+		}, false)
 	}
 	for _, d := range r.discovered {
 		if configured(r.cfg, d) {
@@ -161,7 +252,7 @@ func (r *Registry) rebuildLocked(ctx context.Context) error {
 		}
 		spec := d.Spec()
 		spec.Retry = retry
-		add(spec)
+		add(spec, true)
 	}
 	def := r.cfg.DefaultModel
 	if prov, _, ok := config.SplitModelRef(def); !ok || !names[prov] {
@@ -170,6 +261,9 @@ func (r *Registry) rebuildLocked(ctx context.Context) error {
 	if err := r.reg.Set(list, def); err != nil {
 		return err
 	}
+	r.metaMu.Lock()
+	r.meta = meta
+	r.metaMu.Unlock()
 	inUse := make([]string, len(list))
 	for i, pr := range list {
 		inUse[i] = pr.Name()
@@ -207,4 +301,13 @@ func sameEndpoint(a, b string) bool {
 		return u.String()
 	}
 	return norm(a) == norm(b)
+}
+
+// continuationOf is the continuation setting an openai provider is built
+// with; other kinds have none.
+func continuationOf(cp config.Provider) string {
+	if cp.Kind != config.KindOpenAI {
+		return ""
+	}
+	return cp.Continuation
 }

@@ -3,6 +3,7 @@ package providers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/holdfast-chat/holdfast/internal/config"
 	"github.com/holdfast-chat/holdfast/internal/llm"
+	"github.com/holdfast-chat/holdfast/internal/server"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the log handler and the test.
@@ -76,6 +78,8 @@ func fakeOllama(t *testing.T) *httptest.Server {
 			io.WriteString(w, `{"models":[{"name":"llama3.2:3b","model":"llama3.2:3b","size":2019393189,"details":{"family":"llama"}}]}`)
 		case "/v1/models":
 			io.WriteString(w, `{"object":"list","data":[{"id":"llama3.2:3b","object":"model","created":1700000000,"owned_by":"library"}]}`)
+		case "/api/version":
+			io.WriteString(w, `{"version":"0.13.5"}`)
 		default:
 			http.NotFound(w, r)
 		}
@@ -98,15 +102,15 @@ func freeAddr(t *testing.T) string {
 
 func modelIDs(t *testing.T, r *Registry) (map[string]bool, string) {
 	t.Helper()
-	list, def, err := r.Models(context.Background())
+	list, err := r.Models(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids := map[string]bool{}
-	for _, m := range list {
+	for _, m := range list.Models {
 		ids[m.ID] = true
 	}
-	return ids, def
+	return ids, list.Default
 }
 
 // A local server found on loopback is put in use with its models; one
@@ -219,5 +223,86 @@ func TestSameEndpoint(t *testing.T) {
 		if got := sameEndpoint(tc.a, tc.b); got != tc.want {
 			t.Errorf("sameEndpoint(%q, %q) = %v; want %v", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// A provider whose server cannot be reached stays listed: marked
+// unreachable with the error, with its configured models when it has
+// some, so the model picker can say so instead of dropping it.
+func TestUnreachableProvidersStayListed(t *testing.T) {
+	gone := "http://" + freeAddr(t) + "/v1"
+	ollama := fakeOllama(t)
+	r, _ := newRegistry(t, fmt.Sprintf(`
+[[providers]]
+name = "configured"
+kind = "openai"
+base_url = %q
+models = ["big-model"]
+
+[[providers]]
+name = "bare"
+kind = "openai"
+base_url = %q
+
+[[providers]]
+name = "up"
+kind = "openai"
+base_url = %q
+continuation = "prefix"
+`, gone, gone, ollama.URL+"/v1"), nil)
+	list, err := r.Models(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]int{}
+	for i, p := range list.Providers {
+		byName[p.Name] = i
+	}
+	want := []struct {
+		name      string
+		reachable bool
+		kind      string
+	}{{"demo", true, "demo"}, {"configured", false, "openai"}, {"bare", false, "openai"}, {"up", true, "openai"}}
+	if len(list.Providers) != len(want) {
+		t.Fatalf("providers %+v", list.Providers)
+	}
+	for i, w := range want {
+		p := list.Providers[i]
+		if p.Name != w.name || p.Reachable != w.reachable || p.Kind != w.kind {
+			t.Errorf("provider %d = %+v; want %+v", i, p, w)
+		}
+		if !p.Reachable && !strings.Contains(p.Error, "connection refused") {
+			t.Errorf("%s: error %q", p.Name, p.Error)
+		}
+	}
+	ids := map[string]bool{}
+	for _, m := range list.Models {
+		ids[m.ID] = true
+	}
+	if !ids["configured/big-model"] || !ids["up/llama3.2:3b"] || !ids["demo/demo"] || len(ids) != 3 {
+		t.Errorf("models %v", ids)
+	}
+
+	conts := map[string]llm.Continuation{}
+	for _, c := range r.Continuations(context.Background()) {
+		conts[c.Name] = c.Continuation
+	}
+	if c := conts["up"]; c.Mode != llm.ContinuePrefix || c.Setting != llm.ContinuePrefix {
+		t.Errorf("configured continuation: %+v", c)
+	}
+	if c := conts["bare"]; c.CanContinue() || !c.Unsure {
+		t.Errorf("unreachable auto: %+v", c)
+	}
+	if c := conts["demo"]; c.Mode != llm.ContinueNative {
+		t.Errorf("demo: %+v", c)
+	}
+	if _, err := r.Check(context.Background(), "nope", ""); !errors.Is(err, server.ErrNoProvider) {
+		t.Errorf("check of an unknown provider: %v", err)
+	}
+	// This fake lists models but has no chat endpoint: the test says so,
+	// in the provider's own words.
+	res, err := r.Check(context.Background(), "up", "")
+	if err != nil || res.OK || res.Model != "llama3.2:3b" || len(res.Models) != 1 || !strings.Contains(res.Error, "404") || res.ErrorKind != "request" {
+		t.Errorf("check: %+v %v", res, err)
 	}
 }

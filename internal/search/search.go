@@ -67,6 +67,10 @@ type Hit struct {
 	Role      store.Role `json:"role"`
 	CreatedAt string     `json:"created_at"`
 	Snippet   []Segment  `json:"snippet"`
+	// File is the name of the attached file that matched, when the
+	// message's text did not; Snippet is then from the file's name and
+	// text.
+	File string `json:"file,omitempty"`
 }
 
 // Search runs one page of a search. cursor is "" for the first page or a
@@ -115,8 +119,12 @@ func (s Service) Search(ctx context.Context, text, cursor string, limit int) (Re
 			ids = append(ids, h.SessionID)
 		}
 		g := &res.Groups[at[h.SessionID]]
+		text := h.Content
+		if h.File != "" {
+			text = h.File + "\n" + h.Content
+		}
 		g.Hits = append(g.Hits, Hit{MessageID: h.MessageID, SessionID: h.SessionID, Role: h.Role,
-			CreatedAt: h.CreatedAt.Format("2006-01-02T15:04:05.000Z07:00"), Snippet: Snippet(h.Content, q.Terms, SnippetRunes)})
+			CreatedAt: h.CreatedAt.Format("2006-01-02T15:04:05.000Z07:00"), Snippet: Snippet(text, q.Terms, SnippetRunes), File: h.File})
 	}
 	sessions, err := s.Store.GetSessions(ctx, ids)
 	if err != nil {

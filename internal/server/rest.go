@@ -52,6 +52,10 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 
 // fail maps a domain error to a status and a JSON error.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if status, code, ok := attachmentError(err); ok {
+		writeError(w, status, code, err.Error())
+		return
+	}
 	var tooBig *http.MaxBytesError
 	if storageFailure(w, err) {
 		s.log.Warn("request met a storage fault", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -116,15 +120,18 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
-	list, def, err := s.cfg.Models.Models(r.Context())
+	list, err := s.cfg.Models.Models(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []ModelInfo{}
+	if list.Models == nil {
+		list.Models = []ModelInfo{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"models": list, "default": def})
+	if list.Providers == nil {
+		list.Providers = []ProviderInfo{}
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 // intParam reads an optional positive integer query parameter.
@@ -268,6 +275,17 @@ type sendBody struct {
 	ClientID string  `json:"client_id"`
 	Model    string  `json:"model"`
 	ParentID string  `json:"parent_id"`
+	// Attachments are uploaded files ({id, name}); for an edit, absent
+	// keeps the edited message's files.
+	Attachments *[]store.AttachmentRef `json:"attachments"`
+}
+
+// files is the attachments of a send ("none" when absent).
+func (b sendBody) files() ([]store.AttachmentRef, error) {
+	if b.Attachments == nil {
+		return nil, nil
+	}
+	return *b.Attachments, fileRefs(*b.Attachments)
 }
 
 func (b sendBody) content() (string, error) {
@@ -284,12 +302,20 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	content, err := body.content()
+	if err != nil && body.Attachments != nil && len(*body.Attachments) > 0 {
+		content, err = "", nil // a message of files alone
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	files, err := body.files()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	sent, err := s.cfg.Chats.Send(r.Context(), chat.SendRequest{SessionID: r.PathValue("id"), Content: content,
-		ClientID: body.ClientID, Model: body.Model, ParentID: body.ParentID})
+		ClientID: body.ClientID, Model: body.Model, ParentID: body.ParentID, Files: files})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -328,11 +354,13 @@ func (s *Server) messageAction(w http.ResponseWriter, r *http.Request) {
 	case "edit":
 		var content string
 		if content, err = body.content(); err == nil {
-			var sent chat.Sent
-			sent, err = s.cfg.Chats.Edit(ctx, id, content, body.ClientID)
-			out = sent
-			if sent.Created {
-				status = http.StatusCreated
+			if err = fileRefsOf(body.Attachments); err == nil {
+				var sent chat.Sent
+				sent, err = s.cfg.Chats.EditFiles(ctx, id, content, body.ClientID, body.Attachments)
+				out = sent
+				if sent.Created {
+					status = http.StatusCreated
+				}
 			}
 		}
 	default:

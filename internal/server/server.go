@@ -24,6 +24,7 @@ import (
 
 	"github.com/holdfast-chat/holdfast/internal/chat"
 	"github.com/holdfast-chat/holdfast/internal/eventlog"
+	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/search"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
@@ -52,6 +53,8 @@ type Chats interface {
 	Continue(ctx context.Context, id string) (store.Message, error)
 	Regenerate(ctx context.Context, id, model, clientID string) (store.Message, bool, error)
 	Edit(ctx context.Context, id, content, clientID string) (chat.Sent, error)
+	// EditFiles is Edit with the edited message's files (nil keeps them).
+	EditFiles(ctx context.Context, id, content, clientID string, files *[]store.AttachmentRef) (chat.Sent, error)
 	Switch(ctx context.Context, sessionID, id string, limit int) (chat.SwitchResult, error)
 	Delete(ctx context.Context, id string) (chat.Deletion, error)
 }
@@ -77,9 +80,49 @@ type ModelInfo struct {
 	Demo     bool   `json:"demo,omitempty"`
 }
 
+// ProviderInfo is one provider in GET /api/models: every provider in use
+// is listed, also one whose server cannot be reached (then with its
+// configured models, if any, and the error), so the model picker can say
+// so instead of silently leaving it out.
+type ProviderInfo struct {
+	Name      string `json:"name"`
+	Kind      string `json:"kind"` // demo | openai | anthropic
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+	// Local: a server found on loopback, not a [[providers]] entry.
+	Local bool `json:"local,omitempty"`
+}
+
+// ModelList is the body of GET /api/models.
+type ModelList struct {
+	Models    []ModelInfo    `json:"models"`
+	Default   string         `json:"default"`
+	Providers []ProviderInfo `json:"providers"`
+}
+
 // Models lists the models the user can pick.
 type Models interface {
-	Models(ctx context.Context) ([]ModelInfo, string, error)
+	Models(ctx context.Context) (ModelList, error)
+}
+
+// ProviderTools answer the Settings screen's questions about providers:
+// how each continues answers, and the Test button.
+type ProviderTools interface {
+	// Continuations says, for every provider in use, how it continues an
+	// interrupted answer (asking servers set to "auto" when that is not
+	// known yet, within ctx).
+	Continuations(ctx context.Context) []ProviderContinuation
+	// Check tests a provider: its models, a 1-token request, the time to
+	// the first token, its continuation mode found afresh. model "" picks
+	// one. ErrNoProvider when there is no such provider.
+	Check(ctx context.Context, name, model string) (llm.CheckResult, error)
+}
+
+// ProviderContinuation is one entry of GET /api/providers.
+type ProviderContinuation struct {
+	Name         string           `json:"name"`
+	Kind         string           `json:"kind"`
+	Continuation llm.Continuation `json:"continuation"`
 }
 
 // Exporter writes one chat as a file.
@@ -107,6 +150,12 @@ type Config struct {
 	Exporter  Exporter // optional
 	Search    Searcher // optional: GET /api/search
 	Settings  Settings // optional: GET/PUT /api/config, keys, discovery
+	// Attachments, optional: uploads and stored files (attachments.go).
+	Attachments Attachments
+	// Imports, optional: /api/imports (import.go).
+	Imports Importer
+	// Providers, optional: GET /api/providers, provider tests.
+	Providers ProviderTools
 }
 
 // Server serves the API. Make a new one for each listener: Close ends its
@@ -197,6 +246,16 @@ func (s *Server) routes() http.Handler {
 	api("/api/streams/{conn}/{action}", map[string]http.HandlerFunc{"POST": s.streamAction})
 	if s.cfg.Settings != nil {
 		s.settingsRoutes(api)
+	}
+	if s.cfg.Attachments != nil {
+		s.attachmentRoutes(api)
+	}
+	if s.cfg.Imports != nil {
+		s.importRoutes(api)
+	}
+	if s.cfg.Providers != nil {
+		api("/api/providers", map[string]http.HandlerFunc{"GET": s.providerContinuations})
+		api("/api/providers/{name}/test", map[string]http.HandlerFunc{"POST": s.testProvider})
 	}
 	unknown := s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+quoteShort(r.URL.Path))
@@ -305,7 +364,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r))
 		}
 		next.ServeHTTP(w, r)
 	})

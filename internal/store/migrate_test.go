@@ -98,9 +98,9 @@ func TestMigrateRealVersion1File(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest := strconv.Itoa(ms[len(ms)-1].version) // every migration since version 1 ran
+	latest := strconv.Itoa(ms[len(ms)-1].version)
 	if version != latest || s.Epoch() != oldEpoch {
-		t.Fatalf("schema %s epoch %s; want %s and the old epoch %s", version, s.Epoch(), latest, oldEpoch)
+		t.Fatalf("schema %s epoch %s; want %s (the latest) and the old epoch %s", version, s.Epoch(), latest, oldEpoch)
 	}
 	if b, err := s.Bounds(ctx); err != nil || b.Head != int64(oldEvents) {
 		t.Fatalf("event head %d (%v); want %d: clients resume across the upgrade", b.Head, err, oldEvents)

@@ -36,7 +36,9 @@ func messageColsOf(alias string) string {
 	}
 	return a + `n, ` + a + `id, ` + a + `session_id, coalesce(` + a + `parent_id, ''), ` + a + `depth, ` + a + `chain, coalesce(` + a + `selected_child_id, ''), ` +
 		a + `role, ` + a + `content, ` + a + `status, ` + a + `error, ` + a + `model, coalesce(` + a + `client_id, ''), ` + a + `chunks, ` +
-		a + `input_tokens, ` + a + `output_tokens, ` + a + `created_at, ` + a + `updated_at`
+		a + `input_tokens, ` + a + `output_tokens, ` + a + `created_at, ` + a + `updated_at, ` +
+		a + `reasoning, ` + a + `reasoning_chunks, ` + a + `reasoning_started_at, ` + a + `reasoning_ms, ` +
+		a + `reasoning_signature, ` + a + `reasoning_signed, ` + a + `finish_reason, ` + a + `error_kind`
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -73,11 +75,13 @@ func scanSession(r scanner) (Session, error) {
 func scanMessage(r scanner) (Message, error) {
 	var m Message
 	var created, updated int64
-	var in, out sql.NullInt64
+	var in, out, rStarted, rMS sql.NullInt64
 	var parent string
 	err := r.Scan(&m.n, &m.ID, &m.SessionID, &parent, &m.Depth, &m.chain, &m.SelectedChildID,
 		&m.Role, &m.Content, &m.Status, &m.Error, &m.Model, &m.ClientID, &m.Chunks,
-		&in, &out, &created, &updated)
+		&in, &out, &created, &updated,
+		&m.Reasoning, &m.ReasoningChunks, &rStarted, &rMS, &m.ReasoningSignature, &m.ReasoningSigned,
+		&m.FinishReason, &m.ErrorKind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, ErrNotFound
 	}
@@ -89,6 +93,13 @@ func scanMessage(r scanner) (Message, error) {
 		m.Usage = &Usage{InputTokens: int(in.Int64), OutputTokens: int(out.Int64)}
 	}
 	m.CreatedAt, m.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	if rStarted.Valid {
+		t := time.UnixMilli(rStarted.Int64).UTC()
+		m.ReasoningStartedAt = &t
+	}
+	if rMS.Valid {
+		m.ReasoningMS = &rMS.Int64
+	}
 	return m, nil
 }
 
@@ -121,7 +132,11 @@ func getMessage(ctx context.Context, q queryer, id string) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("get message %s: %w", id, err)
 	}
-	return m, nil
+	one := []Message{m}
+	if err := fillAttachments(ctx, q, one); err != nil {
+		return Message{}, err
+	}
+	return one[0], nil
 }
 
 // Head reads the newest event seq ever assigned, in the same transaction
@@ -187,8 +202,10 @@ func (s *Store) ListAllMessages(ctx context.Context, sessionID string) ([]Messag
 		if err != nil {
 			return fmt.Errorf("list messages of %s: %w", sessionID, err)
 		}
-		out, err = collectMessages(rows)
-		return err
+		if out, err = collectMessages(rows); err != nil {
+			return err
+		}
+		return fillAttachments(ctx, tx, out)
 	})
 	return out, err
 }

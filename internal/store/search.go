@@ -173,6 +173,9 @@ type Hit struct {
 	Role      Role
 	Content   string
 	CreatedAt time.Time
+	// File is the name of the message's file that matched ("" when its
+	// text did); Content is then that file's text.
+	File string
 }
 
 // SearchRequest asks for one page of message hits, newest first.
@@ -250,6 +253,12 @@ func (s *Store) SearchMessages(ctx context.Context, r SearchRequest) (SearchPage
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("search messages: %w", err)
 		}
+		rows.Close()
+		files, err := searchFiles(ctx, tx, r.Query, before, floor, bounded, limit+1)
+		if err != nil {
+			return err
+		}
+		page.Hits = mergeHits(page.Hits, files, limit+1)
 		if len(page.Hits) > limit {
 			page.Hits = page.Hits[:limit]
 			page.Next = page.Hits[limit-1].Cursor
@@ -269,6 +278,83 @@ func (s *Store) SearchMessages(ctx context.Context, r SearchRequest) (SearchPage
 	})
 	return page, err
 }
+
+// searchFiles finds the files on messages below before (and above
+// floor when bounded) whose name and text together hold every term: at
+// most limit, newest message first, one hit per message.
+func searchFiles(ctx context.Context, tx *sql.Tx, q Query, before, floor int64, bounded bool, limit int) ([]Hit, error) {
+	hay := `(ma.name || ' ' || a.text)`
+	var cond string
+	var args []any
+	if q.Indexed() {
+		cond = `ma.n IN (SELECT rowid FROM attachments_fts WHERE attachments_fts MATCH ?)`
+		args = []any{q.match()}
+	} else {
+		cond = `1`
+	}
+	cond += ` AND m.n < ?`
+	args = append(args, before)
+	if bounded {
+		cond += ` AND m.n > ?`
+		args = append(args, floor)
+	}
+	cond += andLike(hay, q.short)
+	for _, t := range q.short {
+		args = append(args, "%"+escapeLike(t)+"%")
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT m.n, m.id, m.session_id, m.role, a.text, m.created_at, ma.name
+		FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id JOIN messages m ON m.id = ma.message_id
+		WHERE `+cond+` ORDER BY m.n DESC, ma.position LIMIT ?`, append(args, limit*MaxFilesPerMessage)...)
+	if err != nil {
+		return nil, fmt.Errorf("search files: %w", err)
+	}
+	defer rows.Close()
+	var out []Hit
+	for rows.Next() {
+		var h Hit
+		var created int64
+		if err := rows.Scan(&h.Cursor, &h.MessageID, &h.SessionID, &h.Role, &h.Content, &created, &h.File); err != nil {
+			return nil, fmt.Errorf("search files: %w", err)
+		}
+		if n := len(out); n > 0 && out[n-1].Cursor == h.Cursor {
+			continue // the message's first matching file stands for it
+		}
+		h.CreatedAt = time.UnixMilli(created).UTC()
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search files: %w", err)
+	}
+	return out, nil
+}
+
+// mergeHits merges two newest-first hit lists into one of at most limit,
+// a message once (its text's hit before a file's).
+func mergeHits(text, files []Hit, limit int) []Hit {
+	if len(files) == 0 {
+		return text
+	}
+	out := make([]Hit, 0, min(limit, len(text)+len(files)))
+	i, j := 0, 0
+	for len(out) < limit && (i < len(text) || j < len(files)) {
+		switch {
+		case j >= len(files) || (i < len(text) && text[i].Cursor > files[j].Cursor):
+			out = append(out, text[i])
+			i++
+		case i >= len(text) || files[j].Cursor > text[i].Cursor:
+			out = append(out, files[j])
+			j++
+		default: // the same message
+			out = append(out, text[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+// MaxFilesPerMessage bounds the files one message carries (the
+// attachment service's limit; the store only needs it to size queries).
+const MaxFilesPerMessage = 10
 
 // andLike is " AND col LIKE ? ESCAPE '\'" once per term; the caller
 // binds the patterns.
@@ -348,7 +434,7 @@ func (s *Store) GetSessions(ctx context.Context, ids []string) (map[string]Sessi
 // they should (every settled message, every title), using FTS5's own
 // integrity check against the content it indexes.
 func (s *Store) CheckSearchIndex(ctx context.Context) error {
-	for _, table := range []string{"messages_fts", "sessions_fts"} {
+	for _, table := range []string{"messages_fts", "sessions_fts", "attachments_fts"} {
 		if _, err := s.writer.ExecContext(ctx, `INSERT INTO `+table+`(`+table+`, rank) VALUES ('integrity-check', 1)`); err != nil {
 			return fmt.Errorf("search index %s: %w", table, err)
 		}

@@ -449,3 +449,87 @@ func TestShortQueryScanIsBounded(t *testing.T) {
 		t.Fatalf("indexed search: %+v, %v", page, err)
 	}
 }
+
+// TestSearchFindsFiles: a message is found by the name and the text of
+// the files it carries, the index follows links and deletions, and a
+// message matching by text and by file is one hit.
+func TestSearchFindsFiles(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	sessions := seedChats(t, s, []string{"see the attached report"}, []string{"quarterly numbers inline"})
+	msgs, err := s.ListAllMessages(ctx, sessions[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.ListAllMessages(ctx, sessions[1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := AttachmentFile{ID: strings.Repeat("ab", 32), Size: 2048, MIME: "application/pdf", Kind: "pdf",
+		Text: "Quarterly revenue grew by 12 percent in 数据库 sales", CreatedAt: s.Now()}
+	src := AttachmentFile{ID: strings.Repeat("cd", 32), Size: 40, MIME: "text/plain; charset=utf-8", Kind: "text",
+		Text: "func main() { fmt.Println(\"hello\") }", CreatedAt: s.Now()}
+	err = s.Write(ctx, func(tx *Tx) error {
+		for _, f := range []AttachmentFile{pdf, src} {
+			if err := tx.PutAttachment(f, s.Now().Add(time.Hour)); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.LinkAttachments(msgs[0].ID, []AttachmentRef{{ID: pdf.ID, Name: "Q3 report.pdf"}, {ID: src.ID, Name: "main.go"}}); err != nil {
+			return err
+		}
+		_, err := tx.LinkAttachments(other[0].ID, []AttachmentRef{{ID: pdf.ID, Name: "numbers.pdf"}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	search := func(text string) []Hit {
+		t.Helper()
+		page, err := s.SearchMessages(ctx, SearchRequest{Query: mustQuery(t, text), Limit: 10})
+		if err != nil {
+			t.Fatalf("search %q: %v", text, err)
+		}
+		return page.Hits
+	}
+	cases := []struct {
+		query string
+		want  []string // the file each hit names ("" for a text hit), newest first
+	}{
+		{"report.pdf", []string{"Q3 report.pdf"}},                  // a file's name
+		{"revenue grew", []string{"numbers.pdf", "Q3 report.pdf"}}, // a PDF's text, on two messages
+		{"Println", []string{"main.go"}},                           // a source file's text
+		{"main.go Println", []string{"main.go"}},                   // name and text of one file
+		{"main.go revenue", nil},                                   // terms in two different files
+		{"数据", []string{"numbers.pdf", "Q3 report.pdf"}},           // short terms: the bounded scan
+		{"quarterly", []string{"", "Q3 report.pdf"}},               // the second chat by its text, once
+		{"nothing like it", nil},
+	}
+	for _, tc := range cases {
+		hits := search(tc.query)
+		var got []string
+		for _, h := range hits {
+			got = append(got, h.File)
+		}
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%q found files %q; want %q", tc.query, got, tc.want)
+		}
+	}
+	if err := s.CheckSearchIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Deleting the first chat unindexes its files; the shared PDF stays
+	// found on the other chat.
+	if err := s.Write(ctx, func(tx *Tx) error { return tx.DeleteSession(sessions[0].ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if hits := search("revenue"); len(hits) != 1 || hits[0].File != "numbers.pdf" {
+		t.Fatalf("after deleting the chat, revenue found %+v", hits)
+	}
+	if hits := search("Println"); len(hits) != 0 {
+		t.Fatalf("a deleted chat's file is still found: %+v", hits)
+	}
+	if err := s.CheckSearchIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

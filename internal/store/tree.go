@@ -341,8 +341,10 @@ func (s *Store) PathTo(ctx context.Context, id string) ([]Message, error) {
 		if err != nil {
 			return err
 		}
-		out, err = pathRange(ctx, tx, segs, 0, nd.depth)
-		return err
+		if out, err = pathRange(ctx, tx, segs, 0, nd.depth); err != nil {
+			return err
+		}
+		return fillAttachments(ctx, tx, out)
 	})
 	return out, err
 }
@@ -425,6 +427,9 @@ func readPage(ctx context.Context, q queryer, r PageRequest, headSeq int64) (Pag
 		if err != nil {
 			return Page{}, err
 		}
+	}
+	if err := fillAttachments(ctx, q, page.Messages); err != nil {
+		return Page{}, err
 	}
 	return page, fillSiblings(ctx, q, page.Messages)
 }

@@ -180,10 +180,19 @@ func (t *Tx) InsertMessage(m Message) (Message, error) {
 		}
 	}
 	in, out := usageCols(m.Usage)
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO messages(n, id, session_id, parent_id, depth, chain, role, content, status, error, model, client_id, chunks, input_tokens, output_tokens, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var rStarted, rMS any
+	if m.ReasoningStartedAt != nil {
+		rStarted = m.ReasoningStartedAt.UnixMilli()
+	}
+	if m.ReasoningMS != nil {
+		rMS = *m.ReasoningMS
+	}
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO messages(n, id, session_id, parent_id, depth, chain, role, content, status, error, model, client_id, chunks, input_tokens, output_tokens, created_at, updated_at,
+		reasoning, reasoning_chunks, reasoning_started_at, reasoning_ms, reasoning_signature, reasoning_signed, finish_reason, error_kind)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.n, m.ID, m.SessionID, nullable(string(m.ParentID)), m.Depth, m.chain, m.Role, m.Content, m.Status, m.Error, m.Model, clientID, m.Chunks, in, out,
-		m.CreatedAt.UnixMilli(), m.UpdatedAt.UnixMilli())
+		m.CreatedAt.UnixMilli(), m.UpdatedAt.UnixMilli(),
+		m.Reasoning, m.ReasoningChunks, rStarted, rMS, m.ReasoningSignature, m.ReasoningSigned, m.FinishReason, m.ErrorKind)
 	if err != nil {
 		return Message{}, fmt.Errorf("insert message: %w", err)
 	}
@@ -204,6 +213,63 @@ func (t *Tx) AppendContent(id, text string, chunks int, at time.Time) error {
 		text, chunks, at.UnixMilli(), id)
 	if err != nil {
 		return fmt.Errorf("append to message %s: %w", id, err)
+	}
+	return mustAffect(res, "message", id)
+}
+
+// AppendReasoning adds a streamed reasoning chunk to a message, records
+// how many reasoning chunks it now holds, and notes when reasoning began.
+func (t *Tx) AppendReasoning(id, text string, chunks int, at time.Time) error {
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET reasoning = reasoning || ?, reasoning_chunks = ?,
+		reasoning_started_at = coalesce(reasoning_started_at, ?), updated_at = ? WHERE id = ?`,
+		text, chunks, at.UnixMilli(), at.UnixMilli(), id)
+	if err != nil {
+		return fmt.Errorf("append reasoning to message %s: %w", id, err)
+	}
+	return mustAffect(res, "message", id)
+}
+
+// SetReasoningSignature keeps the signature that closed a message's
+// thinking block.
+func (t *Tx) SetReasoningSignature(id, signature string) error {
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET reasoning_signature = ?, reasoning_signed = 1 WHERE id = ?`, signature, id)
+	if err != nil {
+		return fmt.Errorf("set reasoning signature of message %s: %w", id, err)
+	}
+	return mustAffect(res, "message", id)
+}
+
+// AddReasoningTime adds how long one part of an answer reasoned to the
+// message's total.
+func (t *Tx) AddReasoningTime(id string, d time.Duration) error {
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET reasoning_ms = coalesce(reasoning_ms, 0) + ? WHERE id = ?`, d.Milliseconds(), id)
+	if err != nil {
+		return fmt.Errorf("add reasoning time to message %s: %w", id, err)
+	}
+	return mustAffect(res, "message", id)
+}
+
+// AddUsage adds one part's token usage to a message's total: an answer
+// continued after an interruption counts every part.
+func (t *Tx) AddUsage(id string, u *Usage) error {
+	if u == nil {
+		return nil
+	}
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET input_tokens = coalesce(input_tokens, 0) + ?, output_tokens = coalesce(output_tokens, 0) + ? WHERE id = ?`,
+		u.InputTokens, u.OutputTokens, id)
+	if err != nil {
+		return fmt.Errorf("add usage to message %s: %w", id, err)
+	}
+	return mustAffect(res, "message", id)
+}
+
+// SetOutcome records why an answer ended: the provider's finish reason
+// and, for a failure, the error's kind ("" clears them, for a
+// continuation).
+func (t *Tx) SetOutcome(id, finishReason, errorKind string) error {
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE messages SET finish_reason = ?, error_kind = ? WHERE id = ?`, finishReason, errorKind, id)
+	if err != nil {
+		return fmt.Errorf("set outcome of message %s: %w", id, err)
 	}
 	return mustAffect(res, "message", id)
 }
@@ -234,7 +300,15 @@ func (t *Tx) FillSiblings(msgs []Message) error {
 // MessageByClientID finds the message a client already sent.
 func (t *Tx) MessageByClientID(sessionID, clientID string) (Message, error) {
 	row := t.tx.QueryRowContext(t.ctx, `SELECT `+messageCols+` FROM messages WHERE session_id=? AND client_id=?`, sessionID, clientID)
-	return scanMessage(row)
+	m, err := scanMessage(row)
+	if err != nil {
+		return Message{}, err
+	}
+	one := []Message{m}
+	if err := fillAttachments(t.ctx, t.tx, one); err != nil {
+		return Message{}, err
+	}
+	return one[0], nil
 }
 
 // FirstChild returns the oldest child of a message.

@@ -124,12 +124,36 @@ type Message struct {
 	ClientID     string   `json:"client_id,omitempty"`
 	Chunks       int      `json:"chunks"`
 	Usage        *Usage   `json:"usage,omitempty"`
+	// Attachments are the files a user message carries, in order.
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// SelectedChildID is the child the chat shows under this message when
 	// that is not the default one (the first child still there); "" for
 	// the default. Kept by the store; exported, not sent to clients.
-	SelectedChildID string    `json:"-"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	SelectedChildID string `json:"-"`
+
+	// Reasoning is the model's thinking, streamed like Content;
+	// ReasoningChunks counts the message.reasoning events folded into it.
+	Reasoning       string `json:"reasoning,omitempty"`
+	ReasoningChunks int    `json:"reasoning_chunks,omitempty"`
+	// ReasoningStartedAt is when the first reasoning arrived;
+	// ReasoningMS how long the model reasoned in all (set when its
+	// reasoning ended: the answer's text began, or the answer ended).
+	ReasoningStartedAt *time.Time `json:"reasoning_started_at,omitempty"`
+	ReasoningMS        *int64     `json:"reasoning_ms,omitempty"`
+	// ReasoningSignature closes an Anthropic thinking block, which must
+	// go back with it to be accepted; ReasoningSigned says one came (an
+	// empty one from llama.cpp included). Not shown to clients.
+	ReasoningSignature string `json:"-"`
+	ReasoningSigned    bool   `json:"-"`
+	// FinishReason is why the model stopped: "stop", "length",
+	// "content_filter", "tool_calls", or the provider's own word.
+	FinishReason string `json:"finish_reason,omitempty"`
+	// ErrorKind classifies Error (llm.ErrorKind: "auth", "transient",
+	// "timeout", "truncated", "request", "upstream", "new_turn").
+	ErrorKind string `json:"error_kind,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 
 	n, chain int64 // the row key and the message's chain (see the 0002 migration)
 }

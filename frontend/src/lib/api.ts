@@ -1,5 +1,6 @@
 import { afterFailure, httpErrorFrom, joinUrl } from './http';
 import type {
+  CheckResult,
   Config,
   Health,
   KeyStatus,
@@ -7,11 +8,17 @@ import type {
   Message,
   MessagePage,
   MessagePair,
-  Model,
+  ModelList,
+  ProviderContinuation,
+  SearchResult,
   Session,
+  SessionChanges,
+  SessionPage,
   SettingsView,
+  SwitchResult,
 } from './protocol';
 import type { Credentials, Resolver } from './stream/types';
+import type { Attachment, AttachmentRef } from './attachments/attachments';
 
 /** A JSON answer plus the snapshot head the server read it at. */
 export interface Snapshot<T> {
@@ -98,30 +105,61 @@ export class Api {
     return this.request<Health>('GET', '/api/health', { signal });
   }
 
-  listSessions(q?: string, signal?: AbortSignal) {
-    return this.request<{ sessions: Session[] }>('GET', '/api/sessions', { query: { q }, signal });
+  /** One page of chats: pinned first, then by last activity; `archived` lists only archived ones. */
+  listSessions(opts: { limit?: number; cursor?: string; archived?: boolean; signal?: AbortSignal } = {}) {
+    return this.request<SessionPage>('GET', '/api/sessions', {
+      query: { limit: opts.limit, cursor: opts.cursor, archived: opts.archived ? 1 : undefined },
+      signal: opts.signal,
+    });
   }
 
-  createSession(body: { title?: string; model?: string; system_prompt?: string }) {
+  getSession(id: string) {
+    return this.request<Session>('GET', `/api/sessions/${encodeURIComponent(id)}`);
+  }
+
+  createSession(body: SessionChanges) {
     return this.request<Session>('POST', '/api/sessions', { body });
   }
 
-  updateSession(id: string, body: { title?: string; model?: string; system_prompt?: string }) {
+  /** Changes what `body` names; null clears a generation setting. */
+  updateSession(id: string, body: SessionChanges) {
     return this.request<Session>('PATCH', `/api/sessions/${encodeURIComponent(id)}`, { body });
+  }
+
+  /** Messages (and chat titles) matching `q`, newest first, grouped by chat. */
+  search(q: string, opts: { limit?: number; cursor?: string; signal?: AbortSignal } = {}) {
+    return this.request<SearchResult>('GET', '/api/search', { query: { q, limit: opts.limit, cursor: opts.cursor }, signal: opts.signal });
+  }
+
+  /** Makes the chat show the path through `messageId`; answers the page around it. */
+  switchBranch(sessionId: string, messageId: string, limit?: number) {
+    return this.request<SwitchResult>('POST', `/api/sessions/${encodeURIComponent(sessionId)}/switch`, {
+      body: { message_id: messageId, limit },
+    });
+  }
+
+  /** Deletes a message and every message below it (all its branches). */
+  deleteMessage(id: string) {
+    return this.request<{ deleted: number; session: Session }>('DELETE', `/api/messages/${encodeURIComponent(id)}`);
   }
 
   deleteSession(id: string) {
     return this.request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
   }
 
-  listMessages(id: string, opts: { before?: string; limit?: number; signal?: AbortSignal } = {}) {
+  /** A page of a path: the current path's end, or `before`/`after`/`around` a message. */
+  listMessages(id: string, opts: { before?: string; after?: string; around?: string; limit?: number; signal?: AbortSignal } = {}) {
     return this.request<MessagePage>('GET', `/api/sessions/${encodeURIComponent(id)}/messages`, {
-      query: { before: opts.before, limit: opts.limit },
+      query: { before: opts.before, after: opts.after, around: opts.around, limit: opts.limit },
       signal: opts.signal,
     });
   }
 
-  sendMessage(sessionId: string, body: { content: string; client_id: string; model?: string }, timeoutMs = 20_000) {
+  sendMessage(
+    sessionId: string,
+    body: { content: string; client_id: string; model?: string; attachments?: AttachmentRef[]; parent_id?: string },
+    timeoutMs = 20_000,
+  ) {
     return this.request<MessagePair>('POST', `/api/sessions/${encodeURIComponent(sessionId)}/messages`, { body, timeoutMs });
   }
 
@@ -133,11 +171,8 @@ export class Api {
     return this.request<Message>('POST', `/api/messages/${encodeURIComponent(messageId)}/continue`);
   }
 
-  /** `clientId` makes a resend harmless: the server returns the answer the first delivery made. */
-  regenerate(messageId: string, model?: string, clientId?: string) {
-    const body: { model?: string; client_id?: string } = {};
-    if (model) body.model = model;
-    if (clientId) body.client_id = clientId;
+  /** A new answer beside `messageId` (an answer) or to it (a user message). */
+  regenerate(messageId: string, body: { model?: string; client_id?: string } = {}) {
     return this.request<Message>('POST', `/api/messages/${encodeURIComponent(messageId)}/regenerate`, { body });
   }
 
@@ -154,7 +189,17 @@ export class Api {
   }
 
   models() {
-    return this.request<{ models: Model[]; default: string }>('GET', '/api/models');
+    return this.request<ModelList>('GET', '/api/models');
+  }
+
+  /** How each provider continues an interrupted answer, and why. */
+  providers() {
+    return this.request<{ providers: ProviderContinuation[] }>('GET', '/api/providers', { timeoutMs: 30_000 });
+  }
+
+  /** The Settings screen's Test: models, a 1-token answer, time to first token, continuation. */
+  testProvider(name: string, model?: string) {
+    return this.request<CheckResult>('POST', `/api/providers/${encodeURIComponent(name)}/test`, { body: model ? { model } : {} });
   }
 
   settings() {
@@ -177,6 +222,45 @@ export class Api {
   /** Looks for Ollama and LM Studio on this machine now; found ones are put in use. */
   discover() {
     return this.request<{ servers: LocalServer[] }>('POST', '/api/providers/discover');
+  }
+
+  /**
+   * Uploads one file (its raw bytes; the server sniffs the type). The same
+   * bytes give the same id, so a retry is harmless.
+   */
+  async uploadAttachment(file: Blob, name: string, signal?: AbortSignal): Promise<Attachment> {
+    for (let attempt = 0; ; attempt++) {
+      const creds = await this.credentials(attempt > 0);
+      const url = new URL(joinUrl(creds.baseUrl, '/api/attachments'));
+      url.searchParams.set('name', name);
+      let res: Response;
+      try {
+        res = await this.#fetch(url.toString(), {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${creds.token}`, Accept: 'application/json', 'Content-Type': 'application/octet-stream' },
+          body: file,
+          signal,
+          cache: 'no-store',
+        });
+      } catch (err) {
+        this.#creds = null;
+        throw err;
+      }
+      if (!res.ok) {
+        if (afterFailure(res.status, attempt > 0) === 'refresh') continue;
+        throw await httpErrorFrom(res);
+      }
+      return (await res.json()) as Attachment;
+    }
+  }
+
+  /** The URL of a stored file (or its thumbnail) for an <img> or a link: the token rides in the query. */
+  async attachmentUrl(id: string, opts: { thumb?: boolean; name?: string } = {}): Promise<string> {
+    const creds = await this.credentials();
+    const url = new URL(joinUrl(creds.baseUrl, `/api/attachments/${encodeURIComponent(id)}${opts.thumb ? '/thumb' : ''}`));
+    url.searchParams.set('token', creds.token);
+    if (opts.name) url.searchParams.set('name', opts.name);
+    return url.toString();
   }
 
   /** Downloads an export; returns the file and the name the server suggested. */

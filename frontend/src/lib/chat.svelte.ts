@@ -4,10 +4,11 @@ import { Conversation } from './chat/conversation.svelte';
 import { Models } from './chat/models.svelte';
 import { PendingMessages } from './chat/pending.svelte';
 import { SessionSearch } from './chat/search.svelte';
-import { SessionList } from './chat/sessions.svelte';
+import { SessionList, sessionPageSize } from './chat/sessions.svelte';
 import { ConfigState, type UiSettings } from './config.svelte';
 import type { ReportError } from './errors';
-import type { ConfigChanged, ConfigError, Session, SessionDeleted } from './protocol';
+import type { BranchSwitched, ConfigChanged, ConfigError, SearchHit, Session, SessionChanges, SessionDeleted } from './protocol';
+import type { AttachmentRef } from './attachments/attachments';
 import { StreamClient, type StreamClientOptions } from './stream/client';
 import { earlierHead } from './stream/eventid';
 import { flushOnLive, kindOf, type OutboxItem, type OutboxStorage } from './stream/outbox';
@@ -59,6 +60,13 @@ export class ChatStore {
   readonly #onError: ReportError | undefined;
   readonly #offOutbox: () => void;
   readonly #active: Session | null;
+  #listed: () => void = () => {};
+  /**
+   * Settles when the first chat list has arrived (or its request failed):
+   * the page mounts with it, so the sidebar's rows come in the first
+   * layout of the app instead of a second one after it.
+   */
+  readonly listed: Promise<void> = new Promise((resolve) => (this.#listed = resolve));
 
   constructor(opts: ChatStoreOptions) {
     const { storage, onError } = opts;
@@ -89,6 +97,7 @@ export class ChatStore {
       newId: this.#newId,
       model: () => this.active?.model,
       onUserMessage: (id) => this.sessions.markUsed(id),
+      onSession: (s) => this.sessions.upsert(s),
       onActive: opts.onActive,
       onError,
     });
@@ -124,14 +133,43 @@ export class ChatStore {
     // Not awaited: the chats need not wait for it, and events that arrive meanwhile win.
     void this.config.load();
     const [list, chat] = await Promise.all([
-      this.api.listSessions(undefined, signal),
+      // The sidebar shows its first page as soon as it is here, without waiting for the chat.
+      this.api
+        .listSessions({ limit: sessionPageSize, signal })
+        .then((r) => {
+          this.sessions.replace(r.data);
+          return r;
+        })
+        .finally(() => this.#listed()),
       id ? this.conversation.read(id, signal) : Promise.resolve(null),
     ]);
-    this.sessions.replace(list.data.sessions);
     if (id && chat) this.conversation.show(id, chat.data);
     const open = this.conversation.id;
-    if (open && !this.sessions.find(open)) this.conversation.close();
+    // An open chat beyond the first page is still there if its page was found.
+    if (open && !chat && !this.sessions.find(open)) this.conversation.close();
+    if (open && chat && !this.sessions.find(open)) void this.#learn(open);
     return earlierHead(list.head, chat?.head ?? null);
+  }
+
+  /** Reads a chat the loaded pages do not have (an old chat left open), for its title and settings. */
+  async #learn(id: string): Promise<void> {
+    try {
+      this.sessions.upsert((await this.api.getSession(id)).data);
+    } catch {
+      // The header shows the app's name until the chat turns up in an event.
+    }
+  }
+
+  /** Opens a search hit: its chat on the hit's branch, scrolled to it, `terms` highlighted. */
+  async openHit(session: Session, hit: SearchHit, terms: readonly string[]): Promise<void> {
+    this.sessions.upsert(session);
+    await this.conversation.openAt(hit.session_id, hit.message_id, terms);
+  }
+
+  /** Changes the open chat's settings (model, system prompt, generation parameters). */
+  async updateChat(id: string, changes: SessionChanges): Promise<void> {
+    if (changes.model) this.models.choose(changes.model);
+    await this.sessions.update('save', id, changes);
   }
 
   /** Creates a chat and opens it. An open chat that is still empty is reused. */
@@ -155,15 +193,18 @@ export class ChatStore {
    * Sends a message through the outbox: stored locally first, shown as
    * pending, posted now if possible and otherwise when the stream is live again.
    */
-  async send(content: string): Promise<boolean> {
+  async send(content: string, attachments: AttachmentRef[] = []): Promise<boolean> {
     const text = content.trim();
-    if (!text) return false;
+    if (!text && attachments.length === 0) return false;
     const session = this.active ?? (await this.newChat());
     if (!session) return false;
+    // A search hit left the view in the middle of the path: the answer goes at its end.
+    if (this.conversation.id === session.id) await this.conversation.toEnd();
     this.pending.add({
       clientId: this.#newId(),
       sessionId: session.id,
       content: text,
+      attachments: attachments.length ? attachments : undefined,
       model: session.model || this.models.defaultModel,
       createdAt: Date.now(),
     });
@@ -215,6 +256,9 @@ export class ChatStore {
   #onEvent(ev: StreamEvent): void {
     if (ev.type.startsWith('message.')) return this.conversation.receive(ev);
     switch (ev.type) {
+      case 'branch.switched':
+        this.sessions.upsert((ev.data as BranchSwitched).session);
+        return this.conversation.receive(ev);
       case 'session.created':
       case 'session.updated':
         return this.sessions.upsert(ev.data as Session);

@@ -69,6 +69,14 @@ class Backend {
   /** Answers of POST /continue: a JSON error to send, or null to continue. */
   continueError: { status: number; code: string; message: string } | null = null;
 
+  /** The chat's path now shows `added` from where `old` was (a new version of it). */
+  showInstead(old: Message, added: Message[]) {
+    for (const [sid, list] of Object.entries(this.messages)) {
+      const at = list.findIndex((x) => x.id === old.id);
+      if (at >= 0) this.messages[sid] = [...list.slice(0, at), ...added.map((x) => ({ ...x, session_id: sid }))];
+    }
+  }
+
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
     const method = init?.method ?? 'GET';
@@ -89,7 +97,12 @@ class Backend {
       if (e) return json({ error: { code: e.code, message: e.message } }, e.status);
       return json(msg(m[1], { status: 'streaming' }));
     }
-    if ((m = url.pathname.match(/^\/api\/messages\/([^/]+)\/regenerate$/))) return json(msg(`${m[1]}_again`, { status: 'streaming' }), 201);
+    if ((m = url.pathname.match(/^\/api\/messages\/([^/]+)\/regenerate$/))) {
+      const old = Object.values(this.messages).flat().find((x) => x.id === m![1]);
+      const again = msg(`${m[1]}_again`, { status: 'streaming', parent_id: old?.parent_id ?? null, siblings: [m[1], `${m[1]}_again`], sibling_index: 1 });
+      if (old) this.showInstead(old, [again]);
+      return json(again, 201);
+    }
     if ((m = url.pathname.match(/^\/api\/messages\/([^/]+)\/(stop|edit)$/))) {
       this.controls.push(`${m[2]} ${m[1]}`);
       const found = Object.values(this.messages).flat().find((x) => x.id === m![1]);
@@ -104,7 +117,9 @@ class Backend {
       const body = JSON.parse(String(init?.body));
       // New ids sort after every older one, like the server's.
       const user = msg(`n1_${m[1]}_edited`, { role: 'user', content: body.content, status: 'complete', client_id: body.client_id });
-      return json({ user, assistant: msg(`n2_${m[1]}_answer`) }, 201);
+      const assistant = msg(`n2_${m[1]}_answer`);
+      this.showInstead(found, [user, assistant]);
+      return json({ user, assistant }, 201);
     }
     if ((m = url.pathname.match(/^\/api\/sessions\/([^/]+)$/)) && method === 'DELETE') {
       this.controls.push(`delete ${m[1]}`);
@@ -451,7 +466,10 @@ describe('ChatStore', () => {
   it('offers Regenerate when the provider cannot continue, without an error toast', async () => {
     const h = setup((b, s) => {
       b.sessions = [session('s1')];
-      b.messages.s1 = [msg('m1', { role: 'user', content: 'q', status: 'complete' }), msg('m2', { content: 'part', chunks: 1, status: 'stopped' })];
+      b.messages.s1 = [
+        msg('m1', { role: 'user', content: 'q', status: 'complete', parent_id: null }),
+        msg('m2', { content: 'part', chunks: 1, status: 'stopped', parent_id: 'm1' }),
+      ];
       b.continueError = { status: 422, code: 'cannot_continue', message: 'this model cannot continue an answer; regenerate it instead' };
       s.setItem('holdfast.active', 's1');
     });
@@ -466,7 +484,9 @@ describe('ChatStore', () => {
     h.store.conversation.regenerate('m2');
     await settle();
     expect(h.store.conversation.cannotContinue).toEqual({});
+    // The new version takes the old one's place; the old one is one ‹ › away.
     expect(h.store.conversation.messages.map((m) => m.id)).toEqual(['m1', 'm2_again']);
+    expect(h.store.conversation.messages[1].siblings).toEqual(['m2', 'm2_again']);
   });
 
   it.each([

@@ -3,6 +3,7 @@ import type { ChatStore } from './chat.svelte';
 import type { Desktop } from './desktop';
 import type { I18n } from './i18n.svelte';
 import type { ImageConsent } from './image-consent.svelte';
+import type { Layout } from './layout.svelte';
 import type { OpenOutside } from './links';
 import type { MarkdownRenderer } from './markdown';
 import type { Theme } from './theme.svelte';
@@ -20,6 +21,8 @@ export interface AppContext {
   images: ImageConsent;
   /** Opens a link outside the app (system browser or a new tab). */
   openOutside: OpenOutside;
+  /** Where the sidebar is (beside the chat, collapsed, a drawer). */
+  layout: Layout;
 }
 
 const key = Symbol('holdfast');

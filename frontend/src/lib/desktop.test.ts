@@ -20,7 +20,7 @@ function fakeRuntime() {
 
 describe('desktop bridge', () => {
   it('does nothing in a plain browser', () => {
-    const handlers = { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn() };
+    const handlers = { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn(), shortcuts: vi.fn() };
     const d = connectDesktop({}, handlers);
     expect(d.present).toBe(false);
     d.activeSession('s1');
@@ -33,7 +33,7 @@ describe('desktop bridge', () => {
   it('says when words are back and restarts the backend through the binding', async () => {
     const { runtime } = fakeRuntime();
     const RestartBackend = vi.fn(async () => {});
-    const handlers = { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn() };
+    const handlers = { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn(), shortcuts: vi.fn() };
     const d = connectDesktop({ runtime, go: { app: { App: { RestartBackend } } } }, handlers);
     d.wordsResumed();
     expect(runtime.EventsEmit.mock.calls).toEqual([['stream-words']]);
@@ -47,7 +47,7 @@ describe('desktop bridge', () => {
 
   it('emits the open chat and the stream status, and runs the menu commands', () => {
     const { runtime, handlers: on, offs } = fakeRuntime();
-    const handlers = { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn() };
+    const handlers = { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn(), shortcuts: vi.fn() };
     const d = connectDesktop({ runtime }, handlers);
     expect(d.present).toBe(true);
 
@@ -64,6 +64,8 @@ describe('desktop bridge', () => {
     on.get('menu:toggle-theme')!();
     on.get('menu:open-session')!('s_9');
     on.get('menu:open-session')!(42); // not an id: ignored
+    on.get('menu:shortcuts')!();
+    expect(handlers.shortcuts).toHaveBeenCalledTimes(1);
     expect(handlers.newChat).toHaveBeenCalledTimes(1);
     expect(handlers.toggleTheme).toHaveBeenCalledTimes(1);
     expect(handlers.openSession.mock.calls).toEqual([['s_9']]);
@@ -72,7 +74,7 @@ describe('desktop bridge', () => {
     expect(runtime.BrowserOpenURL).toHaveBeenCalledWith('https://example.com/x');
 
     d.dispose();
-    expect(offs.sort()).toEqual(['menu:new-chat', 'menu:open-session', 'menu:toggle-theme']);
+    expect(offs.sort()).toEqual(['menu:new-chat', 'menu:open-session', 'menu:shortcuts', 'menu:toggle-theme']);
   });
 });
 
@@ -90,7 +92,7 @@ describe('URLs handed to the system browser', () => {
 
   it('openExternal passes the encoded URL to BrowserOpenURL', () => {
     const { runtime } = fakeRuntime();
-    const d = connectDesktop({ runtime }, { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn() });
+    const d = connectDesktop({ runtime }, { newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn(), shortcuts: vi.fn() });
     expect(d.openExternal('https://example.com/a_(b)')).toBe(true);
     expect(runtime.BrowserOpenURL).toHaveBeenCalledWith('https://example.com/a_%28b%29');
   });

@@ -14,6 +14,8 @@ export interface DesktopHandlers {
   newChat(): void;
   toggleTheme(): void;
   openSession(id: string): void;
+  /** Help → Keyboard Shortcuts. */
+  shortcuts(): void;
 }
 
 /** What the app calls to talk to the desktop shell. */
@@ -75,6 +77,7 @@ export function connectDesktop(w: unknown, handlers: DesktopHandlers): Desktop {
   const offs = [
     rt.EventsOn('menu:new-chat', () => handlers.newChat()),
     rt.EventsOn('menu:toggle-theme', () => handlers.toggleTheme()),
+    rt.EventsOn('menu:shortcuts', () => handlers.shortcuts()),
     rt.EventsOn('menu:open-session', (id) => {
       if (typeof id === 'string' && id) handlers.openSession(id);
     }),

@@ -1,5 +1,6 @@
 import { HttpError, isNetworkError } from './http';
 import type { I18n, MessageKey } from './i18n.svelte';
+import { errorText } from './server-text';
 
 const actionKeys: Record<string, MessageKey> = {
   send: 'action.send',
@@ -16,6 +17,11 @@ const actionKeys: Record<string, MessageKey> = {
   export: 'action.export',
   pause: 'action.pause',
   save: 'action.save',
+  switch: 'action.switch',
+  pin: 'action.pin',
+  unpin: 'action.unpin',
+  archive: 'action.archive',
+  restore: 'action.restore',
   search: 'sidebar.search',
   models: 'chat.model',
 };
@@ -27,7 +33,7 @@ export function describeError(i18n: I18n, what: string, err: unknown): string {
     return i18n.t('error.rejected', { reason: err.message });
   }
   if (isNetworkError(err) && !rejected) return i18n.t('error.network');
-  const reason = err instanceof HttpError || rejected ? (err as Error).message : String(err);
+  const reason = err instanceof HttpError ? errorText(i18n, err.code, err.message) : rejected ? (err as Error).message : String(err);
   const key = actionKeys[what];
   return i18n.t('error.generic', { what: key ? i18n.t(key) : what, reason });
 }

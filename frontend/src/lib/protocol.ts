@@ -4,15 +4,49 @@
  * them together with that page and the Go structs they mirror.
  */
 
+/** Who named a chat: `auto` ("New chat" or its first words), `generated` (the model), `user` (a rename, final). */
+export type TitleSource = 'auto' | 'generated' | 'user';
+
 /** A chat. */
 export interface Session {
   id: string;
   title: string;
+  title_source?: TitleSource;
   model: string;
   system_prompt?: string;
+  /** Per-chat generation settings; null = the provider's default. */
+  temperature?: number | null;
+  top_p?: number | null;
+  max_tokens?: number | null;
+  pinned?: boolean;
+  archived?: boolean;
+  /** The last message of the path the chat shows; null for an empty chat. */
+  current_leaf_id?: string | null;
   created_at: string;
   updated_at: string;
+  /** Last send or answer end: the sidebar's order and date groups. */
+  last_activity_at?: string;
+  /** Every message of the chat, all branches. */
   message_count: number;
+}
+
+/** One page of `GET /api/sessions`: pinned chats first, then by last activity. */
+export interface SessionPage {
+  sessions: Session[];
+  /** Pass back as `cursor` for the next page; null: this was the last. */
+  next_cursor: string | null;
+}
+
+/** What `POST /api/sessions` and `PATCH /api/sessions/{id}` take. */
+export interface SessionChanges {
+  title?: string;
+  model?: string;
+  system_prompt?: string;
+  temperature?: number | null;
+  top_p?: number | null;
+  max_tokens?: number | null;
+  pinned?: boolean;
+  archived?: boolean;
 }
 
 /** `queued`: waits for the chat's current answer to end (one answer at a time per chat). */
@@ -23,6 +57,14 @@ export interface Message {
   id: string;
   session_id: string;
   role: 'user' | 'assistant' | 'system';
+  /** The message this one follows; null for a chat's first message. */
+  parent_id?: string | null;
+  /** Its position on its path (0 = first). */
+  depth?: number;
+  /** Messages with the same parent, itself included, oldest first (absent in events other than message.created: unchanged). */
+  siblings?: string[];
+  /** Its place in `siblings`. */
+  sibling_index?: number;
   content: string;
   status: MessageStatus;
   error?: string;
@@ -30,9 +72,26 @@ export interface Message {
   client_id?: string;
   chunks: number;
   usage?: Usage;
+  /** Files a user message carries (absent when none). */
+  attachments?: Attachment[];
   created_at: string;
   updated_at: string;
+  /** The model's reasoning (thinking), streamed as `message.reasoning`. */
+  reasoning?: string;
+  /** How many `message.reasoning` chunks `reasoning` holds (like `chunks` for `content`). */
+  reasoning_chunks?: number;
+  /** When the first reasoning arrived. */
+  reasoning_started_at?: string;
+  /** How long the model reasoned in all; set once its reasoning ended. */
+  reasoning_ms?: number;
+  /** Why the model stopped: stop, length, content_filter, tool_calls, or the provider's own word. */
+  finish_reason?: string;
+  /** The class of a failure (auth, transient, timeout, truncated, request, upstream, new_turn). */
+  error_kind?: string;
 }
+
+export type { Attachment } from './attachments/attachments';
+import type { Attachment } from './attachments/attachments';
 
 /** Token usage of one answer, as the provider reported it. */
 export interface Usage {
@@ -46,10 +105,50 @@ export interface MessagePair {
   assistant: Message;
 }
 
-/** One page of a chat, newest last (`GET /api/sessions/{id}/messages`). */
+/** A run of consecutive messages of one path, oldest first (`GET /api/sessions/{id}/messages`). */
 export interface MessagePage {
   messages: Message[];
+  /** Older messages exist before the first one. */
   has_more: boolean;
+  /** The path goes on after the last one. */
+  has_newer?: boolean;
+  /** The chat's current leaf when the page was read. */
+  leaf_id?: string | null;
+  /** The page lies on the chat's current path. */
+  current?: boolean;
+}
+
+/** `POST /api/sessions/{id}/switch`. */
+export interface SwitchResult {
+  session: Session;
+  page: MessagePage;
+}
+
+/** A piece of a search snippet or title; `match`: what was searched for. */
+export interface Segment {
+  text: string;
+  match: boolean;
+}
+
+/** A message that matched a search. */
+export interface SearchHit {
+  message_id: string;
+  session_id: string;
+  role: 'user' | 'assistant' | 'system';
+  created_at: string;
+  snippet: Segment[];
+}
+
+/** `GET /api/search`. */
+export interface SearchResult {
+  query: string;
+  /** Chats whose title matches (first page only). */
+  titles: { session: Session; title: Segment[] }[] | null;
+  /** Message hits grouped by chat, in the order of each chat's newest hit. */
+  groups: { session: Session; hits: SearchHit[] }[] | null;
+  next_cursor: string | null;
+  /** A query of only 1–2 character terms looked at the newest messages only. */
+  partial: boolean;
 }
 
 /** An entry of `GET /api/models`. */
@@ -59,6 +158,61 @@ export interface Model {
   model: string;
   label: string;
   demo?: boolean;
+}
+
+/** A provider in `GET /api/models`: listed even when its server cannot be reached. */
+export interface ProviderInfo {
+  name: string;
+  kind: 'demo' | 'openai' | 'anthropic' | string;
+  reachable: boolean;
+  /** Why its models could not be listed. */
+  error?: string;
+  /** Found on this machine, not configured. */
+  local?: boolean;
+}
+
+/** `GET /api/models`. */
+export interface ModelList {
+  models: Model[];
+  default: string;
+  providers: ProviderInfo[];
+}
+
+/** How a provider continues an interrupted answer, and why (`GET /api/providers`). */
+export interface Continuation {
+  /** What config.toml says ("auto" when unset); absent for kinds without a setting. */
+  setting?: string;
+  /** In force: prefill, continue_final_message, prefix, none, native. */
+  mode: string;
+  /** What "auto" found: llama.cpp, ollama, vllm, lmstudio, openai, deepseek, unknown. */
+  server?: string;
+  version?: string;
+  reason: string;
+  detected_at?: string;
+  /** The server could not be reached: asked again next time. */
+  unsure?: boolean;
+}
+
+export interface ProviderContinuation {
+  name: string;
+  kind: string;
+  continuation: Continuation;
+}
+
+/** `POST /api/providers/{name}/test`: what the Test button shows. */
+export interface CheckResult {
+  ok: boolean;
+  models: string[];
+  models_error?: string;
+  model?: string;
+  first_token_ms?: number;
+  total_ms: number;
+  reply?: string;
+  finish_reason?: string;
+  error?: string;
+  error_kind?: string;
+  continuation: Continuation;
+  notes?: string[];
 }
 
 /** `GET /api/health`. */
@@ -99,10 +253,14 @@ export interface ProviderConfig {
   base_url?: string;
   api_key_ref?: string;
   models?: string[];
+  /** The per-model vision switch: whether a model takes images (overrides what its server says). */
+  vision?: Record<string, boolean>;
   params?: { temperature?: number; max_tokens?: number };
   connect_timeout?: string;
   first_token_timeout?: string;
   idle_timeout?: string;
+  /** openai kind: auto | prefill | continue_final_message | prefix | none. */
+  continuation?: string;
 }
 
 /** config.toml as JSON (durations are strings like "15s"). */
@@ -191,7 +349,10 @@ export interface ShutdownData {
   retry_ms: number;
 }
 
-/** `message.delta`: `index` counts from 0 per message and continues across Continue. */
+/**
+ * `message.delta` (answer text) and `message.reasoning` (reasoning text):
+ * `index` counts from 0 per message and per kind, and continues across Continue.
+ */
 export interface MessageDelta {
   message_id: string;
   session_id: string;
@@ -199,10 +360,24 @@ export interface MessageDelta {
   text: string;
 }
 
-/** `message.deleted`. */
+/** `message.deleted`: the message and every message below it (`count` in all). */
 export interface MessageDeleted {
   id: string;
   session_id: string;
+  parent_id?: string | null;
+  count?: number;
+}
+
+/**
+ * `branch.switched`: the chat's path changed other than by a message added
+ * at its end. `message_id` is the first message of the newly shown part;
+ * null (with `leaf_id` null) when the chat became empty.
+ */
+export interface BranchSwitched {
+  session_id: string;
+  leaf_id: string | null;
+  message_id: string | null;
+  session: Session;
 }
 
 /** `session.deleted`. */
@@ -228,6 +403,7 @@ export interface EventData {
   'session.deleted': SessionDeleted;
   'message.created': Message;
   'message.delta': MessageDelta;
+  'message.reasoning': MessageDelta;
   'message.completed': Message;
   'message.failed': Message;
   'message.stopped': Message;
@@ -238,6 +414,7 @@ export interface EventData {
   /** A queued answer's turn came: it streams now. */
   'message.started': Message;
   'message.deleted': MessageDeleted;
+  'branch.switched': BranchSwitched;
   'config.changed': ConfigChanged;
   'config.error': ConfigError;
 }

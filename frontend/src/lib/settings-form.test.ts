@@ -131,3 +131,13 @@ describe('settings form', () => {
     expect(fields).not.toContain('providers[2].name');
   });
 });
+
+describe('the vision switch', () => {
+  it('reads and writes "llava, -llama3" as per-model switches', async () => {
+    const { formatVision, parseVision } = await import('./settings-form');
+    expect(parseVision('llava:7b, -llama3.2\n gpt-4o ,-')).toEqual({ 'llava:7b': true, 'llama3.2': false, 'gpt-4o': true });
+    expect(formatVision({ 'llama3.2': false, 'llava:7b': true })).toBe('-llama3.2, llava:7b');
+    expect(parseVision(formatVision({ a: true, b: false }))).toEqual({ a: true, b: false });
+    expect(parseVision('  ')).toEqual({});
+  });
+});

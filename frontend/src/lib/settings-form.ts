@@ -4,6 +4,9 @@ import type { Translate } from './i18n.svelte';
 /** The kinds a provider can have (docs/providers.md). */
 export const providerKinds = ['openai', 'anthropic'] as const;
 
+/** How an OpenAI-compatible server continues answers (config.toml's `continuation`); "" is auto. */
+export const continuationModes = ['', 'prefill', 'continue_final_message', 'prefix', 'none'] as const;
+
 /** The official endpoint a kind uses when base_url is left empty. */
 export const defaultEndpoints: Record<string, string> = {
   openai: 'https://api.openai.com/v1',
@@ -26,11 +29,15 @@ export interface ProviderForm {
   base_url: string;
   /** Model names separated by commas or new lines; empty: ask the server. */
   models: string;
+  /** The vision switch as text: "llava, -llama3" (a leading minus: cannot see images). */
+  vision: string;
   temperature: string;
   max_tokens: string;
   connect_timeout: string;
   first_token_timeout: string;
   idle_timeout: string;
+  /** openai kind: one of continuationModes ("" = auto). */
+  continuation: string;
   /** A key typed here: sent to the key endpoint on Save, then cleared. Never part of the config body. */
   key: string;
 }
@@ -52,12 +59,14 @@ export function providerForm(uid: number, p: ProviderConfig | null = null): Prov
     kind: p?.kind ?? 'openai',
     base_url: p?.base_url ?? '',
     models: (p?.models ?? []).join(', '),
+    vision: formatVision(p?.vision),
     temperature: num(p?.params?.temperature),
     // 0 means the provider's default: shown as empty.
     max_tokens: p?.params?.max_tokens ? String(p.params.max_tokens) : '',
     connect_timeout: p?.connect_timeout ?? '',
     first_token_timeout: p?.first_token_timeout ?? '',
     idle_timeout: p?.idle_timeout ?? '',
+    continuation: p?.continuation && p.continuation !== 'auto' ? p.continuation : '',
     key: '',
   };
 }
@@ -78,6 +87,26 @@ export function splitModels(text: string): string[] {
     .split(/[,\n]/)
     .map((m) => m.trim())
     .filter(Boolean);
+}
+
+/** {"llava": true, "llama3": false} → "llava, -llama3" (sorted). */
+export function formatVision(v: Record<string, boolean> | undefined): string {
+  return Object.keys(v ?? {})
+    .sort()
+    .map((m) => (v![m] ? m : `-${m}`))
+    .join(', ');
+}
+
+/** "llava, -llama3" → {"llava": true, "llama3": false}: a leading minus says the model cannot see images. */
+export function parseVision(text: string): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const item of splitModels(text)) {
+    if (item.startsWith('-')) {
+      const m = item.slice(1).trim();
+      if (m) out[m] = false;
+    } else out[item] = true;
+  }
+  return out;
 }
 
 /** The path of a provider's field in problems: `providers[1].base_url`. */
@@ -111,6 +140,9 @@ export function toConfigBody(base: Config, form: SettingsForm, t: Translate): { 
     const models = splitModels(f.models);
     if (models.length) p.models = models;
     else delete p.models;
+    const vision = parseVision(f.vision);
+    if (Object.keys(vision).length) p.vision = vision;
+    else delete p.vision;
 
     const params = { ...(p.params ?? {}) };
     const temperature = f.temperature.trim();
@@ -124,6 +156,8 @@ export function toConfigBody(base: Config, form: SettingsForm, t: Translate): { 
     p.params = params;
 
     for (const field of timeoutFields) setOrDelete(p, field, f[field].trim());
+    if (f.kind === 'openai' && f.continuation) p.continuation = f.continuation;
+    else delete p.continuation;
     return p;
   });
   return { body, problems };
@@ -157,7 +191,7 @@ function canonical(v: unknown): string {
 export function formFields(form: SettingsForm): string[] {
   const fields = ['default_model', 'system_prompt', 'ui.theme', 'ui.language'];
   form.providers.forEach((_, i) => {
-    for (const f of ['name', 'kind', 'base_url', 'models', 'params.temperature', 'params.max_tokens', ...timeoutFields]) {
+    for (const f of ['name', 'kind', 'base_url', 'models', 'vision', 'continuation', 'params.temperature', 'params.max_tokens', ...timeoutFields]) {
       fields.push(providerField(i, f));
     }
   });

@@ -1,7 +1,13 @@
 import type { Api } from '../api';
 import type { ReportError } from '../errors';
 import { HttpError } from '../http';
-import type { Model } from '../protocol';
+import type { Model, ProviderInfo } from '../protocol';
+
+/** One provider's group in the model picker. */
+export interface ModelGroup {
+  provider: ProviderInfo;
+  models: Model[];
+}
 
 const modelKey = 'holdfast.model';
 
@@ -18,6 +24,7 @@ export interface ModelsOptions {
  */
 export class Models {
   #list = $state.raw<readonly Model[]>([]);
+  #providers = $state.raw<readonly ProviderInfo[]>([]);
   #default = $state('demo/demo');
   #version = $state('');
   readonly #opts: ModelsOptions;
@@ -38,6 +45,27 @@ export class Models {
     return this.#version;
   }
 
+  /** Every provider in use, reachable or not, in the server's order. */
+  get providers(): readonly ProviderInfo[] {
+    return this.#providers;
+  }
+
+  /**
+   * The picker's groups: each provider with its models, in the server's
+   * order; a provider that cannot be reached is there too (with its
+   * configured models, or none), so it does not silently vanish.
+   */
+  get groups(): ModelGroup[] {
+    const byProvider = new Map<string, Model[]>();
+    for (const m of this.#list) byProvider.set(m.provider, [...(byProvider.get(m.provider) ?? []), m]);
+    const groups: ModelGroup[] = this.#providers.map((p) => ({ provider: p, models: byProvider.get(p.name) ?? [] }));
+    // A server that lists no providers (older) still groups its models.
+    for (const [name, models] of byProvider) {
+      if (!this.#providers.some((p) => p.name === name)) groups.push({ provider: { name, kind: '', reachable: true }, models });
+    }
+    return groups;
+  }
+
   find(id: string): Model | undefined {
     return this.#list.find((m) => m.id === id);
   }
@@ -46,6 +74,7 @@ export class Models {
     try {
       const [{ data }, health] = await Promise.all([this.#opts.api.models(), this.#opts.api.health().catch(() => null)]);
       this.#list = data.models;
+      this.#providers = data.providers ?? [];
       const saved = this.#opts.storage.getItem(modelKey);
       this.#default = saved && data.models.some((m) => m.id === saved) ? saved : data.default;
       if (health) this.#version = health.data.version;

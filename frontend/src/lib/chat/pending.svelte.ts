@@ -119,13 +119,22 @@ export class PendingMessages {
     try {
       switch (kind) {
         case 'send':
-          return { data: (await api.sendMessage(item.sessionId, { content: item.content, client_id: item.clientId, model: item.model })).data };
+          return {
+            data: (
+              await api.sendMessage(item.sessionId, {
+                content: item.content,
+                client_id: item.clientId,
+                model: item.model,
+                attachments: item.attachments?.length ? item.attachments : undefined,
+              })
+            ).data,
+          };
         case 'stop':
           return { data: (await api.stop(id)).data };
         case 'continue':
           return { data: (await api.continueMessage(id)).data };
         case 'regenerate':
-          return { data: (await api.regenerate(id, item.model, item.clientId)).data };
+          return { data: (await api.regenerate(id, { model: item.model, client_id: item.clientId })).data };
         case 'edit':
           return { data: (await api.edit(id, { content: item.content, client_id: item.clientId })).data };
         case 'delete-chat':

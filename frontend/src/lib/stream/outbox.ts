@@ -23,6 +23,8 @@ export interface OutboxItem {
   /** The text of a send or an edit; empty for other controls. */
   content: string;
   model?: string;
+  /** Uploaded files the message names (stored on the server before the item is queued). */
+  attachments?: { id: string; name: string }[];
   createdAt: number;
   /** Last failure, shown next to the "pending" mark. */
   lastError?: string;

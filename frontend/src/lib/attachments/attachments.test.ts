@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { checkAdd, formatSize, pastedName, previewable, readyRefs, type DraftFile } from './attachments';
+
+const draft = (over: Partial<DraftFile>): DraftFile => ({
+  key: 'k',
+  file: new File(['x'], 'x.txt'),
+  name: 'x.txt',
+  size: 1,
+  state: 'ready',
+  ...over,
+});
+
+describe('attachments', () => {
+  it('refuses too many, too big and empty files before uploading', () => {
+    expect(checkAdd(0, [{ name: 'a.png', size: 10 }])).toBeNull();
+    expect(checkAdd(9, [{ name: 'a', size: 1 }, { name: 'b', size: 1 }])).toMatch(/at most 10/);
+    expect(checkAdd(0, [{ name: 'big.mov', size: 25 * 1024 * 1024 }])).toMatch(/big.mov is 25.0 MB; the limit is 20 MB/);
+    expect(checkAdd(0, [{ name: 'empty.txt', size: 0 }])).toMatch(/empty.txt is empty/);
+  });
+
+  it('sends only when every upload is stored, in order, with the shown names', () => {
+    const stored = { id: 'a'.repeat(64), name: 'server.png', size: 1, mime: 'image/png', kind: 'image' as const };
+    expect(readyRefs([])).toEqual([]);
+    expect(readyRefs([draft({ state: 'uploading' })])).toBeNull();
+    expect(readyRefs([draft({ state: 'failed' })])).toBeNull();
+    expect(readyRefs([draft({ name: 'cat.png', stored }), draft({ name: 'b.txt', stored: { ...stored, id: 'b'.repeat(64) } })])).toEqual([
+      { id: 'a'.repeat(64), name: 'cat.png' },
+      { id: 'b'.repeat(64), name: 'b.txt' },
+    ]);
+  });
+
+  it('previews raster images only, never SVG', () => {
+    expect(previewable('image/png')).toBe(true);
+    expect(previewable('image/svg+xml')).toBe(false);
+    expect(previewable('text/html')).toBe(false);
+  });
+
+  it('formats sizes and names pasted images', () => {
+    expect(formatSize(512)).toBe('512 bytes');
+    expect(formatSize(2048)).toBe('2 KB');
+    expect(formatSize(10 * 1024 * 1024)).toBe('10.0 MB');
+    expect(pastedName('image/png', new Date(2026, 10, 22, 9, 5, 7))).toBe('pasted 2026-11-22 09.05.07.png');
+  });
+});
