@@ -244,41 +244,14 @@ func chatGPTOrder(mapping map[string]cgNode) []string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	seen := make(map[string]bool, len(mapping))
-	order := make([]string, 0, len(mapping))
-	var stack []string
-	visit := func(root string) {
-		stack = append(stack[:0], root)
-		for len(stack) > 0 {
-			k := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			order = append(order, k)
-			ch := mapping[k].Children
-			for i := len(ch) - 1; i >= 0; i-- {
-				c := string(ch[i])
-				if child, ok := mapping[c]; ok && !seen[c] && string(child.Parent) == k {
-					stack = append(stack, c)
-				}
-			}
-		}
-	}
-	for _, k := range keys {
-		if p := string(mapping[k].Parent); p == "" || p == k {
-			visit(k)
-		} else if _, ok := mapping[p]; !ok {
-			visit(k)
-		}
-	}
-	for _, k := range keys {
-		if !seen[k] {
-			visit(k)
-		}
-	}
-	return order
+	return sourceOrder(keys,
+		func(k string) bool {
+			p := string(mapping[k].Parent)
+			_, known := mapping[p]
+			return p == "" || p == k || !known
+		},
+		func(k string) []flexString { return mapping[k].Children },
+		func(k string) (string, bool) { n, ok := mapping[k]; return string(n.Parent), ok })
 }
 
 // chatGPTContent renders a message's content into m.

@@ -185,40 +185,14 @@ func openWebUIOrder(msgs map[string]owMessage) []string {
 		}
 		return keys[i] < keys[j]
 	})
-	seen := make(map[string]bool, len(msgs))
-	order := make([]string, 0, len(msgs))
-	var stack []string
-	visit := func(root string) {
-		stack = append(stack[:0], root)
-		for len(stack) > 0 {
-			k := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			order = append(order, k)
-			ch := msgs[k].ChildrenIDs
-			for i := len(ch) - 1; i >= 0; i-- {
-				c := string(ch[i])
-				if child, ok := msgs[c]; ok && !seen[c] && string(child.ParentID) == k {
-					stack = append(stack, c)
-				}
-			}
-		}
-	}
-	for _, k := range keys {
-		p := string(msgs[k].ParentID)
-		if _, ok := msgs[p]; p == "" || !ok {
-			visit(k)
-		}
-	}
-	for _, k := range keys {
-		if !seen[k] {
-			visit(k)
-		}
-	}
-	return order
+	return sourceOrder(keys,
+		func(k string) bool {
+			p := string(msgs[k].ParentID)
+			_, known := msgs[p]
+			return p == "" || !known
+		},
+		func(k string) []flexString { return msgs[k].ChildrenIDs },
+		func(k string) (string, bool) { m, ok := msgs[k]; return string(m.ParentID), ok })
 }
 
 // openWebUIMessage reads one message; false means it is to be left out.

@@ -467,3 +467,45 @@ func joinNonEmpty(sep string, parts ...string) string {
 	}
 	return b.String()
 }
+
+// sourceOrder lists a source's message ids parents first, each node's
+// children in the order children gives (only those that name it as their
+// parent back), roots in the order of keys. root says whether a node starts
+// a tree; nodes no root reaches (cycles, broken links) follow in key order.
+// Formats that keep a message map share it so an import never depends on
+// Go's map order.
+func sourceOrder[S ~string](keys []string, root func(k string) bool, children func(k string) []S, parentOf func(k string) (string, bool)) []string {
+	seen := make(map[string]bool, len(keys))
+	order := make([]string, 0, len(keys))
+	var stack []string
+	visit := func(start string) {
+		stack = append(stack[:0], start)
+		for len(stack) > 0 {
+			k := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			order = append(order, k)
+			ch := children(k)
+			for i := len(ch) - 1; i >= 0; i-- {
+				c := string(ch[i])
+				if p, ok := parentOf(c); ok && !seen[c] && p == k {
+					stack = append(stack, c)
+				}
+			}
+		}
+	}
+	for _, k := range keys {
+		if root(k) {
+			visit(k)
+		}
+	}
+	for _, k := range keys {
+		if !seen[k] {
+			visit(k)
+		}
+	}
+	return order
+}
