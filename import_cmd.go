@@ -13,6 +13,7 @@ import (
 
 	"github.com/holdfast-chat/holdfast/internal/backend"
 	"github.com/holdfast-chat/holdfast/internal/importjob"
+	"github.com/holdfast-chat/holdfast/internal/search"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -101,7 +102,24 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	printSummary(stdout, paths[0], sum)
+	if !sum.DryRun {
+		indexImported(ctx, st, stderr)
+	}
 	return nil
+}
+
+// indexImported indexes the imported messages for search now, as the app
+// would in the background; interrupted (Ctrl-C), the app finishes it the
+// next time it starts, and search finds them meanwhile.
+func indexImported(ctx context.Context, st *store.Store, stderr io.Writer) {
+	n, err := st.PendingIndex(ctx)
+	if err != nil || n == 0 {
+		return
+	}
+	fmt.Fprintf(stderr, "indexing %d messages for search…\n", n)
+	if err := search.NewIndexer(st, search.IndexerOptions{}).Drain(ctx); err != nil {
+		fmt.Fprintf(stderr, "search indexing stopped (%v); Holdfast finishes it when it next starts\n", err)
+	}
 }
 
 // printSummary says what an import did, each skipped chat with its reason.

@@ -30,6 +30,7 @@ import (
 	"github.com/holdfast-chat/holdfast/internal/llm"
 	"github.com/holdfast-chat/holdfast/internal/lockfile"
 	"github.com/holdfast-chat/holdfast/internal/providers"
+	"github.com/holdfast-chat/holdfast/internal/search"
 	"github.com/holdfast-chat/holdfast/internal/server"
 	"github.com/holdfast-chat/holdfast/internal/settings"
 	"github.com/holdfast-chat/holdfast/internal/store"
@@ -137,6 +138,8 @@ type Backend struct {
 	token       string
 	unlock      func() // releases the data-folder lock; called once, by closeCore
 	imports     *importjob.Manager
+	// indexer indexes imported messages for search after the import.
+	indexer *search.Indexer
 
 	// Background work (following config.toml, looking for local
 	// servers); set by Open, closeCore cancels and waits for it.
@@ -233,6 +236,10 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		b.closeCore(ctx)
 		return nil, err
 	}
+	// Messages an import (or an import the last run did not finish
+	// indexing) queued for the search index.
+	b.indexer = search.NewIndexer(st, search.IndexerOptions{Logger: opts.Logger})
+	b.bg.Go(func() { b.indexer.Run(b.bgCtx) })
 	b.imports = b.newImports()
 	b.startFollowing(ctx, changes)
 	if cont+intr > 0 {

@@ -22,7 +22,10 @@ func (b *Backend) newImports() *importjob.Manager {
 		Store:     b.store,
 		UploadDir: dir,
 		Model:     b.providers.DefaultModel,
-		Committed: b.announceImported,
+		Committed: func(ctx context.Context, ids []string) {
+			b.indexer.Wake() // the import queued their messages for the search index
+			b.announceImported(ctx, ids)
+		},
 		Logger:    b.log,
 	})
 }

@@ -247,6 +247,10 @@ func (w *writer) flush(ctx context.Context) error {
 	var results []outcome
 	err := w.st.Bulk(context.WithoutCancel(ctx), func(b *store.Bulk) error {
 		results = results[:0]
+		// Indexing 100,000 messages for search takes longer than storing
+		// them: the store's indexer does it after the commit, in short
+		// transactions of its own (docs/import.md, Search).
+		b.DeferIndex()
 		now := time.Now().UTC()
 		for _, it := range batch {
 			k := Skip{Index: it.index, SourceID: it.sourceID, Title: it.title}

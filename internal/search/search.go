@@ -46,6 +46,10 @@ type Result struct {
 	Groups     []Group      `json:"groups"`
 	NextCursor *string      `json:"next_cursor"`
 	Partial    bool         `json:"partial"`
+	// Indexing is how many messages of imported chats wait for the search
+	// index (the background indexer is at work): they are searched all
+	// the same, by their text, so results are complete, only slower.
+	Indexing int `json:"indexing"`
 }
 
 // TitleMatch is a chat whose title matches.
@@ -106,6 +110,7 @@ func (s Service) Search(ctx context.Context, text, cursor string, limit int) (Re
 		return Result{}, err
 	}
 	res.Partial = page.Partial
+	res.Indexing = page.Pending
 	if page.Next > 0 {
 		c := formatCursor(page.Next)
 		res.NextCursor = &c

@@ -14,7 +14,8 @@ import (
 // Row by row, the search index costs far more than the rows themselves
 // (FTS5 flushes its pending terms at every statement), so the per-row
 // index and message-count triggers are set aside for the load and the new
-// rows are indexed and counted in one pass before the commit. The
+// rows are indexed (or queued for the indexer, see DeferIndex) and
+// counted in one pass before the commit. The
 // triggers are put back from their own stored SQL in the same
 // transaction: other connections never see them missing.
 type Bulk struct {
@@ -26,6 +27,7 @@ type Bulk struct {
 	pending    []any     // rows not yet written, bulkCols values each
 	touched    map[string]bool
 	recent     map[string]*bulkNode // parents likely to be asked for next
+	queue      bool                 // queue the rows for the indexer (DeferIndex)
 }
 
 // Rows go in bulkRows at a time: per-statement overhead, not SQLite,
@@ -80,7 +82,11 @@ func (s *Store) Bulk(ctx context.Context, fn func(*Bulk) error) error {
 		if err := b.flush(); err != nil {
 			return err
 		}
-		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, content) SELECT n, content FROM message_text WHERE n >= ?`, b.first); err != nil {
+		if b.queue {
+			if _, err := tx.tx.ExecContext(ctx, `INSERT INTO fts_pending(n) SELECT n FROM messages WHERE n >= ? AND status <> 'streaming'`, b.first); err != nil {
+				return fmt.Errorf("bulk load: queue messages for the search index: %w", err)
+			}
+		} else if _, err := tx.tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, content) SELECT n, content FROM message_text WHERE n >= ?`, b.first); err != nil {
 			return fmt.Errorf("bulk load: index messages: %w", err)
 		}
 		ids := make([]any, 0, len(b.touched))
@@ -104,6 +110,12 @@ func (s *Store) Bulk(ctx context.Context, fn func(*Bulk) error) error {
 		return nil
 	})
 }
+
+// DeferIndex queues the messages of this load for the search indexer
+// (Store.IndexPending) instead of indexing them before the commit: the
+// load commits sooner, and until they are indexed a search finds them by
+// reading their text (see SearchMessages).
+func (b *Bulk) DeferIndex() { b.queue = true }
 
 // NewID returns a new creation-ordered id.
 func (b *Bulk) NewID(prefix string) string { return b.tx.NewID(prefix) }

@@ -154,6 +154,10 @@ func (q Query) sessionFilter(a string) (string, []any) {
 			titleArgs = append(titleArgs, args...)
 		}
 		msgCond += `)`
+		// Messages waiting for the index are read instead.
+		c, args := likeAll("m.content", append(append([]string{}, q.long...), q.short...))
+		msgCond = `(` + msgCond + ` OR ` + a + `.id IN (SELECT m.session_id FROM fts_pending p JOIN messages m ON m.n = p.n WHERE m.status <> 'streaming' AND ` + c + `))`
+		msgArgs = append(msgArgs, args...)
 	} else {
 		titleCond, titleArgs = likeAll(a+".title", q.short)
 		titleCond = `(` + titleCond + `)`
@@ -193,11 +197,16 @@ type SearchPage struct {
 	// Partial: the page stopped at ScanBound messages looked at, not
 	// because the hits ran out.
 	Partial bool
+	// Pending is how many messages (of imported chats) wait for the
+	// search index. They are found all the same, by reading their text,
+	// only more slowly.
+	Pending int
 }
 
 // SearchMessages finds messages of every chat and branch whose text
 // contains every term, newest first. Messages still streaming are not
-// searched (they are indexed when they end).
+// searched (they are indexed when they end). Messages waiting for the
+// index (imported, see Bulk.DeferIndex) are searched by their text.
 //
 // Every query walks its source newest first and stops at the page's end:
 // the index's matches for long terms, or the messages themselves for a
@@ -254,6 +263,16 @@ func (s *Store) SearchMessages(ctx context.Context, r SearchRequest) (SearchPage
 			return fmt.Errorf("search messages: %w", err)
 		}
 		rows.Close()
+		if r.Query.Indexed() {
+			queued, err := searchQueued(ctx, tx, r.Query, before, floor, bounded, limit+1)
+			if err != nil {
+				return err
+			}
+			page.Hits = mergeHits(page.Hits, queued, limit+1)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM fts_pending`).Scan(&page.Pending); err != nil {
+			return fmt.Errorf("search messages: %w", err)
+		}
 		files, err := searchFiles(ctx, tx, r.Query, before, floor, bounded, limit+1)
 		if err != nil {
 			return err
@@ -277,6 +296,45 @@ func (s *Store) SearchMessages(ctx context.Context, r SearchRequest) (SearchPage
 		return nil
 	})
 	return page, err
+}
+
+// searchQueued finds, among the messages waiting for the search index
+// (Bulk.DeferIndex), those below before (and above floor when bounded)
+// that hold every term: at most limit, newest first. The index would
+// find the same messages once they are in it, except that LIKE folds the
+// case of ASCII letters only.
+func searchQueued(ctx context.Context, tx *sql.Tx, q Query, before, floor int64, bounded bool, limit int) ([]Hit, error) {
+	cond := `p.n < ?`
+	args := []any{before}
+	if bounded {
+		cond += ` AND p.n > ?`
+		args = append(args, floor)
+	}
+	terms := append(append([]string{}, q.long...), q.short...)
+	cond += andLike("m.content", terms)
+	for _, t := range terms {
+		args = append(args, "%"+escapeLike(t)+"%")
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT m.n, m.id, m.session_id, m.role, m.content, m.created_at FROM fts_pending p JOIN messages m ON m.n = p.n
+		WHERE `+cond+` AND m.status <> 'streaming' ORDER BY p.n DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("search messages waiting for the index: %w", err)
+	}
+	defer rows.Close()
+	var out []Hit
+	for rows.Next() {
+		var h Hit
+		var created int64
+		if err := rows.Scan(&h.Cursor, &h.MessageID, &h.SessionID, &h.Role, &h.Content, &created); err != nil {
+			return nil, fmt.Errorf("search messages waiting for the index: %w", err)
+		}
+		h.CreatedAt = time.UnixMilli(created).UTC()
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search messages waiting for the index: %w", err)
+	}
+	return out, nil
 }
 
 // searchFiles finds the files on messages below before (and above
