@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/holdfast-chat/holdfast/internal/importer"
+	"github.com/holdfast-chat/holdfast/internal/search"
 	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
@@ -479,6 +480,105 @@ func TestTruncatedFile(t *testing.T) {
 		t.Fatalf("summary %+v; store has %d chats, %d messages", sum, s, m)
 	}
 	if err := st.CheckSearchIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Imported messages wait for the search index (the import does not index
+// them) and are found all the same; once the indexer has run, search
+// gives the same results from the index, and says nothing is waiting.
+func TestImportedChatsFoundBeforeAndAfterIndexing(t *testing.T) {
+	ctx := context.Background()
+	path := generated(t, 40, 12)
+	st := openStore(t)
+	sum := run(t, st, path, Options{BatchMessages: 100})
+	if sum.Imported != 40 || sum.Messages != 480 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if n, err := st.PendingIndex(ctx); err != nil || n != 480 {
+		t.Fatalf("%d messages wait for the index (%v); want 480", n, err)
+	}
+	svc := search.Service{Store: st}
+	queries := []string{"people", "year good", "the", "us", "them more", "nothing-like-this"}
+	describe := func(q string) (string, int) {
+		var out []string
+		cursor := ""
+		indexing := -1
+		for {
+			res, err := svc.Search(ctx, q, cursor, 25)
+			if err != nil {
+				t.Fatalf("search %q: %v", q, err)
+			}
+			if indexing < 0 {
+				indexing = res.Indexing
+			}
+			for _, g := range res.Groups {
+				for _, h := range g.Hits {
+					out = append(out, h.MessageID)
+				}
+			}
+			if res.NextCursor == nil {
+				return strings.Join(out, " "), indexing
+			}
+			cursor = *res.NextCursor
+		}
+	}
+	before := map[string]string{}
+	for _, q := range queries {
+		got, indexing := describe(q)
+		if indexing != 480 {
+			t.Fatalf("search %q says %d messages wait for the index; want 480", q, indexing)
+		}
+		if got == "" && q != "nothing-like-this" {
+			t.Fatalf("search %q found nothing in the imported chats before indexing", q)
+		}
+		before[q] = got
+	}
+	if err := search.NewIndexer(st, search.IndexerOptions{Batch: 37, Pause: time.Microsecond}).Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
+		got, indexing := describe(q)
+		if indexing != 0 || got != before[q] {
+			t.Errorf("search %q after indexing (%d waiting):\n got %s\nwant %s", q, indexing, got, before[q])
+		}
+	}
+	if err := st.CheckSearchIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An import cancelled half way leaves its stored chats' messages, and
+// only those, waiting for the index; indexing them leaves a consistent
+// index.
+func TestCancelledImportQueuesItsChats(t *testing.T) {
+	ctx := context.Background()
+	path := generated(t, 200, 10)
+	st := openStore(t)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sum, err := Run(cctx, st, path, Options{BatchMessages: 150, Progress: func(p Progress) {
+		if p.Done == 60 {
+			cancel()
+		}
+	}})
+	if err != nil || !sum.Cancelled {
+		t.Fatalf("summary %+v, %v", sum, err)
+	}
+	_, m := counts(t, st)
+	if n, _ := st.PendingIndex(ctx); n != m || m != 10*sum.Imported || m == 0 {
+		t.Fatalf("%d messages wait for the index; the store has %d of %d chats", n, m, sum.Imported)
+	}
+	if err := st.CheckSearchIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := search.NewIndexer(st, search.IndexerOptions{}).Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.PendingIndex(ctx); n != 0 {
+		t.Fatalf("%d still wait", n)
+	}
+	if err := st.CheckSearchIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
