@@ -149,6 +149,8 @@ export interface SearchResult {
   next_cursor: string | null;
   /** A query of only 1–2 character terms looked at the newest messages only. */
   partial: boolean;
+  /** Messages of imported chats not yet in the search index (found all the same, more slowly). */
+  indexing?: number;
 }
 
 /** An entry of `GET /api/models`. */

@@ -34,6 +34,7 @@ export class SessionSearch {
   #titles = $state.raw<readonly TitleMatch[]>([]);
   #groups = $state.raw<readonly SearchGroup[]>([]);
   #partial = $state(false);
+  #indexing = $state(0);
   #loading = $state(false);
   /** The server's error code for a query it refused (too long), shown with the results. */
   #refused = $state<string | null>(null);
@@ -72,6 +73,15 @@ export class SessionSearch {
     return this.#partial && this.#cursor !== null;
   }
 
+  /**
+   * Messages of imported chats the server has not indexed yet (as of the
+   * last page). They are searched all the same; the panel says indexing
+   * is still going on, so a slower search is explained.
+   */
+  get indexing(): number {
+    return this.#indexing;
+  }
+
   get loading(): boolean {
     return this.#loading;
   }
@@ -96,6 +106,7 @@ export class SessionSearch {
       this.#groups = [];
       this.#cursor = null;
       this.#partial = false;
+      this.#indexing = 0;
       this.#loading = false;
       this.#refused = null;
       return;
@@ -169,5 +180,6 @@ export class SessionSearch {
     this.#groups = groups;
     this.#cursor = data.next_cursor ?? null;
     this.#partial = data.partial === true;
+    this.#indexing = data.indexing ?? 0;
   }
 }

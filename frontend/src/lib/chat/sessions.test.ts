@@ -165,4 +165,24 @@ describe('SessionSearch', () => {
     expect(h.search.partial).toBe(false);
     expect(h.errors).toEqual([]);
   });
+
+  it('says imported chats are still being indexed while the server says so, and not after', async () => {
+    const a = session('a', hour(1));
+    const h = setup([a], 10);
+    h.answer({ query: 'zebra', titles: [], groups: [{ session: a, hits: [hit('a', 'm1')] }], next_cursor: 'c1', partial: false, indexing: 4200 });
+    await h.search.search('zebra');
+    expect(h.search.indexing).toBe(4200);
+    h.answer({ query: 'zebra', titles: null, groups: [], next_cursor: null, partial: false, indexing: 0 });
+    await h.search.more();
+    expect(h.search.indexing).toBe(0);
+    h.answer({ query: 'zebra', titles: [], groups: [], next_cursor: null, partial: false }); // an older server: no field
+    await h.search.search('zebra');
+    expect(h.search.indexing).toBe(0);
+    h.answer({ query: 'x', titles: [], groups: [], next_cursor: null, partial: false, indexing: 7 });
+    await h.search.search('x');
+    expect(h.search.indexing).toBe(7);
+    await h.search.search('');
+    expect(h.search.indexing).toBe(0);
+    expect(h.errors).toEqual([]);
+  });
 });
