@@ -9,9 +9,12 @@ import (
 // Indexer defaults.
 const (
 	// DefaultBatch is how many queued messages one indexing transaction
-	// takes: some 40 ms of the writer connection on a loaded 2-core
-	// machine, so a streamed token waits at most that long behind it.
-	DefaultBatch = 500
+	// takes. Each commit costs the index a segment and some merging, so
+	// smaller batches take longer in all; this size holds the writer
+	// connection some 20 ms on an idle 2-core machine (about 100 ms at a
+	// load average of 15), which is how long a streamed token can wait
+	// behind it.
+	DefaultBatch = 250
 	// DefaultPause is the gap between two batches, in which other writes
 	// (tokens, events) go first.
 	DefaultPause = 5 * time.Millisecond
