@@ -40,9 +40,17 @@ func TestImportCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		ss, err := st.ListSessions(context.Background(), "")
+		// The command indexes what it imported for search before it exits.
+		waiting, perr := st.PendingIndex(context.Background())
 		st.Close()
 		if err != nil || len(ss) != s.chats {
 			t.Fatalf("%s: %d chats (%v), want %d", s.name, len(ss), err, s.chats)
+		}
+		if perr != nil || waiting != 0 {
+			t.Fatalf("%s: %d messages wait for the search index (%v); want none", s.name, waiting, perr)
+		}
+		if s.name == "import" && !strings.Contains(stderr, "indexing ") {
+			t.Errorf("%s: stderr does not say it indexes for search:\n%s", s.name, stderr)
 		}
 		for _, sess := range ss {
 			if sess.Model != "demo/demo" {
