@@ -29,6 +29,17 @@ describe('attachments', () => {
     ]);
   });
 
+  it('names a file kept in the browser by its local key; a failed one blocks sending', () => {
+    const stored = { id: 'a'.repeat(64), name: 'a.png', size: 1, mime: 'image/png', kind: 'image' as const };
+    const kept = draft({ name: 'cat.png', size: 7, state: 'waiting', local: 'k1', file: new File(['x'], 'cat.png', { type: 'image/png' }) });
+    expect(readyRefs([draft({ name: 'a.png', stored }), kept])).toEqual([
+      { id: 'a'.repeat(64), name: 'a.png' },
+      { name: 'cat.png', local: 'k1', size: 7, type: 'image/png' },
+    ]);
+    expect(readyRefs([draft({ state: 'waiting' })])).toBeNull(); // waiting but not kept: nothing to send
+    expect(readyRefs([kept, draft({ state: 'failed' })])).toBeNull();
+  });
+
   it('previews raster images only, never SVG', () => {
     expect(previewable('image/png')).toBe(true);
     expect(previewable('image/svg+xml')).toBe(false);
