@@ -78,7 +78,7 @@ export function checkAdd(current: number, files: { name: string; size: number }[
 export function readyRefs(drafts: DraftFile[]): QueuedRef[] | null {
   const refs: QueuedRef[] = [];
   for (const d of drafts) {
-    if (d.state === 'ready' && d.stored) refs.push({ id: d.stored.id, name: d.name });
+    if (d.state === 'ready' && d.stored) refs.push({ id: d.stored.id, name: d.name, size: d.stored.size, type: d.stored.mime });
     else if (d.state === 'waiting' && d.local) refs.push({ name: d.name, local: d.local, size: d.size, type: d.file.type });
     else return null;
   }
