@@ -147,7 +147,7 @@ test('a file picked while offline that the browser cannot keep says so on the ch
   await context.close();
 });
 
-test('a big upload shows a progress bar that rises and goes when it is done', async () => {
+test('a big upload shows a progress bar that rises and goes when it is done', async (t) => {
   const { page, context, problems } = await openApp(browser, server.url);
   await page.click('[data-testid=new-chat]');
   await page.waitForSelector('[data-testid=empty-chat]');
@@ -178,6 +178,7 @@ test('a big upload shows a progress bar that rises and goes when it is done', as
     },
     { what: 'the upload to finish', timeoutMs: 60_000, intervalMs: 100 },
   );
+  t.diagnostic(`progress values seen: ${seen.join(', ')}`);
   assert.ok(seen.length >= 3, `the bar moved: ${seen.join(', ')}`);
   assert.deepEqual([...seen].sort((a, b) => a - b), seen, 'it only rises');
   assert.ok(seen.some((v) => v > 0 && v < 100), `values in between: ${seen.join(', ')}`);
