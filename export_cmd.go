@@ -94,7 +94,9 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 		var n int
 		err := export.WriteFileAtomic(*out, func(w io.Writer) error {
 			var err error
-			n, err = export.WriteAllJSONL(ctx, w, st, appVersion())
+			// The files go in a folder beside the file, where the lines
+			// link them (`holdfast import` brings them back).
+			n, err = export.WriteAllJSONLFiles(ctx, w, st, files, filepath.Dir(*out), export.FilesDirFor(*out), appVersion())
 			return err
 		})
 		if err != nil {

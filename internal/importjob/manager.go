@@ -50,7 +50,10 @@ type ManagerConfig struct {
 	// Committed is told about the chats of every committed transaction,
 	// so clients can learn of them. It must not block for long.
 	Committed func(ctx context.Context, sessionIDs []string)
-	Logger    *slog.Logger
+	// Files stores the attached files of Holdfast exports (nil: they are
+	// left as names).
+	Files  Uploader
+	Logger *slog.Logger
 }
 
 // Manager runs imports in the background, one at a time, and keeps the
@@ -143,13 +146,15 @@ func (m *Manager) Start(path, name, format string, owned bool) (Status, error) {
 		defer m.wg.Done()
 		defer close(j.done)
 		defer remove()
-		m.run(ctx, j, path, format)
+		m.run(ctx, j, path, format, owned)
 	}()
 	return j.status, nil
 }
 
-func (m *Manager) run(ctx context.Context, j *job, path, format string) {
-	opts := Options{Format: format, Model: m.cfg.Model(),
+func (m *Manager) run(ctx context.Context, j *job, path, format string, upload bool) {
+	// An upload sits alone in the upload folder: its files can only come
+	// in a zip.
+	opts := Options{Format: format, Model: m.cfg.Model(), Files: m.cfg.Files, NoFolder: upload,
 		Progress: func(p Progress) {
 			m.mu.Lock()
 			j.status.Progress = p
