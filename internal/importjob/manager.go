@@ -10,6 +10,9 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/importer"
+	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
 // Job states.
@@ -29,12 +32,15 @@ var ErrNoJob = errors.New("no such import")
 
 // Status is an import job as clients see it.
 type Status struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"` // the file's name, for the UI
-	State      string     `json:"state"`
-	Progress   Progress   `json:"progress"`
-	Summary    *Summary   `json:"summary"` // set once the job ends (not for failed)
-	Error      string     `json:"error"`   // why a failed job failed
+	ID       string   `json:"id"`
+	Name     string   `json:"name"` // the file's name, for the UI
+	State    string   `json:"state"`
+	Progress Progress `json:"progress"`
+	Summary  *Summary `json:"summary"` // set once the job ends (not for failed)
+	Error    string   `json:"error"`   // why a failed job failed
+	// ErrorCode classifies Error for clients that show it in another
+	// language: unknown_format, storage_busy, storage_full or unreadable.
+	ErrorCode  string     `json:"error_code"`
 	StartedAt  time.Time  `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
 }
@@ -174,7 +180,7 @@ func (m *Manager) run(ctx context.Context, j *job, path, format string, upload b
 	m.running = ""
 	switch {
 	case err != nil:
-		j.status.State, j.status.Error = StateFailed, err.Error()
+		j.status.State, j.status.Error, j.status.ErrorCode = StateFailed, err.Error(), ErrorCode(err)
 		if sum.Imported > 0 {
 			j.status.Summary = &sum
 		}
@@ -184,6 +190,23 @@ func (m *Manager) run(ctx context.Context, j *job, path, format string, upload b
 	default:
 		j.status.State, j.status.Summary = StateDone, &sum
 	}
+}
+
+// ErrorCode classifies why an import failed: the format could not be told
+// (unknown_format), the database was busy or the disk full
+// (storage_busy, storage_full), or the file could not be read (unreadable:
+// damaged, truncated, not an export, gone).
+func ErrorCode(err error) string {
+	var de *importer.DetectError
+	switch {
+	case errors.As(err, &de):
+		return "unknown_format"
+	case errors.Is(err, store.ErrBusy):
+		return "storage_busy"
+	case errors.Is(err, store.ErrFull):
+		return "storage_full"
+	}
+	return "unreadable"
 }
 
 // trimLocked forgets the oldest finished jobs beyond keepJobs.
