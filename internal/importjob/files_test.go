@@ -213,10 +213,10 @@ func TestRoundTripWithFiles(t *testing.T) {
 		t.Fatalf("the export wrote %d files, want 4: %v", n, keys(tree(t, jsonDir)))
 	}
 	tests := []struct {
-		name   string
-		dir    string // the export as written
+		name    string
+		dir     string // the export as written
 		import_ func(t *testing.T) string
-		again  func(t *testing.T, dst home, dir string)
+		again   func(t *testing.T, dst home, dir string)
 	}{
 		{"JSON beside its folder", jsonDir, func(t *testing.T) string { return jsonPath },
 			func(t *testing.T, dst home, dir string) { exportJSONFiles(t, dst, id, dir, filepath.Base(jsonPath)) }},
