@@ -64,7 +64,7 @@ func storeHoldfast(b *store.Bulk, c *export.Chat, files *chatFiles) (string, []s
 		}
 		notes = append(notes, files.notes...)
 		if files.lost > 0 {
-			notes = append(notes, fmt.Sprintf("%d of %d attached files were not found; their messages name them", files.lost, files.lost+files.stored))
+			notes = append(notes, fmt.Sprintf("%d of %d attached files were not imported (missing or refused); their messages name them", files.lost, files.lost+files.stored))
 		}
 	}
 	for _, m := range c.Messages {

@@ -489,7 +489,7 @@ func TestMissingFolder(t *testing.T) {
 			}
 			var noted bool
 			for _, n := range sum.Notes {
-				noted = noted || strings.Contains(n.Text, "4 of 4 attached files were not found")
+				noted = noted || strings.Contains(n.Text, "4 of 4 attached files were not imported")
 			}
 			if !noted {
 				t.Errorf("no note counts the missing files: %+v", sum.Notes)
@@ -521,5 +521,38 @@ func TestCheckExportPath(t *testing.T) {
 		if err := checkExportPath(tt.p); (err == nil) != tt.ok {
 			t.Errorf("checkExportPath(%q) = %v, want ok %v", tt.p, err, tt.ok)
 		}
+	}
+}
+
+func TestHoldfastZipRefused(t *testing.T) {
+	src := openHome(t)
+	id := seedFiles(t, src)
+	dir := t.TempDir()
+	exportJSONFiles(t, src, id, dir, "one.json")
+	exportJSONFiles(t, src, id, dir, "two.json")
+	two := zipDir(t, dir, "", "two.zip")
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("notes.json")
+	w.Write([]byte(`{"hello": "world"}`))
+	zw.Close()
+	other := writeFile(t, "other.zip", buf.Bytes())
+	for _, tt := range []struct {
+		name, path, format, want string
+	}{
+		{"two exports in one zip", two, "auto", "the zip holds several Holdfast exports"},
+		{"no export in the zip, holdfast named", other, "holdfast", "the zip holds no Holdfast export"},
+		{"no export in the zip, detected", other, "auto", "could not tell which app exported this file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := openHome(t)
+			_, err := Run(context.Background(), dst.st, tt.path, Options{Format: tt.format, Files: dst.svc})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+			if s, _ := counts(t, dst.st); s != 0 || len(storedIDs(t, dst)) != 0 {
+				t.Fatal("a refused zip stored something")
+			}
+		})
 	}
 }

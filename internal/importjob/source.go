@@ -185,10 +185,16 @@ func openHoldfastZip(f *os.File, size int64, must bool) (*holdfastSource, bool, 
 	}
 	var found []*zip.File
 	var heads [][]byte
+	looked := 0
 	for _, zf := range zr.File {
 		n := strings.ToLower(importer.CleanMemberName(zf.Name))
 		if zf.FileInfo().IsDir() || strings.HasPrefix(n, "__macosx/") || !(strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".jsonl")) {
 			continue
+		}
+		// A Holdfast zip holds one export; a zip of many JSON files is
+		// another app's, and need not be read member by member here.
+		if looked++; looked > maxZipHeads {
+			break
 		}
 		rc, err := zf.Open()
 		if err != nil {
@@ -226,6 +232,10 @@ func openHoldfastZip(f *os.File, size int64, must bool) (*holdfastSource, bool, 
 			return rc, nil
 		}}, true, nil
 }
+
+// maxZipHeads bounds the JSON members of a zip looked at for a Holdfast
+// export.
+const maxZipHeads = 64
 
 // isLines tells JSON Lines from a JSON document by its head: a JSON Lines
 // export holds a whole chat on its first line; a JSON export is
