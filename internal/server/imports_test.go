@@ -251,4 +251,11 @@ func TestImportHoldfastZipWithFiles(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Equal([]byte(body), png) {
 		t.Fatalf("serving the imported file: %d, %d bytes", resp.StatusCode, len(body))
 	}
+	// And it reaches the model again: a regenerated answer gets it (the
+	// demo model names the files it received).
+	h2.jsonDo("POST", "/api/messages/m_z2/regenerate", `{"client_id":"re1"}`, 201, nil)
+	msgs := h2.answered("s_zip")
+	if answer := msgs[len(msgs)-1].Content; !strings.Contains(answer, "I received 1 file(s)") || !strings.Contains(answer, "**tiny.png**: image (image/png)") {
+		t.Fatalf("the regenerated answer did not get the imported file:\n%s", answer)
+	}
 }
