@@ -96,9 +96,10 @@ type Summary struct {
 	Total    int    `json:"total"`
 	Imported int    `json:"imported"`
 	Messages int    `json:"messages"` // messages of the imported chats
-	// Files counts the attached files stored with the imported chats
-	// (Holdfast exports); MissingFiles those not found or refused, each
-	// left as its name in its message's text.
+	// Files counts the files attached to the imported messages (Holdfast
+	// exports; a file on two messages counts twice, and is stored once);
+	// MissingFiles those not found or refused, each left as its name in
+	// its message's text.
 	Files        int `json:"files"`
 	MissingFiles int `json:"missing_files"`
 	// Duplicates counts the conversations left out because they were
