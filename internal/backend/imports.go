@@ -26,6 +26,7 @@ func (b *Backend) newImports() *importjob.Manager {
 			b.indexer.Wake() // the import queued their messages for the search index
 			b.announceImported(ctx, ids)
 		},
+		Files:  b.attachments,
 		Logger: b.log,
 	})
 }
