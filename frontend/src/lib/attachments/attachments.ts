@@ -85,7 +85,7 @@ export function storedDraft(key: string, a: Attachment): DraftFile {
   return { key, name: a.name, size: a.size, state: 'ready', stored: a };
 }
 
-/** Whether a chip's preview is an object URL of ours to revoke (not a server thumbnail). */
+/** Whether a chip's preview is an object URL it made from its own file (revoke it); a stored file's thumbnail belongs to the page's image cache. */
 export function ownPreview(d: DraftFile): boolean {
-  return !!d.preview?.startsWith('blob:');
+  return !!d.file && !!d.preview;
 }
