@@ -3,9 +3,9 @@
 // upload, the message reaches the demo model with them (its answer names
 // them), and the chat shows a thumbnail that opens full size.
 import assert from 'node:assert/strict';
-import { deflateSync } from 'node:zlib';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import { answerText, cleanupAll, launchBrowser, openApp, startServer, waitFor, waitForAnswerStatus } from './helpers.mjs';
+import { png } from './png.mjs';
 
 let server;
 let browser;
@@ -27,46 +27,6 @@ afterEach(async () => {
 });
 after(cleanupAll);
 
-// crc32 for PNG chunks.
-const table = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-const crc32 = (buf) => {
-  let c = 0xffffffff;
-  for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-};
-const chunk = (type, data) => {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-};
-/** A real w×h RGB PNG with a gradient (decodable by the server and the browser). */
-function png(w, h) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  const rows = [];
-  for (let y = 0; y < h; y++) {
-    const row = Buffer.alloc(1 + w * 3);
-    for (let x = 0; x < w; x++) row.set([(x * 255) / w, (y * 255) / h, 128], 1 + x * 3);
-    rows.push(row);
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.concat(rows))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
 const source = 'package main\n\nfunc main() {\n\tprintln("hi from e2e")\n}\n';
 
 async function activeSession(page) {
@@ -84,6 +44,8 @@ async function chipsReady(page, n) {
 
 test('the paperclip uploads a PNG and a source file; the model gets both and the chat shows a thumbnail', async () => {
   const { page } = app;
+  const fetched = [];
+  page.on('request', (r) => fetched.push(r.url()));
   await page.setInputFiles('[data-testid=file-input]', [
     { name: 'gradient.png', mimeType: 'image/png', buffer: png(400, 300) },
     { name: 'main.go', mimeType: 'text/x-go', buffer: Buffer.from(source) },
@@ -107,12 +69,16 @@ test('the paperclip uploads a PNG and a source file; the model gets both and the
       ['main.go', 'text', 'text/plain; charset=utf-8'],
     ],
   );
+  const image = user.attachments[0].id;
+  const fullFetches = () => fetched.filter((u) => new URL(u).pathname === `/api/attachments/${image}`).length;
   const thumb = page.locator('[data-testid=message-file][data-kind=image] img');
   await waitFor(async () => (await thumb.evaluate((img) => img.complete && img.naturalWidth)) > 0, { what: 'the thumbnail loads' });
   assert.ok((await thumb.evaluate((img) => img.naturalWidth)) <= 320, 'a thumbnail, not the full image');
+  assert.equal(fullFetches(), 0, 'the full image is not fetched until it is opened');
   await page.click('[data-testid=open-image]');
   const full = page.locator('[data-testid=image-viewer] img');
   await waitFor(async () => (await full.evaluate((img) => img.complete && img.naturalWidth)) === 400, { what: 'the full image' });
+  assert.equal(fullFetches(), 1, 'opening it fetches it once');
   await page.click('[data-testid=image-viewer]');
   assert.equal(await page.locator('[data-testid=image-viewer]').count(), 0);
   assert.equal(await page.locator('[data-testid=message-file] [data-testid=file-link]').count(), 1);
