@@ -355,7 +355,7 @@ async function main() {
     }
 
     if (wanted.has('images')) {
-      printImages(await imagesBench(browser, { count: 200, runs: 7 }), { fmt, mark });
+      printImages(await imagesBench(browser, { count: 200, runs: Number(process.env.BENCH_RUNS ?? 7) }), { fmt, mark });
     }
 
     if (wanted.has('history') && process.env.BENCH_HISTORY !== '0') {

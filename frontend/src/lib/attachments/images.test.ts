@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AttachmentImages, thumbSize } from './images';
+import { AttachmentImages, lastImageIds, thumbSize } from './images';
 
 function setup() {
   let n = 0;
@@ -45,5 +45,23 @@ describe('attachment images', () => {
     [undefined, undefined, 160, { width: 160, height: 160 }],
   ])('a %sx%s image is laid out at its thumbnail size before it loads', (w, h, box, want) => {
     expect(thumbSize(w, h, box)).toEqual(want);
+  });
+});
+
+describe('thumbnails fetched while a chat opens', () => {
+  const img = (id: string) => ({ id, kind: 'image' });
+  it('are those of the last messages, last first, images only', () => {
+    const messages = [{ attachments: [img('a')] }, {}, { attachments: [img('b'), { id: 'doc', kind: 'pdf' }, img('c')] }, { attachments: [] }, { attachments: [img('d')] }];
+    expect(lastImageIds(messages, 3)).toEqual(['d', 'c', 'b']);
+    expect(lastImageIds(messages, 10)).toEqual(['d', 'c', 'b', 'a']);
+    expect(lastImageIds([], 3)).toEqual([]);
+    expect(lastImageIds(messages, 10, 2)).toEqual(['d']);
+  });
+
+  it('share the fetch the thumbnail on screen then asks for', async () => {
+    const { load, images } = setup();
+    images.prefetch(['x', 'y']);
+    expect(await images.thumb('y')).toBe('blob:u2');
+    expect(load.mock.calls.map(([id]) => id)).toEqual(['x', 'y']);
   });
 });

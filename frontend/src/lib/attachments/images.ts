@@ -47,6 +47,11 @@ export class AttachmentImages {
     return p;
   }
 
+  /** Starts fetching the thumbnails of ids (in that order) without waiting; errors are left for thumb() to retry. */
+  prefetch(ids: string[]): void {
+    for (const id of ids) this.thumb(id).catch(() => {});
+  }
+
   /** The full image `id`, fetched now. */
   async full(id: string): Promise<FullImage> {
     const url = this.#urls.create(await this.#load(id, {}));
@@ -66,4 +71,20 @@ export function thumbSize(width: number | undefined, height: number | undefined,
   if (!width || !height) return { width: box, height: box };
   const scale = Math.min(1, box / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/**
+ * The images on the last messages of a chat, last first, at most n: a chat
+ * opens at its end, so their thumbnails are the first on screen and can be
+ * fetched while the messages are still being laid out. Only the last
+ * `within` messages are looked at.
+ */
+export function lastImageIds(messages: readonly { attachments?: readonly { id: string; kind: string }[] }[], n: number, within = 24): string[] {
+  const ids: string[] = [];
+  // Only the last `within` messages: this runs as an answer streams, in chats of thousands.
+  for (let i = messages.length - 1; i >= Math.max(0, messages.length - within) && ids.length < n; i--) {
+    const files = messages[i].attachments ?? [];
+    for (let j = files.length - 1; j >= 0 && ids.length < n; j--) if (files[j].kind === 'image') ids.push(files[j].id);
+  }
+  return ids;
 }
