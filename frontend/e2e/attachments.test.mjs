@@ -4,8 +4,8 @@
 // them), and the chat shows a thumbnail that opens full size.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
-import { answerText, cleanupAll, launchBrowser, openApp, startServer, waitFor, waitForAnswerStatus } from './helpers.mjs';
 import { png } from './png.mjs';
+import { answerText, cleanupAll, launchBrowser, openApp, startServer, waitFor, waitForAnswerStatus } from './helpers.mjs';
 
 let server;
 let browser;

@@ -1,6 +1,7 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
+import { browserFileStore } from './lib/attachments/filestore';
 import { ChatStore } from './lib/chat.svelte';
 import { applyUi } from './lib/config.svelte';
 import { connectDesktop } from './lib/desktop';
@@ -45,6 +46,7 @@ const images = new ImageConsent(localStorage);
 store = new ChatStore({
   resolve: defaultResolver(window),
   storage: localStorage,
+  files: browserFileStore(window),
   stream: streamTuning(window),
   onError: (what, err) => toasts.error(describeError(i18n, what, err)),
   onStatus: (status) => desktop.streamStatus(status),
