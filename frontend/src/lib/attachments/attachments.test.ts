@@ -60,7 +60,7 @@ describe('files the desktop dialog stored', () => {
   it('become ready chips the message is sent with', () => {
     const d = storedDraft('f1', a);
     expect(d.state).toBe('ready');
-    expect(readyRefs([d])).toEqual([{ id: a.id, name: 'kelp.png' }]);
+    expect(readyRefs([d])).toMatchObject([{ id: a.id, name: 'kelp.png' }]);
   });
 
   it('keep the shared thumbnail when removed; a chip revokes only the preview of its own file', () => {
