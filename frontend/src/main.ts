@@ -3,6 +3,7 @@ import { early } from './boot';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
+import { browserFileStore } from './lib/attachments/filestore';
 import { ChatStore } from './lib/chat.svelte';
 import { applyUi } from './lib/config.svelte';
 import { connectDesktop } from './lib/desktop';
@@ -50,6 +51,7 @@ store = new ChatStore({
   // The first page of chats may already be on its way (boot.ts).
   fetch: withEarly(early, globalThis.fetch.bind(globalThis)),
   storage: localStorage,
+  files: browserFileStore(window),
   stream: streamTuning(window),
   onError: (what, err) => toasts.error(describeError(i18n, what, err)),
   onStatus: (status) => desktop.streamStatus(status),

@@ -8,7 +8,9 @@ import { SessionList, sessionPageSize } from './chat/sessions.svelte';
 import { ConfigState, type UiSettings } from './config.svelte';
 import type { ReportError } from './errors';
 import type { BranchSwitched, ConfigChanged, ConfigError, SearchHit, Session, SessionChanges, SessionDeleted } from './protocol';
-import type { AttachmentRef } from './attachments/attachments';
+import type { QueuedRef } from './attachments/attachments';
+import type { FileStore } from './attachments/filestore';
+import { OfflineFiles } from './attachments/offline';
 import { StreamClient, type StreamClientOptions } from './stream/client';
 import { earlierHead } from './stream/eventid';
 import { flushOnLive, kindOf, type OutboxItem, type OutboxStorage } from './stream/outbox';
@@ -33,6 +35,8 @@ export interface ChatStoreOptions {
   /** Applies a theme or language that changed in config.toml. */
   onConfigUi?: (ui: Partial<UiSettings>) => void;
   newId?: () => string;
+  /** Where files of messages queued offline are kept (IndexedDB in the app); null or absent: nowhere. */
+  files?: FileStore | null;
 }
 
 /**
@@ -54,6 +58,8 @@ export class ChatStore {
   /** The stream's status, and pause. */
   readonly connection: Connection;
   readonly models: Models;
+  /** Files of messages queued offline, kept in the browser until sent. */
+  readonly offline: OfflineFiles;
   /** config.toml as the server has it in force, and its errors. */
   readonly config: ConfigState;
   readonly #newId: () => string;
@@ -102,7 +108,15 @@ export class ChatStore {
       onError,
     });
     this.models = new Models({ api, storage, onError });
-    this.pending = new PendingMessages({ api, storage, chat: this.conversation, onDone: (item, r) => this.#delivered(item, r), onError });
+    this.offline = new OfflineFiles({ store: opts.files ?? null, upload: (file, name) => api.uploadAttachment(file, name) });
+    this.pending = new PendingMessages({
+      api,
+      storage,
+      chat: this.conversation,
+      files: this.offline,
+      onDone: (item, r) => this.#delivered(item, r),
+      onError,
+    });
     this.client = new StreamClient({ resolve: opts.resolve, resync: (signal) => this.resync(signal), fetch: opts.fetch, ...opts.stream });
     this.client.addEventListener('*', (ev) => this.#onEvent(ev));
     this.connection = new Connection({ client: this.client, api, onStatus: opts.onStatus, onError });
@@ -193,7 +207,7 @@ export class ChatStore {
    * Sends a message through the outbox: stored locally first, shown as
    * pending, posted now if possible and otherwise when the stream is live again.
    */
-  async send(content: string, attachments: AttachmentRef[] = []): Promise<boolean> {
+  async send(content: string, attachments: QueuedRef[] = []): Promise<boolean> {
     const text = content.trim();
     if (!text && attachments.length === 0) return false;
     const session = this.active ?? (await this.newChat());

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatStore, type ChatStoreOptions } from './chat.svelte';
+import type { FileStore, KeptFile } from './attachments/filestore';
 import type { Config, Message, Session } from './protocol';
 import type { UiSettings } from './config.svelte';
 import { FakeServer, type SseHandle } from './stream/fake-server.test-helper';
@@ -60,6 +61,8 @@ class Backend {
   up = true;
   readonly calls: string[] = [];
   readonly posted: { sessionId: string; body: { content: string; client_id: string } }[] = [];
+  /** Names of the files uploaded, in order. */
+  readonly uploads: string[] = [];
   /** When set, GET messages waits for this promise (to test events arriving mid-load). */
   gate: Promise<void> | null = null;
   models = [{ id: 'demo/demo', provider: 'demo', model: 'demo', label: 'Demo', demo: true }];
@@ -126,6 +129,12 @@ class Backend {
       if (!this.sessions.some((x) => x.id === m![1])) return json({ error: { code: 'not_found', message: 'no such chat' } }, 404);
       this.sessions = this.sessions.filter((x) => x.id !== m![1]);
       return new Response(null, { status: 204 });
+    }
+    if (url.pathname === '/api/attachments' && method === 'POST') {
+      const bytes = new Uint8Array(await (init?.body as Blob).arrayBuffer());
+      const name = url.searchParams.get('name') ?? '';
+      this.uploads.push(name);
+      return json({ id: `sha-${bytes.length}`, name, size: bytes.length, mime: 'image/png', kind: 'image' }, 201);
     }
     if (url.pathname === '/api/health') return json({ ok: true, version: 'test', epoch: 'E1', head: this.head });
     if ((m = url.pathname.match(/^\/api\/sessions\/([^/]+)\/messages$/))) {
@@ -368,6 +377,46 @@ describe('ChatStore', () => {
     await settle();
     expect(h.store.conversation.messages).toHaveLength(2);
     expect(h.backend.posted).toHaveLength(1);
+  });
+
+  it('uploads the files a message queued offline keeps in the browser, then posts it with their ids, then frees them', async () => {
+    const kept = new Map<string, KeptFile>();
+    const files: FileStore = {
+      put: async (k, f) => void kept.set(k, f),
+      get: async (k) => kept.get(k) ?? null,
+      delete: async (k) => void kept.delete(k),
+      list: async () => [...kept].map(([key, f]) => ({ key, at: f.at })),
+    };
+    const h = setup(
+      (b, s) => {
+        b.sessions = [session('s1')];
+        b.messages.s1 = [];
+        s.setItem('holdfast.active', 's1');
+      },
+      { files },
+    );
+    h.store.start();
+    const sse = await h.live();
+    h.backend.up = false;
+    sse.drop();
+    await settle();
+    const local = await h.store.offline.keep(new Blob([new Uint8Array(5)], { type: 'image/png' }), 'cat.png');
+    await h.store.send('look', [{ name: 'cat.png', local, size: 5, type: 'image/png' }]);
+    await settle();
+    expect(h.store.pending.here.map((p) => p.attachments)).toEqual([[{ name: 'cat.png', local, size: 5, type: 'image/png' }]]);
+    expect(h.backend.uploads).toEqual([]);
+    expect(kept.size).toBe(1);
+
+    h.backend.up = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    await h.live();
+    await settle();
+    expect(h.backend.uploads).toEqual(['cat.png']);
+    expect(h.backend.posted.map((p) => p.body)).toEqual([
+      { content: 'look', client_id: 'cid1', model: 'demo/demo', attachments: [{ id: 'sha-5', name: 'cat.png' }] },
+    ]);
+    expect(h.store.pending.items).toEqual([]);
+    expect(kept.size).toBe(0);
   });
 
   it('follows session events: newest first, and a deleted open chat closes', async () => {

@@ -24,9 +24,20 @@ describe('attachments', () => {
     expect(readyRefs([draft({ state: 'uploading' })])).toBeNull();
     expect(readyRefs([draft({ state: 'failed' })])).toBeNull();
     expect(readyRefs([draft({ name: 'cat.png', stored }), draft({ name: 'b.txt', stored: { ...stored, id: 'b'.repeat(64) } })])).toEqual([
-      { id: 'a'.repeat(64), name: 'cat.png' },
-      { id: 'b'.repeat(64), name: 'b.txt' },
+      { id: 'a'.repeat(64), name: 'cat.png', size: 1, type: 'image/png' },
+      { id: 'b'.repeat(64), name: 'b.txt', size: 1, type: 'image/png' },
     ]);
+  });
+
+  it('names a file kept in the browser by its local key; a failed one blocks sending', () => {
+    const stored = { id: 'a'.repeat(64), name: 'a.png', size: 1, mime: 'image/png', kind: 'image' as const };
+    const kept = draft({ name: 'cat.png', size: 7, state: 'waiting', local: 'k1', file: new File(['x'], 'cat.png', { type: 'image/png' }) });
+    expect(readyRefs([draft({ name: 'a.png', stored }), kept])).toEqual([
+      { id: 'a'.repeat(64), name: 'a.png', size: 1, type: 'image/png' },
+      { name: 'cat.png', local: 'k1', size: 7, type: 'image/png' },
+    ]);
+    expect(readyRefs([draft({ state: 'waiting' })])).toBeNull(); // waiting but not kept: nothing to send
+    expect(readyRefs([kept, draft({ state: 'failed' })])).toBeNull();
   });
 
   it('previews raster images only, never SVG', () => {

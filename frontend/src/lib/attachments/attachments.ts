@@ -1,7 +1,10 @@
 /**
  * Files on a message being written: the chips under the composer. Each
  * file uploads as soon as it is added (so sending waits for little); the
- * message names the uploads by id once all of them are stored.
+ * message names the uploads by id once all of them are stored. A file that
+ * cannot reach the server (offline, backend down) is kept in the browser
+ * instead (offline.ts) and the message names it by its local key; the
+ * outbox uploads it before sending.
  */
 
 /** Limits the server enforces (docs/attachments.md); checked here first for a quick message. */
@@ -25,7 +28,21 @@ export interface AttachmentRef {
   name: string;
 }
 
-export type DraftState = 'uploading' | 'ready' | 'failed';
+/**
+ * A file a queued message names: uploaded (`id`), or kept in this browser
+ * (`local`, an IndexedDB key) until it can be uploaded; then both.
+ */
+export interface QueuedRef {
+  id?: string;
+  name: string;
+  local?: string;
+  size?: number;
+  /** The browser's type, for a preview in the queued bubble. */
+  type?: string;
+}
+
+/** `waiting`: the upload could not reach the server; the file is kept in the browser for the outbox. */
+export type DraftState = 'uploading' | 'ready' | 'waiting' | 'failed';
 
 /** One chip: a file the user added, and how its upload goes. */
 export interface DraftFile {
@@ -38,6 +55,10 @@ export interface DraftFile {
   state: DraftState;
   error?: string;
   stored?: Attachment;
+  /** Its key in the browser's file store while `waiting`. */
+  local?: string;
+  /** Upload progress in percent, for big files while `uploading`. */
+  progress?: number;
 }
 
 /** Why files cannot be added, or null: too many, too big, empty. */
@@ -50,12 +71,16 @@ export function checkAdd(current: number, files: { name: string; size: number }[
   return null;
 }
 
-/** The refs a message is sent with, or null while any upload is unfinished. */
-export function readyRefs(drafts: DraftFile[]): AttachmentRef[] | null {
-  const refs: AttachmentRef[] = [];
+/**
+ * The refs a message is sent with, or null while any upload is unfinished
+ * or failed. A file kept in the browser goes by its local key.
+ */
+export function readyRefs(drafts: DraftFile[]): QueuedRef[] | null {
+  const refs: QueuedRef[] = [];
   for (const d of drafts) {
-    if (d.state !== 'ready' || !d.stored) return null;
-    refs.push({ id: d.stored.id, name: d.name });
+    if (d.state === 'ready' && d.stored) refs.push({ id: d.stored.id, name: d.name, size: d.stored.size, type: d.stored.mime });
+    else if (d.state === 'waiting' && d.local) refs.push({ name: d.name, local: d.local, size: d.size, type: d.file.type });
+    else return null;
   }
   return refs;
 }

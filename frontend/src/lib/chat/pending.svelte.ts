@@ -2,6 +2,7 @@ import type { Api } from '../api';
 import type { ReportError } from '../errors';
 import { HttpError, isFatalStatus } from '../http';
 import type { Message } from '../protocol';
+import type { OfflineFiles } from '../attachments/offline';
 import { Outbox, PermanentSendError, kindOf, type OutboxItem, type OutboxKind, type OutboxStorage } from '../stream/outbox';
 
 export interface PendingMessagesOptions {
@@ -12,6 +13,8 @@ export interface PendingMessagesOptions {
   /** The server did what an item asked (or had nothing left to do: `moot`). */
   onDone?: (item: OutboxItem, result: Delivered) => void;
   onError?: ReportError;
+  /** Files of messages queued offline, kept in the browser until sent. */
+  files?: OfflineFiles;
 }
 
 /**
@@ -68,14 +71,29 @@ export class PendingMessages {
 
   constructor(opts: PendingMessagesOptions) {
     this.#opts = opts;
+    const files = opts.files;
     this.#outbox = new Outbox<Delivered>({
       storage: opts.storage,
+      prepare: files ? (item) => files.prepare(item) : undefined,
       send: (item) => this.#post(item),
-      onSent: (item, result) => opts.onDone?.(item, result),
-      onRejected: (item, err) => opts.onError?.(kindOf(item) === 'send' ? 'send' : kindOf(item), new PermanentSendError(err.message)),
+      onSent: (item, result) => {
+        // Only now, with the send acknowledged, may the kept files go.
+        void files?.release(item);
+        opts.onDone?.(item, result);
+      },
+      onRejected: (item, err) => {
+        void files?.release(item);
+        opts.onError?.(kindOf(item) === 'send' ? 'send' : kindOf(item), new PermanentSendError(err.message));
+      },
       onChange: (items) => (this.#items = items),
     });
     this.#items = this.#outbox.items;
+    void files?.sweep(this.#outbox.items);
+  }
+
+  /** The kept files of queued messages (for the queued bubble's chips). */
+  get files(): OfflineFiles | undefined {
+    return this.#opts.files;
   }
 
   /** Every pending item, oldest first (a Stop may have moved ahead). */
@@ -104,7 +122,9 @@ export class PendingMessages {
   }
 
   discard(clientId: string): void {
+    const item = this.#outbox.items.find((i) => i.clientId === clientId);
     this.#outbox.remove(clientId);
+    if (item) void this.#opts.files?.release(item);
   }
 
   /** Delivers everything pending (the stream went live). */
@@ -125,7 +145,7 @@ export class PendingMessages {
                 content: item.content,
                 client_id: item.clientId,
                 model: item.model,
-                attachments: item.attachments?.length ? item.attachments : undefined,
+                attachments: item.attachments?.length ? item.attachments.map((a) => ({ id: a.id ?? '', name: a.name })) : undefined,
               })
             ).data,
           };

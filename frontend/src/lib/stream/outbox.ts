@@ -3,6 +3,8 @@
  * same way: stored first, delivered in order once the server can be
  * reached, each exactly once in effect (docs/protocol.md, "Delivered once").
  */
+import type { QueuedRef } from '../attachments/attachments';
+
 export type OutboxKind = 'send' | 'stop' | 'continue' | 'regenerate' | 'edit' | 'delete-chat';
 
 /** Controls that would set an answer generating again: a later Stop of it supersedes them. */
@@ -23,8 +25,11 @@ export interface OutboxItem {
   /** The text of a send or an edit; empty for other controls. */
   content: string;
   model?: string;
-  /** Uploaded files the message names (stored on the server before the item is queued). */
-  attachments?: { id: string; name: string }[];
+  /**
+   * Files the message names: uploaded ones by id, ones kept in the browser
+   * (queued offline) by local key until `prepare` has uploaded them.
+   */
+  attachments?: QueuedRef[];
   createdAt: number;
   /** Last failure, shown next to the "pending" mark. */
   lastError?: string;
@@ -55,6 +60,13 @@ export class PermanentSendError extends Error {
 export interface OutboxOptions<R> {
   storage: OutboxStorage;
   key?: string;
+  /**
+   * Readies an item just before it is sent (uploads the files it keeps in
+   * the browser) and returns it changed, or the same item. The changed item
+   * is stored before the send, so work done is not done again. Throws like
+   * `send`.
+   */
+  prepare?: (item: OutboxItem) => Promise<OutboxItem>;
   /** Posts one item; throws PermanentSendError for a fatal rejection, anything else to retry later. */
   send: (item: OutboxItem) => Promise<R>;
   /** Called after the server confirmed an item. */
@@ -151,9 +163,19 @@ export class Outbox<R = unknown> {
     do {
       this.#again = false;
       while (this.#items.length > 0) {
-        const item = this.#items[0];
+        let item = this.#items[0];
         this.#inFlight = item.clientId;
         try {
+          const ready = this.#opts.prepare ? await this.#opts.prepare(item) : item;
+          if (ready !== item) {
+            if (!this.#items.some((i) => i.clientId === item.clientId)) {
+              this.#inFlight = null; // discarded while it was being readied
+              continue;
+            }
+            this.#items = this.#items.map((i) => (i.clientId === item.clientId ? ready : i));
+            this.#save();
+            item = ready;
+          }
           const result = await this.#opts.send(item);
           this.#inFlight = null;
           this.remove(item.clientId);
