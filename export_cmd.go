@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/holdfast-chat/holdfast/internal/attach"
@@ -24,11 +25,13 @@ var errUsage = errors.New("usage")
 //
 //	holdfast export --session ID [--format md|json|html|jsonl] [-o PATH]
 //	holdfast export --all [--format jsonl|md] -o PATH
+//	holdfast export --session ID|--all -o PATH.zip
 //
 // The format defaults to the output's extension, else md for one chat
 // and jsonl for all. One chat without -o goes to standard output. --all
-// with md writes a folder of Markdown files at PATH. Files are written
-// atomically.
+// with md writes a folder of Markdown files at PATH. A PATH ending in .zip
+// gets the JSON (one chat) or JSON Lines (--all) export with its files
+// folder inside. Files are written atomically.
 func runExport(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -38,7 +41,7 @@ func runExport(args []string) int {
 		return 0
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(os.Stderr, "holdfast export: %v\n", err)
-		fmt.Fprintln(os.Stderr, "usage: holdfast export --session ID|--all --format md|json|html|jsonl -o PATH")
+		fmt.Fprintln(os.Stderr, "usage: holdfast export --session ID|--all --format md|json|html|jsonl -o PATH (a PATH ending in .zip: the JSON or JSON Lines export with its files)")
 		return 2
 	case err != nil:
 		fmt.Fprintf(os.Stderr, "holdfast export: %v\n", err)
@@ -69,6 +72,9 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 	if (*session == "") == !*all {
 		return "", fmt.Errorf("%w: give exactly one of --session ID or --all", errUsage)
 	}
+	if strings.EqualFold(filepath.Ext(*out), ".zip") {
+		return exportZip(ctx, *session, *all, *format, *out)
+	}
 	f, err := pickFormat(*format, *out, *all)
 	if err != nil {
 		return "", err
@@ -94,7 +100,9 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 		var n int
 		err := export.WriteFileAtomic(*out, func(w io.Writer) error {
 			var err error
-			n, err = export.WriteAllJSONL(ctx, w, st, appVersion())
+			// The files go in a folder beside the file, where the lines
+			// link them (`holdfast import` brings them back).
+			n, err = export.WriteAllJSONLFiles(ctx, w, st, files, filepath.Dir(*out), export.FilesDirFor(*out), appVersion())
 			return err
 		})
 		if err != nil {
@@ -126,6 +134,51 @@ func exportCmd(ctx context.Context, args []string, stdout io.Writer) (string, er
 		return "", err
 	}
 	return fmt.Sprintf("exported %q to %s", c.Session.Title, *out), nil
+}
+
+// exportZip writes a zip holding the JSON export of one chat (or the JSON
+// Lines export of all) and its folder of files, which `holdfast import`
+// and the app's import read back whole.
+func exportZip(ctx context.Context, session string, all bool, format, out string) (string, error) {
+	inner := export.JSON
+	if all {
+		inner = export.JSONLines
+	}
+	if format != "" {
+		if f, err := export.ParseFormat(format); err != nil || f != inner {
+			return "", fmt.Errorf("%w: a .zip holds a JSON export of one chat, or a JSON Lines export of all (--all); not --format %s", errUsage, format)
+		}
+	}
+	st, files, err := openStoreForExport(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	name := strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)) + inner.Ext()
+	if all {
+		var n int
+		err := export.WriteFileAtomic(out, func(w io.Writer) error {
+			var err error
+			n, err = export.WriteAllZip(ctx, w, name, st, files, appVersion())
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("exported %d chats to %s", n, out), nil
+	}
+	c, err := export.Load(ctx, st, session)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("no chat with id %q", session)
+	}
+	if err != nil {
+		return "", err
+	}
+	c.AppVersion, c.Files = appVersion(), files
+	if err := export.WriteFileAtomic(out, func(w io.Writer) error { return export.WriteChatZip(w, name, c) }); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("exported %q to %s", c.Session.Title, out), nil
 }
 
 // pickFormat settles the format from --format, else the output's

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/holdfast-chat/holdfast/internal/attach"
 	"github.com/holdfast-chat/holdfast/internal/backend"
 	"github.com/holdfast-chat/holdfast/internal/importjob"
 	"github.com/holdfast-chat/holdfast/internal/store"
@@ -83,8 +84,15 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
+	// Attached files of a Holdfast export go where the app keeps them,
+	// checked and kept like uploads.
+	files, err := attach.OpenFiles(backend.AttachmentsPath(home))
+	if err != nil {
+		return err
+	}
+	uploads := attach.NewService(files, attach.StoreLog{Store: st}, st, 0, nil)
 	last := -1
-	sum, err := importjob.Run(ctx, st, paths[0], importjob.Options{Format: *format, DryRun: *dryRun, Model: *model,
+	sum, err := importjob.Run(ctx, st, paths[0], importjob.Options{Format: *format, DryRun: *dryRun, Model: *model, Files: uploads,
 		Progress: func(p importjob.Progress) {
 			// A line every 5% on a big file keeps a terminal informed
 			// without flooding it.
@@ -116,6 +124,12 @@ func printSummary(w io.Writer, path string, sum importjob.Summary) {
 	}
 	if sum.Failed > 0 {
 		fmt.Fprintf(w, ", %d skipped", sum.Failed)
+	}
+	if sum.Files > 0 || sum.MissingFiles > 0 {
+		fmt.Fprintf(w, "; %d attached files", sum.Files)
+		if sum.MissingFiles > 0 {
+			fmt.Fprintf(w, ", %d missing (named in their messages)", sum.MissingFiles)
+		}
 	}
 	fmt.Fprintln(w)
 	if sum.Cancelled {

@@ -91,7 +91,9 @@ func (c *Core) exportAllJSONL(ctx context.Context) (string, error) {
 	var n int
 	err = export.WriteFileAtomic(path, func(w io.Writer) error {
 		var err error
-		n, err = export.WriteAllJSONL(ctx, w, be.Store(), c.version)
+		// The chats' files go in a folder beside the file, where the
+		// lines link them, so the export imports back whole.
+		n, err = export.WriteAllJSONLFiles(ctx, w, be.Store(), be.Files(), filepath.Dir(path), export.FilesDirFor(path), c.version)
 		return err
 	})
 	if err != nil {

@@ -215,3 +215,16 @@ func (s *Service) Thumbnail(f store.AttachmentFile) ([]byte, string, error) {
 	}
 	return s.files.Thumbnail(f.ID, f.MIME)
 }
+
+// StoreLog runs the service's writes as plain store transactions, for
+// tools that write the database without an event log (the import
+// command): no client listens there, and uploads append no events.
+type StoreLog struct{ Store *store.Store }
+
+// Do runs fn in one store transaction.
+func (l StoreLog) Do(ctx context.Context, fn func(*store.Tx) ([]eventlog.Event, error)) ([]*eventlog.Record, error) {
+	return nil, l.Store.Write(ctx, func(tx *store.Tx) error {
+		_, err := fn(tx)
+		return err
+	})
+}

@@ -23,6 +23,7 @@ func (b *Backend) newImports() *importjob.Manager {
 		UploadDir: dir,
 		Model:     b.providers.DefaultModel,
 		Committed: b.announceImported,
+		Files:     b.attachments,
 		Logger:    b.log,
 	})
 }

@@ -18,9 +18,22 @@ import (
 // reads it back. Only one chat is held in memory at a time. appVersion
 // is the running Holdfast's version, written into every line.
 func WriteAllJSONL(ctx context.Context, w io.Writer, src Source, appVersion string) (int, error) {
+	return WriteAllJSONLFiles(ctx, w, src, nil, "", "", appVersion)
+}
+
+// WriteAllJSONLFiles is WriteAllJSONL that also copies every chat's
+// attachments from files into the folder filesDir inside dir (the folder
+// that holds the JSON Lines file), where the lines' paths point, so the
+// export can be imported back with its files. files may be nil; filesDir
+// "" means DefaultFilesDir.
+func WriteAllJSONLFiles(ctx context.Context, w io.Writer, src Source, files Files, dir, filesDir, appVersion string) (int, error) {
 	n := 0
 	err := eachChat(ctx, src, appVersion, func(c Chat) error {
 		n++
+		c.Files, c.FilesDir = files, filesDir
+		if _, err := WriteFiles(dir, c); err != nil {
+			return err
+		}
 		return writeJSON(w, c, false)
 	})
 	return n, err

@@ -177,3 +177,23 @@ func (z *zipArchive) conversationsMember(want Format) (*zip.File, error) {
 	}
 	return nil, fmt.Errorf("the zip holds no conversations.json or data.json, and several JSON files (%s); extract the one to import", strings.Join(jsons, ", "))
 }
+
+// IsZip reports whether r (size bytes) starts like a zip archive.
+func IsZip(r io.ReaderAt, size int64) bool { return isZip(r, size) }
+
+// OpenZip opens a zip after the same checks Open makes (member count,
+// declared sizes, inflation ratio, overlapping members, members outside
+// the file), for callers that read a zip of their own: Holdfast's export
+// zips are read by importjob. Member names must only be looked up, never
+// used as paths.
+func OpenZip(r io.ReaderAt, size int64, lim Limits) (*zip.Reader, error) {
+	z, err := openZip(r, size, lim.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	return z.r, nil
+}
+
+// CleanMemberName is a member name normalised for lookups (forward
+// slashes, no leading slash, no "." or ".." parts).
+func CleanMemberName(name string) string { return cleanMemberName(name) }

@@ -13,7 +13,11 @@ import (
 // storeHoldfast stores a chat of a Holdfast export exactly as it was
 // exported: its ids, dates, statuses, branches and the branch chosen
 // under every message, so exporting it again gives the same document.
-func storeHoldfast(b *store.Bulk, c *export.Chat) (string, []string, error) {
+//
+// files (nil when the chat has none) are its attached files, stored
+// beforehand: they are linked to their messages; those not found are
+// named in their message's text instead.
+func storeHoldfast(b *store.Bulk, c *export.Chat, files *chatFiles) (string, []string, error) {
 	ids := make([]string, len(c.Messages))
 	for i, m := range c.Messages {
 		ids[i] = m.ID
@@ -38,8 +42,29 @@ func storeHoldfast(b *store.Bulk, c *export.Chat) (string, []string, error) {
 			notes = append(notes, fmt.Sprintf("message %s was still being written when exported; imported as interrupted", m.ID))
 		}
 		m.SelectedChildID, m.Siblings, m.SiblingIndex = "", nil, nil
+		if files != nil {
+			for _, a := range files.missing[m.ID] {
+				if m.Content != "" {
+					m.Content += "\n\n"
+				}
+				m.Content += missingLabel(a)
+			}
+		}
 		if _, err := b.InsertMessage(m); err != nil {
 			return "", nil, fmt.Errorf("message %s: %w", m.ID, err)
+		}
+	}
+	if files != nil {
+		for _, m := range c.Messages {
+			if refs := files.links[m.ID]; len(refs) > 0 {
+				if _, err := b.LinkAttachments(m.ID, refs); err != nil {
+					return "", nil, fmt.Errorf("message %s: %w", m.ID, err)
+				}
+			}
+		}
+		notes = append(notes, files.notes...)
+		if files.lost > 0 {
+			notes = append(notes, fmt.Sprintf("%d of %d attached files were not imported (missing or refused); their messages name them", files.lost, files.lost+files.stored))
 		}
 	}
 	for _, m := range c.Messages {

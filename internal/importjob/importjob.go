@@ -52,6 +52,12 @@ type Options struct {
 	// "" keeps the source's model name. Each answer keeps the model that
 	// wrote it either way.
 	Model string
+	// Files stores the attached files of Holdfast exports (attach.Service);
+	// nil leaves them as names in the messages' text.
+	Files Uploader
+	// NoFolder: the export is an upload, with no folder of files beside
+	// it (its files can only come in a zip).
+	NoFolder bool
 	// BatchMessages bounds the messages written per transaction (default
 	// 5000): big enough that commits cost little, small enough that the
 	// writer connection is never held long (the event log shares it).
@@ -90,6 +96,12 @@ type Summary struct {
 	Total    int    `json:"total"`
 	Imported int    `json:"imported"`
 	Messages int    `json:"messages"` // messages of the imported chats
+	// Files counts the files attached to the imported messages (Holdfast
+	// exports; a file on two messages counts twice, and is stored once);
+	// MissingFiles those not found or refused, each left as its name in
+	// its message's text.
+	Files        int `json:"files"`
+	MissingFiles int `json:"missing_files"`
 	// Duplicates counts the conversations left out because they were
 	// imported before (or are Holdfast chats already here).
 	Duplicates int `json:"duplicates"`
@@ -116,7 +128,7 @@ func Run(ctx context.Context, st Store, path string, opts Options) (Summary, err
 	if opts.BatchMessages <= 0 {
 		opts.BatchMessages = 5000
 	}
-	src, err := open(path, opts.Format)
+	src, err := open(path, opts.Format, opts.NoFolder)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -151,6 +163,9 @@ func Run(ctx context.Context, st Store, path string, opts Options) (Summary, err
 			}
 			return sum, err
 		}
+		if err := w.prepare(ctx, &item); err != nil {
+			return sum, err
+		}
 		w.add(item)
 		if w.pendingMessages >= opts.BatchMessages {
 			if err := w.flush(ctx); err != nil {
@@ -176,6 +191,8 @@ type item struct {
 	title    string
 	holdfast *export.Chat
 	conv     *importer.Conversation
+	files    exportFiles // where a Holdfast chat's attached files are
+	attached *chatFiles  // set by prepare
 }
 
 func (it item) messages() int {
@@ -221,6 +238,33 @@ func (w *writer) note(sessionID, title, text string) {
 	}
 }
 
+// prepare stores the attached files of a Holdfast chat ahead of its
+// transaction (not for a chat imported before: it would be left out).
+func (w *writer) prepare(ctx context.Context, it *item) error {
+	if it.holdfast == nil || !hasAttachments(it.holdfast) {
+		return nil
+	}
+	id, err := w.st.Imported(ctx, it.source, it.sourceID)
+	if err != nil {
+		return err
+	}
+	if id != "" {
+		return nil
+	}
+	cf := prepareFiles(ctx, it.holdfast, it.files, w.opts.Files, w.opts.DryRun)
+	it.attached = &cf
+	return nil
+}
+
+func hasAttachments(c *export.Chat) bool {
+	for _, m := range c.Messages {
+		if len(m.Attachments) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (w *writer) add(it item) {
 	w.pending = append(w.pending, it)
 	w.pendingMessages += it.messages()
@@ -243,6 +287,8 @@ func (w *writer) flush(ctx context.Context) error {
 		messages int
 		skip     *Skip
 		notes    []string
+		files    int
+		missing  int
 	}
 	var results []outcome
 	err := w.st.Bulk(context.WithoutCancel(ctx), func(b *store.Bulk) error {
@@ -261,7 +307,7 @@ func (w *writer) flush(ctx context.Context) error {
 			err := b.Savepoint(func() error {
 				var err error
 				if it.holdfast != nil {
-					o.session, o.notes, err = storeHoldfast(b, it.holdfast)
+					o.session, o.notes, err = storeHoldfast(b, it.holdfast, it.attached)
 				} else {
 					o.session, o.notes, err = storeConversation(b, it.conv, w.opts.Model)
 				}
@@ -280,6 +326,9 @@ func (w *writer) flush(ctx context.Context) error {
 				o = outcome{skip: &k}
 			default:
 				o.messages = it.messages()
+				if it.attached != nil {
+					o.files, o.missing = it.attached.stored, it.attached.lost
+				}
 			}
 			results = append(results, o)
 		}
@@ -296,6 +345,8 @@ func (w *writer) flush(ctx context.Context) error {
 		}
 		w.sum.Imported++
 		w.sum.Messages += o.messages
+		w.sum.Files += o.files
+		w.sum.MissingFiles += o.missing
 		committed = append(committed, o.session)
 		for _, n := range o.notes {
 			w.note(o.session, batch[i].title, n)
@@ -323,6 +374,13 @@ func (w *writer) dryRun(ctx context.Context, batch []item) error {
 		}
 		w.sum.Imported++
 		w.sum.Messages += it.messages()
+		if it.attached != nil {
+			w.sum.Files += it.attached.stored
+			w.sum.MissingFiles += it.attached.lost
+			for _, n := range it.attached.notes {
+				w.note("", it.title, n)
+			}
+		}
 		if it.conv != nil {
 			for _, n := range it.conv.Warnings {
 				w.note("", it.title, n)

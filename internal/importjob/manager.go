@@ -10,6 +10,9 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/holdfast-chat/holdfast/internal/importer"
+	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
 // Job states.
@@ -29,12 +32,15 @@ var ErrNoJob = errors.New("no such import")
 
 // Status is an import job as clients see it.
 type Status struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"` // the file's name, for the UI
-	State      string     `json:"state"`
-	Progress   Progress   `json:"progress"`
-	Summary    *Summary   `json:"summary"` // set once the job ends (not for failed)
-	Error      string     `json:"error"`   // why a failed job failed
+	ID       string   `json:"id"`
+	Name     string   `json:"name"` // the file's name, for the UI
+	State    string   `json:"state"`
+	Progress Progress `json:"progress"`
+	Summary  *Summary `json:"summary"` // set once the job ends (not for failed)
+	Error    string   `json:"error"`   // why a failed job failed
+	// ErrorCode classifies Error for clients that show it in another
+	// language: unknown_format, storage_busy, storage_full or unreadable.
+	ErrorCode  string     `json:"error_code"`
 	StartedAt  time.Time  `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
 }
@@ -50,7 +56,10 @@ type ManagerConfig struct {
 	// Committed is told about the chats of every committed transaction,
 	// so clients can learn of them. It must not block for long.
 	Committed func(ctx context.Context, sessionIDs []string)
-	Logger    *slog.Logger
+	// Files stores the attached files of Holdfast exports (nil: they are
+	// left as names).
+	Files  Uploader
+	Logger *slog.Logger
 }
 
 // Manager runs imports in the background, one at a time, and keeps the
@@ -143,13 +152,15 @@ func (m *Manager) Start(path, name, format string, owned bool) (Status, error) {
 		defer m.wg.Done()
 		defer close(j.done)
 		defer remove()
-		m.run(ctx, j, path, format)
+		m.run(ctx, j, path, format, owned)
 	}()
 	return j.status, nil
 }
 
-func (m *Manager) run(ctx context.Context, j *job, path, format string) {
-	opts := Options{Format: format, Model: m.cfg.Model(),
+func (m *Manager) run(ctx context.Context, j *job, path, format string, upload bool) {
+	// An upload sits alone in the upload folder: its files can only come
+	// in a zip.
+	opts := Options{Format: format, Model: m.cfg.Model(), Files: m.cfg.Files, NoFolder: upload,
 		Progress: func(p Progress) {
 			m.mu.Lock()
 			j.status.Progress = p
@@ -169,7 +180,7 @@ func (m *Manager) run(ctx context.Context, j *job, path, format string) {
 	m.running = ""
 	switch {
 	case err != nil:
-		j.status.State, j.status.Error = StateFailed, err.Error()
+		j.status.State, j.status.Error, j.status.ErrorCode = StateFailed, err.Error(), ErrorCode(err)
 		if sum.Imported > 0 {
 			j.status.Summary = &sum
 		}
@@ -179,6 +190,23 @@ func (m *Manager) run(ctx context.Context, j *job, path, format string) {
 	default:
 		j.status.State, j.status.Summary = StateDone, &sum
 	}
+}
+
+// ErrorCode classifies why an import failed: the format could not be told
+// (unknown_format), the database was busy or the disk full
+// (storage_busy, storage_full), or the file could not be read (unreadable:
+// damaged, truncated, not an export, gone).
+func ErrorCode(err error) string {
+	var de *importer.DetectError
+	switch {
+	case errors.As(err, &de):
+		return "unknown_format"
+	case errors.Is(err, store.ErrBusy):
+		return "storage_busy"
+	case errors.Is(err, store.ErrFull):
+		return "storage_full"
+	}
+	return "unreadable"
 }
 
 // trimLocked forgets the oldest finished jobs beyond keepJobs.

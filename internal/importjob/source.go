@@ -1,6 +1,7 @@
 package importjob
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/holdfast-chat/holdfast/internal/export"
@@ -56,13 +58,13 @@ func Formats() []string {
 	return out
 }
 
-func open(path, format string) (source, error) {
+func open(path, format string, noFolder bool) (source, error) {
 	f, err := ParseFormat(format)
 	if err != nil {
 		return nil, err
 	}
 	if f == "" || f == FormatHoldfast {
-		hs, ok, err := openHoldfast(path, f == FormatHoldfast)
+		hs, ok, err := openHoldfast(path, f == FormatHoldfast, noFolder)
 		if err != nil {
 			return nil, err
 		}
@@ -117,16 +119,21 @@ func (o *otherSource) Items(ctx context.Context) iter.Seq2[item, error] {
 }
 
 // holdfastSource reads Holdfast's own exports: one JSON document (a chat
-// exported as JSON) or JSON Lines (every chat, one per line).
+// exported as JSON) or JSON Lines (every chat, one per line), as a file
+// or inside a zip, with the attached files beside it (files).
 type holdfastSource struct {
-	f     *os.File
-	lines bool
+	doc    func() (io.ReadCloser, error)
+	lines  bool
+	files  exportFiles // nil: no files to read
+	closer io.Closer
+	cur    io.ReadCloser // the document as read now
 }
 
-// openHoldfast opens path if it is a Holdfast export; ok is false (and
-// the file closed) when it is not one, unless must is set, which makes
-// that an error.
-func openHoldfast(path string, must bool) (_ *holdfastSource, ok bool, err error) {
+// openHoldfast opens path if it is a Holdfast export, or a zip holding
+// one; ok is false (and the file closed) when it is not one, unless must
+// is set, which makes that an error. noFolder: path is an upload, with
+// no folder of files beside it.
+func openHoldfast(path string, must, noFolder bool) (_ *holdfastSource, ok bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("open import file: %w", err)
@@ -139,6 +146,13 @@ func openHoldfast(path string, must bool) (_ *holdfastSource, ok bool, err error
 		f.Close()
 		return nil, false, fmt.Errorf("open import file: %w", err)
 	}
+	if importer.IsZip(f, st.Size()) {
+		hs, ok, err := openHoldfastZip(f, st.Size(), must)
+		if !ok || err != nil {
+			f.Close()
+		}
+		return hs, ok, err
+	}
 	head := make([]byte, 4096)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
@@ -149,16 +163,100 @@ func openHoldfast(path string, must bool) (_ *holdfastSource, ok bool, err error
 		}
 		return nil, false, nil
 	}
-	first, _, _ := bytes.Cut(bytes.TrimLeft(head, " \t\r\n\ufeff"), []byte("\n"))
-	first = bytes.TrimSpace(first)
-	// A JSON Lines export holds a whole chat on its first line; a JSON
-	// export is indented, so its first line is just "{".
-	lines := string(first) != "{"
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, false, fmt.Errorf("open import file: %w", err)
+	hs := &holdfastSource{lines: isLines(head), closer: f,
+		doc: func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(f, 0, st.Size())), nil }}
+	if !noFolder {
+		d := newDirFiles(filepath.Dir(path))
+		hs.files, hs.closer = d, multiCloser{f, closerFunc(d.close)}
 	}
-	return &holdfastSource{f: f, lines: lines}, true, nil
+	return hs, true, nil
+}
+
+// openHoldfastZip looks for a Holdfast export in a zip: the one JSON or
+// JSON Lines member that starts like one, its files in the folder beside
+// it in the zip.
+func openHoldfastZip(f *os.File, size int64, must bool) (*holdfastSource, bool, error) {
+	zr, err := importer.OpenZip(f, size, importer.Limits{})
+	if err != nil {
+		if must {
+			return nil, false, fmt.Errorf("open import file: %w", err)
+		}
+		return nil, false, nil // importer says what is wrong with it
+	}
+	var found []*zip.File
+	var heads [][]byte
+	looked := 0
+	for _, zf := range zr.File {
+		n := strings.ToLower(importer.CleanMemberName(zf.Name))
+		if zf.FileInfo().IsDir() || strings.HasPrefix(n, "__macosx/") || !(strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".jsonl")) {
+			continue
+		}
+		// A Holdfast zip holds one export; a zip of many JSON files is
+		// another app's, and need not be read member by member here.
+		if looked++; looked > maxZipHeads {
+			break
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			continue
+		}
+		head := make([]byte, 4096)
+		k, _ := io.ReadFull(rc, head)
+		rc.Close()
+		if isHoldfast(head[:k]) {
+			found = append(found, zf)
+			heads = append(heads, head[:k])
+		}
+	}
+	switch len(found) {
+	case 0:
+		if must {
+			return nil, false, errors.New("open import file: the zip holds no Holdfast export (a .json or .jsonl file starting with {\"format\": \"holdfast.chat\")")
+		}
+		return nil, false, nil
+	case 1:
+	default:
+		names := make([]string, len(found))
+		for i, zf := range found {
+			names[i] = zf.Name
+		}
+		return nil, false, fmt.Errorf("open import file: the zip holds several Holdfast exports (%s); zip one at a time", strings.Join(names, ", "))
+	}
+	member := found[0]
+	return &holdfastSource{lines: isLines(heads[0]), files: newZipFiles(zr, member.Name), closer: f,
+		doc: func() (io.ReadCloser, error) {
+			rc, err := member.Open()
+			if err != nil {
+				return nil, fmt.Errorf("read %s in the zip: %w", member.Name, err)
+			}
+			return rc, nil
+		}}, true, nil
+}
+
+// maxZipHeads bounds the JSON members of a zip looked at for a Holdfast
+// export.
+const maxZipHeads = 64
+
+// isLines tells JSON Lines from a JSON document by its head: a JSON Lines
+// export holds a whole chat on its first line; a JSON export is
+// indented, so its first line is just "{".
+func isLines(head []byte) bool {
+	first, _, _ := bytes.Cut(bytes.TrimLeft(head, " \t\r\n\ufeff"), []byte("\n"))
+	return string(bytes.TrimSpace(first)) != "{"
+}
+
+type closerFunc func() error
+
+func (c closerFunc) Close() error { return c() }
+
+type multiCloser []io.Closer
+
+func (m multiCloser) Close() error {
+	var errs []error
+	for _, c := range m {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // isHoldfast reports whether a document starts with Holdfast's format key
@@ -176,11 +274,21 @@ func isHoldfast(head []byte) bool {
 }
 
 func (h *holdfastSource) Format() string { return FormatHoldfast }
-func (h *holdfastSource) Close() error   { return h.f.Close() }
+func (h *holdfastSource) Close() error {
+	if h.cur != nil {
+		h.cur.Close()
+	}
+	return h.closer.Close()
+}
 
-func (h *holdfastSource) rewind() error {
-	_, err := h.f.Seek(0, io.SeekStart)
-	return err
+// rewind opens the document again from its start.
+func (h *holdfastSource) rewind() (io.Reader, error) {
+	if h.cur != nil {
+		h.cur.Close()
+	}
+	var err error
+	h.cur, err = h.doc()
+	return h.cur, err
 }
 
 // Count counts non-empty lines (JSON Lines) or 1.
@@ -188,10 +296,11 @@ func (h *holdfastSource) Count(ctx context.Context) (int, error) {
 	if !h.lines {
 		return 1, nil
 	}
-	if err := h.rewind(); err != nil {
+	doc, err := h.rewind()
+	if err != nil {
 		return 0, fmt.Errorf("read import file: %w", err)
 	}
-	r := bufio.NewReaderSize(h.f, 1<<20)
+	r := bufio.NewReaderSize(doc, 1<<20)
 	n, inLine := 0, false
 	buf := make([]byte, 1<<20)
 	for i := 0; ; i++ {
@@ -222,20 +331,21 @@ func (h *holdfastSource) Count(ctx context.Context) (int, error) {
 
 func (h *holdfastSource) Items(ctx context.Context) iter.Seq2[item, error] {
 	return func(yield func(item, error) bool) {
-		if err := h.rewind(); err != nil {
+		doc, err := h.rewind()
+		if err != nil {
 			yield(item{}, fmt.Errorf("read import file: %w", err))
 			return
 		}
 		if !h.lines {
-			c, err := export.Decode(bufio.NewReader(h.f))
+			c, err := export.Decode(bufio.NewReader(doc))
 			if err != nil {
 				yield(item{}, &Skip{Index: 0, Reason: err.Error()})
 				return
 			}
-			yield(holdfastItem(0, c), nil)
+			yield(h.holdfastItem(0, c), nil)
 			return
 		}
-		r := bufio.NewReaderSize(h.f, 1<<20)
+		r := bufio.NewReaderSize(doc, 1<<20)
 		for index, lineNo := 0, 1; ; lineNo++ {
 			if ctx.Err() != nil {
 				yield(item{}, fmt.Errorf("import cancelled: %w", ctx.Err()))
@@ -248,7 +358,7 @@ func (h *holdfastSource) Items(ctx context.Context) iter.Seq2[item, error] {
 				if derr != nil {
 					ok = yield(item{}, &Skip{Index: index, Reason: fmt.Sprintf("line %d: %v", lineNo, derr)})
 				} else {
-					ok = yield(holdfastItem(index, c), nil)
+					ok = yield(h.holdfastItem(index, c), nil)
 				}
 				if !ok {
 					return
@@ -279,6 +389,6 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	}
 }
 
-func holdfastItem(index int, c export.Chat) item {
-	return item{index: index, source: FormatHoldfast, sourceID: c.Session.ID, title: c.Session.Title, holdfast: &c}
+func (h *holdfastSource) holdfastItem(index int, c export.Chat) item {
+	return item{index: index, source: FormatHoldfast, sourceID: c.Session.ID, title: c.Session.Title, holdfast: &c, files: h.files}
 }

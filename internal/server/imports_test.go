@@ -1,6 +1,10 @@
 package server_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -9,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/holdfast-chat/holdfast/internal/attach/attachtest"
+	"github.com/holdfast-chat/holdfast/internal/export"
 	"github.com/holdfast-chat/holdfast/internal/importgen"
 	"github.com/holdfast-chat/holdfast/internal/sse/ssetest"
+	"github.com/holdfast-chat/holdfast/internal/store"
 )
 
 type importStatus struct {
@@ -18,11 +25,14 @@ type importStatus struct {
 	Name     string `json:"name"`
 	State    string `json:"state"`
 	Error    string `json:"error"`
+	Code     string `json:"error_code"`
 	Progress struct {
 		Total, Done, Imported, Skipped int
 	} `json:"progress"`
 	Summary *struct {
 		Imported, Duplicates, Failed, Total int
+		Files                               int `json:"files"`
+		MissingFiles                        int `json:"missing_files"`
 		Cancelled                           bool
 		Skipped                             []struct{ Reason string }
 	} `json:"summary"`
@@ -103,7 +113,7 @@ func TestImportEndpoint(t *testing.T) {
 	}
 	// An unknown file fails with the reason; a bad format name is refused.
 	bad := h.waitImport(h.startImport("name=x.json", []byte(`{"what": 1}`), http.StatusAccepted).ID)
-	if bad.State != "failed" || !strings.Contains(bad.Error, "could not tell which app exported this file") {
+	if bad.State != "failed" || !strings.Contains(bad.Error, "could not tell which app exported this file") || bad.Code != "unknown_format" {
 		t.Fatalf("unknown file: %+v", bad)
 	}
 	h.startImport("format=icq", fixture, http.StatusBadRequest)
@@ -171,5 +181,81 @@ func TestImportCancelAndBusy(t *testing.T) {
 	}
 	if done.State == "cancelled" && done.Summary.Imported >= 3000 {
 		t.Errorf("cancelled but imported everything: %+v", done.Summary)
+	}
+}
+
+// holdfastExport is a Holdfast JSON export of one chat whose question
+// carries a PNG, and the PNG's bytes.
+func holdfastExport(t *testing.T) (doc, png []byte, path string) {
+	t.Helper()
+	png = attachtest.PNG(8, 6)
+	sum := sha256.Sum256(png)
+	id := hex.EncodeToString(sum[:])
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := export.Chat{
+		Session: store.Session{ID: "s_zip", Title: "Zipped", TitleSource: store.TitleUser, Model: "demo/demo",
+			CreatedAt: at, UpdatedAt: at, LastActivityAt: at, CurrentLeafID: "m_z2"},
+		Messages: []store.Message{
+			{ID: "m_z1", SessionID: "s_zip", Role: store.RoleUser, Content: "What is this?", Status: store.StatusComplete, CreatedAt: at, UpdatedAt: at,
+				Attachments: []store.Attachment{{ID: id, Name: "tiny.png", Size: int64(len(png)), MIME: "image/png", Kind: "image", Width: 8, Height: 6}}},
+			{ID: "m_z2", SessionID: "s_zip", ParentID: "m_z1", Depth: 1, Role: store.RoleAssistant, Content: "A tiny picture.", Status: store.StatusComplete,
+				Model: "demo/demo", CreatedAt: at, UpdatedAt: at},
+		},
+		AppVersion: "test",
+		FilesDir:   "chat files",
+	}
+	var buf bytes.Buffer
+	if err := export.Write(&buf, export.JSON, c); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), png, "chat files/" + id[:12] + "-tiny.png"
+}
+
+// TestImportHoldfastZipWithFiles: an upload has no folder beside it, so
+// a Holdfast export's files come in a zip with it; the plain JSON alone
+// imports with the file named in the text.
+func TestImportHoldfastZipWithFiles(t *testing.T) {
+	h := start(t, time.Second, 0)
+	doc, png, member := holdfastExport(t)
+	if !bytes.Contains(doc, []byte(member)) {
+		t.Fatalf("the export does not link %s:\n%s", member, doc)
+	}
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	for name, data := range map[string][]byte{"chat.json": doc, member: png} {
+		w, _ := zw.Create(name)
+		w.Write(data)
+	}
+	zw.Close()
+
+	plain := h.waitImport(h.startImport("name=chat.json", doc, http.StatusAccepted).ID)
+	if plain.State != "done" || plain.Summary.Imported != 1 || plain.Summary.Files != 0 || plain.Summary.MissingFiles != 1 {
+		t.Fatalf("plain JSON upload: %+v %+v", plain, plain.Summary)
+	}
+	msg, err := h.b.Store().GetMessage(t.Context(), "m_z1")
+	if err != nil || len(msg.Attachments) != 0 || !strings.Contains(msg.Content, "📎 Attachment: `tiny.png`") {
+		t.Fatalf("without its files the question names the file: %+v %v", msg, err)
+	}
+	// The same chat again, now from the zip, into a fresh app.
+	h2 := start(t, time.Second, 0)
+	zipped := h2.waitImport(h2.startImport("name=chat.zip", zbuf.Bytes(), http.StatusAccepted).ID)
+	if zipped.State != "done" || zipped.Summary.Imported != 1 || zipped.Summary.Files != 1 || zipped.Summary.MissingFiles != 0 {
+		t.Fatalf("zip upload: %+v %+v", zipped, zipped.Summary)
+	}
+	msg, err = h2.b.Store().GetMessage(t.Context(), "m_z1")
+	if err != nil || len(msg.Attachments) != 1 || msg.Attachments[0].Name != "tiny.png" || msg.Content != "What is this?" {
+		t.Fatalf("from the zip the question carries its file: %+v %v", msg, err)
+	}
+	// The file is served like any upload.
+	resp, body := h2.do("GET", "/api/attachments/"+msg.Attachments[0].ID, "")
+	if resp.StatusCode != 200 || !bytes.Equal([]byte(body), png) {
+		t.Fatalf("serving the imported file: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	// And it reaches the model again: a regenerated answer gets it (the
+	// demo model names the files it received).
+	h2.jsonDo("POST", "/api/messages/m_z2/regenerate", `{"client_id":"re1"}`, 201, nil)
+	msgs := h2.answered("s_zip")
+	if answer := msgs[len(msgs)-1].Content; !strings.Contains(answer, "I received 1 file(s)") || !strings.Contains(answer, "**tiny.png**: image (image/png)") {
+		t.Fatalf("the regenerated answer did not get the imported file:\n%s", answer)
 	}
 }

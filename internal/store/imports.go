@@ -182,3 +182,12 @@ func (b *Bulk) SetLoadedPath(sessionID, leafID string) error {
 	}
 	return nil
 }
+
+// LinkAttachments puts refs on message id (see Tx.LinkAttachments): files
+// an import stored beforehand, each already recorded with a lease.
+func (b *Bulk) LinkAttachments(messageID string, refs []AttachmentRef) ([]Attachment, error) {
+	if err := b.flush(); err != nil {
+		return nil, err
+	}
+	return b.tx.LinkAttachments(messageID, refs)
+}

@@ -39,7 +39,7 @@ func run(dir string, chats, messages int) error {
 		return err
 	}
 	opts := bench.HistoryOptions{Chats: chats, Messages: messages}
-	hitAt := 500_000 // HistoryOptions' default
+	hitAt := 500_000          // HistoryOptions' default
 	if messages < 1_000_000 { // smaller, same shapes (as `holdfast bench` scales it)
 		opts.LongPath = messages / 2
 		opts.HitAt = messages / 2

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ImportClient, carriesFiles, dropIntent, droppedFile, fraction, progressText, summaryLines, type ImportStatus } from './import';
+import { chineseMessages, englishMessages, format, type MessageKey } from './i18n.svelte';
+import { ImportClient, carriesFiles, dropIntent, droppedFile, fraction, progressText, summaryLines, type ImportStatus, type Lookup } from './import';
+
+/** The texts of one language, as the UI's I18n gives them. */
+function lookup(locale: 'en' | 'zh'): Lookup {
+  const dict = locale === 'en' ? englishMessages : chineseMessages;
+  return {
+    locale,
+    t: (k, vars) => format(dict[k], vars),
+    has: (k: string): k is MessageKey => Object.hasOwn(dict, k),
+  } as Lookup;
+}
+const en = lookup('en');
+const zh = lookup('zh');
 
 const status = (over: Partial<ImportStatus> = {}): ImportStatus => ({
   id: 'imp_1',
@@ -89,13 +102,14 @@ describe('ImportClient', () => {
 describe('progress and summary text', () => {
   it('says the file is being read before the count is known', () => {
     expect(fraction({ total: 0, done: 0, imported: 0, skipped: 0 })).toBeNull();
-    expect(progressText({ total: 0, done: 0, imported: 0, skipped: 0 })).toBe('Reading the file…');
+    expect(progressText(en, { total: 0, done: 0, imported: 0, skipped: 0 })).toBe('Reading the file…');
     expect(fraction({ total: 5000, done: 1250, imported: 1200, skipped: 50 })).toBe(0.25);
-    expect(progressText({ total: 5000, done: 1250, imported: 1200, skipped: 50 })).toBe('1,250 of 5,000 chats');
+    expect(progressText(en, { total: 5000, done: 1250, imported: 1200, skipped: 50 })).toBe('1,250 of 5,000 chats');
   });
 
   it('summarises imported, duplicate and skipped chats with reasons', () => {
     const lines = summaryLines(
+      en,
       status({
         state: 'done',
         summary: {
@@ -113,6 +127,7 @@ describe('progress and summary text', () => {
 
   it('says a cancelled import kept whole chats, and why a failed one failed', () => {
     const cancelled = summaryLines(
+      en,
       status({
         state: 'cancelled',
         summary: { format: 'holdfast', dry_run: false, total: 10, imported: 1, messages: 2, duplicates: 0, failed: 0, skipped: null, notes: null, cancelled: true },
@@ -120,9 +135,53 @@ describe('progress and summary text', () => {
     );
     expect(cancelled[0]).toBe('Cancelled. Imported 1 chat (2 messages) of 10.');
     expect(cancelled.at(-1)).toContain('import the file again');
-    expect(summaryLines(status({ state: 'failed', error: 'could not tell which app exported this file' }))).toEqual([
+    expect(summaryLines(en, status({ state: 'failed', error: 'could not tell which app exported this file', error_code: 'unknown_format' }))).toEqual([
       'Import failed: could not tell which app exported this file',
     ]);
+  });
+});
+
+describe('in Chinese', () => {
+  it('shows progress and the summary in Chinese, files counted', () => {
+    expect(progressText(zh, { total: 0, done: 0, imported: 0, skipped: 0 })).toBe('正在读取文件…');
+    expect(progressText(zh, { total: 5000, done: 1250, imported: 1200, skipped: 50 })).toBe('1,250 / 5,000 个对话');
+    const done = status({
+      state: 'done',
+      summary: {
+        format: 'holdfast', dry_run: false, total: 3, imported: 1, messages: 5, files: 3, missing_files: 1, duplicates: 1, failed: 1, cancelled: false, notes: [],
+        skipped: [{ index: 2, source_id: 's_x', title: 'Broken', reason: 'line 3: invalid JSON', duplicate: false }],
+      },
+    });
+    expect(summaryLines(zh, done)).toEqual([
+      '已导入 1 个对话（5 条消息），共 3 个；1 个之前已导入；跳过 1 个；3 个附件；1 个附件未找到（消息中保留了文件名）。',
+      '已跳过 “Broken”：line 3: invalid JSON',
+    ]);
+    expect(summaryLines(en, done)[0]).toBe(
+      'Imported 1 chat (5 messages) of 3; 1 already imported; 1 skipped; 3 attached files; 1 attached files not found (named in their messages).',
+    );
+  });
+
+  it('translates a failed job by its code, keeping the server words in English', () => {
+    const failed = (code: string) => summaryLines(zh, status({ state: 'failed', error: 'could not tell which app exported this file', error_code: code }))[0];
+    expect(failed('unknown_format')).toBe(`导入失败：${chineseMessages['server.error.import_unknown_format']}`);
+    expect(failed('unreadable')).toBe(`导入失败：${chineseMessages['server.error.import_unreadable']}`);
+    expect(failed('storage_full')).toContain('磁盘已满');
+    // A code this build does not know: the server's words, not nothing.
+    expect(failed('brand_new')).toBe('导入失败：could not tell which app exported this file');
+    expect(summaryLines(en, status({ state: 'failed', error: 'the zip is damaged', error_code: 'unreadable' }))).toEqual(['Import failed: the zip is damaged']);
+  });
+
+  it('has a Chinese text for every import text and import error code', () => {
+    const keys = Object.keys(englishMessages).filter((k) => k.startsWith('import.') || k.startsWith('server.error.import_')) as MessageKey[];
+    expect(keys.length).toBeGreaterThan(25);
+    // The codes internal/importjob.ErrorCode gives a failed job.
+    for (const code of ['unknown_format', 'unreadable', 'storage_busy', 'storage_full']) expect(keys).toContain(`server.error.import_${code}`);
+    for (const k of keys) {
+      const text = chineseMessages[k];
+      expect(text, k).toBeTruthy();
+      // Translated, not copied: every text but a quote holds Chinese.
+      if (k !== 'import.quoted' && k !== 'import.progress') expect(text, k).toMatch(/[\u4e00-\u9fff]/);
+    }
   });
 });
 
@@ -134,8 +193,8 @@ describe('drops', () => {
     expect(carriesFiles(null)).toBe(false);
     const f = new File(['{}'], 'a.json');
     expect(droppedFile(dt(['Files'], [f]))).toBe(f);
-    expect(droppedFile(dt(['Files'], [f, f]))).toBe('Drop one export file at a time.');
-    expect(typeof droppedFile(dt(['Files'], []))).toBe('string');
+    expect(droppedFile(dt(['Files'], [f, f]))).toBe('import.dropMany');
+    expect(droppedFile(dt(['Files'], []))).toBe('import.dropNone');
   });
 });
 

@@ -3,7 +3,12 @@
 // did. docs/protocol.md, Import, describes the endpoints.
 
 import { afterFailure, httpErrorFrom, joinUrl } from './http';
+import type { I18n, MessageKey } from './i18n.svelte';
+import { errorText } from './server-text';
 import type { Credentials } from './stream/types';
+
+/** The texts' language (an I18n fits). */
+export type Lookup = Pick<I18n, 't' | 'locale' | 'has'>;
 
 export type ImportState = 'running' | 'done' | 'cancelled' | 'failed';
 
@@ -28,6 +33,9 @@ export interface ImportSummary {
   total: number;
   imported: number;
   messages: number;
+  /** Attached files stored (Holdfast exports); missing_files: not found or refused, named in their messages. */
+  files?: number;
+  missing_files?: number;
   duplicates: number;
   failed: number;
   skipped: ImportSkip[] | null;
@@ -42,6 +50,8 @@ export interface ImportStatus {
   progress: ImportProgress;
   summary: ImportSummary | null;
   error: string;
+  /** Why a failed job failed, for translation: unknown_format, unreadable, storage_busy, storage_full. */
+  error_code?: string;
   started_at: string;
   finished_at: string | null;
 }
@@ -125,31 +135,46 @@ export function fraction(p: ImportProgress): number | null {
   return Math.min(1, Math.max(0, p.done / p.total));
 }
 
-function chats(n: number): string {
-  return `${n.toLocaleString('en')} ${n === 1 ? 'chat' : 'chats'}`;
+function num(i18n: Lookup, n: number): string {
+  return n.toLocaleString(i18n.locale === 'zh' ? 'zh-CN' : 'en');
+}
+
+function chats(i18n: Lookup, n: number): string {
+  return i18n.t(n === 1 ? 'import.chat' : 'import.chats', { n: num(i18n, n) });
 }
 
 /** One line for the progress bar: "1,200 of 5,000 chats". */
-export function progressText(p: ImportProgress): string {
-  if (p.total <= 0) return 'Reading the file…';
-  return `${p.done.toLocaleString('en')} of ${chats(p.total)}`;
+export function progressText(i18n: Lookup, p: ImportProgress): string {
+  if (p.total <= 0) return i18n.t('import.reading');
+  return i18n.t('import.progress', { done: num(i18n, p.done), total: chats(i18n, p.total) });
+}
+
+/** Why a job failed, in the UI's language (by its code; the server's words in English). */
+export function failureReason(i18n: Lookup, s: Pick<ImportStatus, 'error' | 'error_code'>): string {
+  return errorText(i18n, s.error_code ? `import_${s.error_code}` : undefined, s.error);
 }
 
 /** What a finished job did, in one sentence, then one line per reason. */
-export function summaryLines(s: ImportStatus): string[] {
-  if (s.state === 'failed') return [`Import failed: ${s.error}`];
+export function summaryLines(i18n: Lookup, s: ImportStatus): string[] {
+  if (s.state === 'failed') return [i18n.t('import.failed', { reason: failureReason(i18n, s) })];
   const sum = s.summary;
   if (!sum) return [];
+  const more: string[] = [];
+  if (sum.duplicates) more.push(i18n.t('import.duplicates', { n: num(i18n, sum.duplicates) }));
+  if (sum.failed) more.push(i18n.t('import.skippedCount', { n: num(i18n, sum.failed) }));
+  if (sum.files) more.push(i18n.t('import.files', { n: num(i18n, sum.files) }));
+  if (sum.missing_files) more.push(i18n.t('import.missingFiles', { n: num(i18n, sum.missing_files) }));
   const head =
-    (s.state === 'cancelled' ? 'Cancelled. ' : '') +
-    `Imported ${chats(sum.imported)} (${sum.messages.toLocaleString('en')} messages) of ${sum.total.toLocaleString('en')}` +
-    (sum.duplicates ? `; ${sum.duplicates.toLocaleString('en')} already imported` : '') +
-    (sum.failed ? `; ${sum.failed.toLocaleString('en')} skipped` : '') +
-    '.';
+    (s.state === 'cancelled' ? i18n.t('import.cancelledPrefix') : '') +
+    i18n.t('import.summary', { chats: chats(i18n, sum.imported), messages: num(i18n, sum.messages), total: num(i18n, sum.total), more: more.join('') });
   const lines = [head];
-  for (const k of sum.skipped ?? []) lines.push(`Skipped ${k.title ? `“${k.title}”` : `#${k.index + 1}`}: ${k.reason}`);
-  if (sum.failed > (sum.skipped?.length ?? 0)) lines.push(`… and ${sum.failed - (sum.skipped?.length ?? 0)} more skipped`);
-  if (s.state === 'cancelled') lines.push('The chats imported so far are complete; import the file again to bring in the rest.');
+  for (const k of sum.skipped ?? []) {
+    const what = k.title ? i18n.t('import.quoted', { title: k.title }) : `#${k.index + 1}`;
+    lines.push(i18n.t('import.skipped', { what, reason: k.reason }));
+  }
+  const unlisted = sum.failed - (sum.skipped?.length ?? 0);
+  if (unlisted > 0) lines.push(i18n.t('import.moreSkipped', { n: num(i18n, unlisted) }));
+  if (s.state === 'cancelled') lines.push(i18n.t('import.cancelledNote'));
   return lines;
 }
 
@@ -158,11 +183,11 @@ export function carriesFiles(dt: DataTransfer | null | undefined): boolean {
   return !!dt && Array.from(dt.types ?? []).includes('Files');
 }
 
-/** The one file of a drop, or an error saying why there is none to import. */
-export function droppedFile(dt: DataTransfer | null | undefined): File | string {
+/** The one file of a drop, or the text (its key) saying why there is none to import. */
+export function droppedFile(dt: DataTransfer | null | undefined): File | MessageKey {
   const files = dt?.files;
-  if (!files || files.length === 0) return 'Drop an export file (.json, .jsonl or .zip) to import it.';
-  if (files.length > 1) return 'Drop one export file at a time.';
+  if (!files || files.length === 0) return 'import.dropNone';
+  if (files.length > 1) return 'import.dropMany';
   return files[0];
 }
 
