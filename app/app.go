@@ -31,3 +31,11 @@ func (a *App) ConnectionInfo() (ConnectionInfo, error) {
 func (a *App) RestartBackend() error {
 	return a.core.restartBackend(a.core.wailsCtx())
 }
+
+// PickAttachments shows the native file dialog for the composer's
+// paperclip and stores the picked files like uploads; room is how many
+// more files the message takes. The page adds the stored files as ready
+// chips and shows why each refused one was refused.
+func (a *App) PickAttachments(room int) (Picked, error) {
+	return a.core.pickAttachments(a.core.wailsCtx(), room)
+}

@@ -40,6 +40,8 @@ type Backend interface {
 	Store() *store.Store
 	// Files is the attachments folder (exports copy files from it).
 	Files() *attach.Files
+	// Attachments stores files the user attaches (the paperclip's dialog).
+	Attachments() *attach.Service
 	// Imports runs imports in the background (File → Import…).
 	Imports() *importjob.Manager
 	// RestartServer closes the HTTP listener (streams get `shutdown`) and
@@ -71,11 +73,14 @@ type Core struct {
 	ctx      context.Context // the Wails context from startup
 	be       Backend
 	startErr error
-	active   string    // session open in the page
-	status   string    // the page's stream status
-	lastDir  string    // folder of the last export
-	geometry *Geometry // saved window state (nil = none)
-	unlock   func()    // releases the data folder lock
+	active   string // session open in the page
+	status   string // the page's stream status
+	lastDir  string // folder of the last export
+	// attachDir is the folder files were last attached from: photos and
+	// documents live elsewhere than exports.
+	attachDir string
+	geometry  *Geometry // saved window state (nil = none)
+	unlock    func()    // releases the data folder lock
 	// restartErr is why the last Restart Backend left the server not
 	// listening (nil after one that worked); restartedAt is when the last
 	// one finished, to log how long the page took to show words again.

@@ -16,9 +16,12 @@ type fakeUI struct {
 	SaveFn   func(SaveDialog) (string, error)
 	FolderFn func(title, dir string) (string, error)
 	OpenFn   func(OpenDialog) (string, error)
-	OpenErr  error
+	// OpenFilesFn answers the multi-file open dialog (nil cancels).
+	OpenFilesFn func(OpenDialog) ([]string, error)
+	OpenErr     error
 
 	saves    []SaveDialog
+	opens    []OpenDialog // multi-file open dialogs shown
 	folders  []string
 	messages []shown
 	emitted  []emitted
@@ -64,6 +67,17 @@ func (f *fakeUI) OpenFile(_ context.Context, d OpenDialog) (string, error) {
 	f.mu.Unlock()
 	if fn == nil {
 		return "", nil
+	}
+	return fn(d)
+}
+
+func (f *fakeUI) OpenFiles(_ context.Context, d OpenDialog) ([]string, error) {
+	f.mu.Lock()
+	f.opens = append(f.opens, d)
+	fn := f.OpenFilesFn
+	f.mu.Unlock()
+	if fn == nil {
+		return nil, nil
 	}
 	return fn(d)
 }

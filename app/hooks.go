@@ -24,7 +24,10 @@ import (
 //	command     written by the test; the app runs it and deletes it:
 //	            "action <id>" (a menu action), "open-session <id>", or
 //	            "probe <CSS selector>": the page reports whether such an
-//	            element is there, as "probe <selector> true|false"
+//	            element is there, as "probe <selector> true|false";
+//	            "click <CSS selector>": the page clicks that element (a
+//	            button whose handler opens a native dialog, which the test
+//	            then drives with xdotool)
 //
 // All methods are safe on a nil *testHooks, which does nothing.
 type testHooks struct {
@@ -91,6 +94,9 @@ func (h *testHooks) poll(c *Core) {
 	case "probe":
 		sel, _ := json.Marshal(arg) // a JS string literal
 		c.ui.ExecJS(c.wailsCtx(), fmt.Sprintf("window.runtime.EventsEmit(%q, %s, !!document.querySelector(%s))", eventTestProbe, sel, sel))
+	case "click":
+		sel, _ := json.Marshal(arg)
+		c.ui.ExecJS(c.wailsCtx(), fmt.Sprintf("document.querySelector(%s)?.click()", sel))
 	default:
 		h.record("error unknown command " + cmd)
 	}

@@ -62,6 +62,11 @@ func TestTestHooks(t *testing.T) {
 	if !strings.Contains(events(), ` probe [data-testid="welcome"] true`+"\n") {
 		t.Errorf("events.log lacks the probe's answer:\n%s", events())
 	}
+
+	// click: the page clicks an element (quoted the same way).
+	command(`click [data-testid="attach"]`)
+	ssetest.Eventually(t, "the click script", 5*time.Second, func() bool { return len(ui.ranScripts()) > 1 })
+	mustContain(t, "click script", ui.ranScripts()[1], `document.querySelector("[data-testid=\"attach\"]")?.click()`)
 }
 
 func TestNoHooksWithoutTheFlag(t *testing.T) {

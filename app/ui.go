@@ -13,6 +13,9 @@ type Dialogs interface {
 	SaveFile(ctx context.Context, d SaveDialog) (string, error)
 	// OpenFile asks for an existing file; "" means the user cancelled.
 	OpenFile(ctx context.Context, d OpenDialog) (string, error)
+	// OpenFiles asks for one or more existing files; none means the user
+	// cancelled.
+	OpenFiles(ctx context.Context, d OpenDialog) ([]string, error)
 	// ChooseFolder asks for a folder; "" means the user cancelled.
 	ChooseFolder(ctx context.Context, title, dir string) (string, error)
 	// Message shows a message and waits until it is dismissed.

@@ -31,6 +31,14 @@ func (wailsUI) OpenFile(ctx context.Context, d OpenDialog) (string, error) {
 	return runtime.OpenFileDialog(ctx, runtime.OpenDialogOptions{Title: d.Title, DefaultDirectory: d.Dir, Filters: filters})
 }
 
+func (wailsUI) OpenFiles(ctx context.Context, d OpenDialog) ([]string, error) {
+	filters := make([]runtime.FileFilter, len(d.Filters))
+	for i, f := range d.Filters {
+		filters[i] = runtime.FileFilter{DisplayName: f.Name, Pattern: f.Pattern}
+	}
+	return runtime.OpenMultipleFilesDialog(ctx, runtime.OpenDialogOptions{Title: d.Title, DefaultDirectory: d.Dir, Filters: filters})
+}
+
 func (wailsUI) ChooseFolder(ctx context.Context, title, dir string) (string, error) {
 	return runtime.OpenDirectoryDialog(ctx, runtime.OpenDialogOptions{
 		Title: title, DefaultDirectory: dir, CanCreateDirectories: true,

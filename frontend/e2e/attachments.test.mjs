@@ -44,6 +44,8 @@ async function chipsReady(page, n) {
 
 test('the paperclip uploads a PNG and a source file; the model gets both and the chat shows a thumbnail', async () => {
   const { page } = app;
+  const fetched = [];
+  page.on('request', (r) => fetched.push(r.url()));
   await page.setInputFiles('[data-testid=file-input]', [
     { name: 'gradient.png', mimeType: 'image/png', buffer: png(400, 300) },
     { name: 'main.go', mimeType: 'text/x-go', buffer: Buffer.from(source) },
@@ -67,12 +69,16 @@ test('the paperclip uploads a PNG and a source file; the model gets both and the
       ['main.go', 'text', 'text/plain; charset=utf-8'],
     ],
   );
+  const image = user.attachments[0].id;
+  const fullFetches = () => fetched.filter((u) => new URL(u).pathname === `/api/attachments/${image}`).length;
   const thumb = page.locator('[data-testid=message-file][data-kind=image] img');
   await waitFor(async () => (await thumb.evaluate((img) => img.complete && img.naturalWidth)) > 0, { what: 'the thumbnail loads' });
   assert.ok((await thumb.evaluate((img) => img.naturalWidth)) <= 320, 'a thumbnail, not the full image');
+  assert.equal(fullFetches(), 0, 'the full image is not fetched until it is opened');
   await page.click('[data-testid=open-image]');
   const full = page.locator('[data-testid=image-viewer] img');
   await waitFor(async () => (await full.evaluate((img) => img.complete && img.naturalWidth)) === 400, { what: 'the full image' });
+  assert.equal(fullFetches(), 1, 'opening it fetches it once');
   await page.click('[data-testid=image-viewer]');
   assert.equal(await page.locator('[data-testid=image-viewer]').count(), 0);
   assert.equal(await page.locator('[data-testid=message-file] [data-testid=file-link]').count(), 1);

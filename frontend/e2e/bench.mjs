@@ -8,7 +8,10 @@
 //      nine outages of 2-12 s (p50 and max);
 //   5. Enter -> the first answer word on screen with the demo model, over the
 //      model's own first-token time.
-//   6. issue 12's history targets on a seeded history (bench-history.mjs):
+//   6. a chat of 200 image messages: open from the sidebar -> first screen
+//      painted with the visible thumbnails loaded (issue 13: <= 300 ms), and
+//      how many thumbnails and full images the page fetched for it;
+//   7. issue 12's history targets on a seeded history (bench-history.mjs):
 //      sidebar first screen, search results, opening a deep search hit, a
 //      branchy chat. BENCH_CHATS / BENCH_MESSAGES size it (default 10,000 /
 //      1,000,000); BENCH_HISTORY=0 skips it.
@@ -18,6 +21,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { historyBench, printHistory } from './bench-history.mjs';
+import { imagesBench, printImages } from './bench-images.mjs';
 import {
   answerText,
   cleanupAll,
@@ -283,7 +287,7 @@ async function firstWordBench(browser, tps, runs) {
 }
 
 /** Sections to run: all, or those named on the command line (`node e2e/bench.mjs reconnect firstword`). */
-const sections = ['bundle', 'stream', 'bigchat', 'reconnect', 'firstword', 'history'];
+const sections = ['bundle', 'stream', 'bigchat', 'reconnect', 'firstword', 'images', 'history'];
 const wanted = process.argv.slice(2).length ? new Set(process.argv.slice(2)) : new Set(sections);
 for (const w of wanted) if (!sections.includes(w)) throw new Error(`unknown bench section ${w}; pick from ${sections.join(', ')}`);
 
@@ -348,6 +352,10 @@ async function main() {
       console.log(`\nEnter -> first answer word on screen, demo model at 200 tokens/s (its first token after ${fmt(first.modelMs)}), ${first.times.length} sends:`);
       console.log(`  words in the page (painted with that frame): median ${fmt(fw.median)}, max ${fmt(fw.max)}; start of the next frame: median ${fmt(nf.median)}`);
       console.log(`  over the model's first-token time: ${fmt(over)}  [target <= 50 ms] ${mark(over <= 50)}`);
+    }
+
+    if (wanted.has('images')) {
+      printImages(await imagesBench(browser, { count: 200, runs: Number(process.env.BENCH_RUNS ?? 7) }), { fmt, mark });
     }
 
     if (wanted.has('history') && process.env.BENCH_HISTORY !== '0') {

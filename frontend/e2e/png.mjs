@@ -1,5 +1,5 @@
 // A real PNG made in the test (no fixture files): decodable by the server
-// and the browser, different bytes for different sizes.
+// and the browser, different bytes for different sizes and seeds.
 import { deflateSync } from 'node:zlib';
 
 // crc32 for PNG chunks.
@@ -22,8 +22,8 @@ const chunk = (type, data) => {
   return Buffer.concat([len, td, crc]);
 };
 
-/** A real w×h RGB PNG with a gradient (decodable by the server and the browser). */
-export function png(w, h) {
+/** A real w×h RGB PNG with a gradient (decodable by the server and the browser); each seed (0-255) gives different bytes. */
+export function png(w, h, seed = 0) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
@@ -32,7 +32,7 @@ export function png(w, h) {
   const rows = [];
   for (let y = 0; y < h; y++) {
     const row = Buffer.alloc(1 + w * 3);
-    for (let x = 0; x < w; x++) row.set([(x * 255) / w, (y * 255) / h, 128], 1 + x * 3);
+    for (let x = 0; x < w; x++) row.set([(x * 255) / w, (y * 255) / h, (128 + seed * 37) & 0xff], 1 + x * 3);
     rows.push(row);
   }
   return Buffer.concat([

@@ -1,3 +1,5 @@
+// First, so that its request leaves before the rest of the bundle runs (boot.ts).
+import { early } from './boot';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
@@ -13,6 +15,7 @@ import { MarkdownRenderer } from './lib/markdown';
 import { installNavigationGuard } from './lib/navguard';
 import { Layout } from './lib/layout.svelte';
 import { dateWarmers } from './lib/dates';
+import { withEarly } from './lib/early';
 import { captureTokenFromHash, defaultResolver } from './lib/stream/resolver';
 import { streamTuning } from './lib/stream/tuning';
 import { Theme } from './lib/theme.svelte';
@@ -45,6 +48,8 @@ const images = new ImageConsent(localStorage);
 
 store = new ChatStore({
   resolve: defaultResolver(window),
+  // The first page of chats may already be on its way (boot.ts).
+  fetch: withEarly(early, globalThis.fetch.bind(globalThis)),
   storage: localStorage,
   files: browserFileStore(window),
   stream: streamTuning(window),

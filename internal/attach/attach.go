@@ -65,6 +65,27 @@ var (
 	ErrNotFound    = errors.New("attachment not found")
 )
 
+// ErrorCode is the stable code for one of the errors above (the JSON
+// error code of the upload endpoint, and of a file picked in the desktop
+// app's dialog); ok is false for any other error.
+func ErrorCode(err error) (code string, ok bool) {
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return "too_large", true
+	case errors.Is(err, ErrTooManyPx):
+		return "image_too_large", true
+	case errors.Is(err, ErrEmpty):
+		return "empty_file", true
+	case errors.Is(err, ErrUnsupported):
+		return "unsupported_type", true
+	case errors.Is(err, ErrBadImage):
+		return "bad_image", true
+	case errors.Is(err, ErrNotFound):
+		return "not_found", true
+	}
+	return "", false
+}
+
 // ValidID reports whether id looks like an attachment id (a lowercase hex
 // SHA-256). Every path is built from a checked id only.
 func ValidID(id string) bool {

@@ -330,6 +330,10 @@ func (b *Backend) Store() *store.Store { return b.store }
 // Files is the attachments folder (for exports).
 func (b *Backend) Files() *attach.Files { return b.files }
 
+// Attachments stores uploads (the desktop app's file dialog stores
+// picked files through it, like the upload endpoint).
+func (b *Backend) Attachments() *attach.Service { return b.attachments }
+
 // Close sends `shutdown` to streams, stops generations (their text is kept,
 // they end interrupted), and closes the database.
 func (b *Backend) Close(ctx context.Context) error {

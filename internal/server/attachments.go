@@ -168,19 +168,10 @@ func (s *Server) vision(w http.ResponseWriter, r *http.Request) {
 // attachmentError maps the errors of uploads and of messages with files;
 // ok is false for others.
 func attachmentError(err error) (status int, code string, ok bool) {
+	if code, ok := attach.ErrorCode(err); ok {
+		return attachmentStatus[code], code, true
+	}
 	switch {
-	case errors.Is(err, attach.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, "too_large", true
-	case errors.Is(err, attach.ErrTooManyPx):
-		return http.StatusRequestEntityTooLarge, "image_too_large", true
-	case errors.Is(err, attach.ErrEmpty):
-		return http.StatusBadRequest, "empty_file", true
-	case errors.Is(err, attach.ErrUnsupported):
-		return http.StatusUnsupportedMediaType, "unsupported_type", true
-	case errors.Is(err, attach.ErrBadImage):
-		return http.StatusBadRequest, "bad_image", true
-	case errors.Is(err, attach.ErrNotFound):
-		return http.StatusNotFound, "not_found", true
 	case errors.Is(err, store.ErrUnknownAttachment):
 		return http.StatusUnprocessableEntity, "unknown_attachment", true
 	case errors.Is(err, chat.ErrNoVision):
@@ -189,6 +180,16 @@ func attachmentError(err error) (status int, code string, ok bool) {
 		return http.StatusBadRequest, "too_many_attachments", true
 	}
 	return 0, "", false
+}
+
+// attachmentStatus is the HTTP status of each attach.ErrorCode.
+var attachmentStatus = map[string]int{
+	"too_large":        http.StatusRequestEntityTooLarge,
+	"image_too_large":  http.StatusRequestEntityTooLarge,
+	"empty_file":       http.StatusBadRequest,
+	"unsupported_type": http.StatusUnsupportedMediaType,
+	"bad_image":        http.StatusBadRequest,
+	"not_found":        http.StatusNotFound,
 }
 
 // fileRefs checks the attachments of a send or edit body.

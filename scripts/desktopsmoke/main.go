@@ -44,11 +44,12 @@ func main() {
 	tps := flag.Float64("tps", 12, "demo provider tokens per second (an answer streams for several seconds)")
 	entry := flag.String("desktop-entry", "", "launch the app with the Exec line of this .desktop file instead of -bin")
 	userHome := flag.Bool("user-home", false, "run with a fresh $HOME and no HOLDFAST_HOME: the app picks its own data folder")
-	bigChat := flag.Bool("big-chat", true, "also click a model link and open a 1,000-message chat (memory)")
+	bigChat := flag.Bool("big-chat", true, "also click a model link, attach a file in the native dialog and open a 1,000-message chat (memory)")
+	only := flag.String("only", "", "run only this part while working on it: main, links, attach or bigchat")
 	flag.Parse()
 
 	r := &runner{bin: *bin, artifacts: *artifacts, tps: *tps, metrics: map[string]any{},
-		desktopFile: "build/linux/holdfast.desktop", userHome: *userHome, bigChat: *bigChat}
+		desktopFile: "build/linux/holdfast.desktop", userHome: *userHome, bigChat: *bigChat, only: *only}
 	if *entry != "" {
 		argv, err := execLine(*entry)
 		if err != nil {
@@ -77,6 +78,7 @@ type runner struct {
 	desktopFile    string   // the .desktop file to validate
 	userHome       bool
 	bigChat        bool
+	only           string // one part to run ("" = all)
 	tps            float64
 	passed, failed int
 	metrics        map[string]any
@@ -115,13 +117,23 @@ func (r *runner) run(ctx context.Context, readmeShot string) {
 		r.check("Linux .desktop entry is valid", nil)
 	}
 
-	r.mainRun(ctx, readmeShot)
+	part := func(name string) bool { return r.only == "" || r.only == name }
+	if part("main") {
+		r.mainRun(ctx, readmeShot)
+	}
 	// The full-run extras (skipped by the install test, which checks the
-	// installed package's basics): a real click on a model link, and memory
-	// with a big chat open.
+	// installed package's basics): a real click on a model link, a file
+	// picked in the real native dialog, and memory with a big chat open.
 	if r.bigChat {
-		r.linkRun(ctx)
-		r.bigChatRun(ctx)
+		if part("links") {
+			r.linkRun(ctx)
+		}
+		if part("attach") {
+			r.attachRun(ctx)
+		}
+		if part("bigchat") {
+			r.bigChatRun(ctx)
+		}
 	}
 
 	b, _ := json.MarshalIndent(r.metrics, "", "  ")

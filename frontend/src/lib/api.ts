@@ -265,6 +265,32 @@ export class Api {
     }
   }
 
+  /**
+   * A stored file's bytes, or its thumbnail's, fetched with the token in
+   * the header. Pictures are shown from these as blob: URLs: the desktop
+   * window's page (its own origin) may not load http://127.0.0.1 images,
+   * and no token ends up in an <img>.
+   */
+  async attachmentBlob(id: string, opts: { thumb?: boolean; signal?: AbortSignal } = {}): Promise<Blob> {
+    for (let attempt = 0; ; attempt++) {
+      const creds = await this.credentials(attempt > 0);
+      const url = joinUrl(creds.baseUrl, `/api/attachments/${encodeURIComponent(id)}${opts.thumb ? '/thumb' : ''}`);
+      let res: Response;
+      try {
+        // Stored files never change (immutable): the HTTP cache may answer.
+        res = await this.#fetch(url, { headers: { Authorization: `Bearer ${creds.token}` }, signal: opts.signal });
+      } catch (err) {
+        this.#creds = null;
+        throw err;
+      }
+      if (!res.ok) {
+        if (afterFailure(res.status, attempt > 0) === 'refresh') continue;
+        throw await httpErrorFrom(res);
+      }
+      return await res.blob();
+    }
+  }
+
   /** The URL of a stored file (or its thumbnail) for an <img> or a link: the token rides in the query. */
   async attachmentUrl(id: string, opts: { thumb?: boolean; name?: string } = {}): Promise<string> {
     const creds = await this.credentials();

@@ -1,4 +1,5 @@
 import { Api } from './api';
+import { AttachmentImages } from './attachments/images';
 import { Connection } from './chat/connection.svelte';
 import { Conversation } from './chat/conversation.svelte';
 import { Models } from './chat/models.svelte';
@@ -47,6 +48,8 @@ export interface ChatStoreOptions {
  */
 export class ChatStore {
   readonly api: Api;
+  /** Pictures of stored images (thumbnails kept, full images on loan to the viewer). */
+  readonly attachmentImages: AttachmentImages;
   readonly client: StreamClient;
   /** The sidebar's chats. */
   readonly sessions: SessionList;
@@ -78,6 +81,7 @@ export class ChatStore {
     const { storage, onError } = opts;
     this.#onError = onError;
     const api = (this.api = new Api(opts.resolve, opts.fetch));
+    this.attachmentImages = new AttachmentImages((id, o) => api.attachmentBlob(id, o));
     this.#newId = () => opts.newId?.() ?? crypto.randomUUID();
     this.config = new ConfigState({
       load: async () => (await api.settings()).data,

@@ -78,6 +78,35 @@ describe('desktop bridge', () => {
   });
 });
 
+describe('the paperclip binding', () => {
+  const handlers = () => ({ newChat: vi.fn(), toggleTheme: vi.fn(), openSession: vi.fn(), shortcuts: vi.fn() });
+  const png = { id: 'a'.repeat(64), name: 'photo.png', size: 10, mime: 'image/png', kind: 'image' as const, width: 4, height: 3 };
+
+  it('calls App.PickAttachments with the room left on the message and passes its answer on', async () => {
+    const { runtime } = fakeRuntime();
+    const PickAttachments = vi.fn(async () => ({ files: [png], errors: [{ name: 'x.zip', code: 'unsupported_type', message: 'no' }] }));
+    const d = connectDesktop({ runtime, go: { app: { App: { PickAttachments } } } }, handlers());
+    expect(d.pickAttachments).not.toBeNull();
+    const got = await d.pickAttachments!(7);
+    expect(PickAttachments.mock.calls).toEqual([[7]]);
+    expect(got).toEqual({ files: [png], errors: [{ name: 'x.zip', code: 'unsupported_type', message: 'no' }] });
+  });
+
+  it('reads a null answer (a Go nil slice) as a cancelled dialog', async () => {
+    const { runtime } = fakeRuntime();
+    const d = connectDesktop({ runtime, go: { app: { App: { PickAttachments: async () => ({ files: null, errors: null }) } } } }, handlers());
+    expect(await d.pickAttachments!(10)).toEqual({ files: [], errors: [] });
+  });
+
+  it('is null in a plain browser and in a window without the binding, so the file input is used', () => {
+    const { runtime } = fakeRuntime();
+    expect(connectDesktop({}, handlers()).pickAttachments).toBeNull();
+    expect(connectDesktop({ go: { app: { App: { PickAttachments: async () => ({}) } } } }, handlers()).pickAttachments).toBeNull();
+    expect(connectDesktop({ runtime }, handlers()).pickAttachments).toBeNull();
+    expect(connectDesktop({ runtime, go: { app: { App: { PickAttachments: 'no' } } } }, handlers()).pickAttachments).toBeNull();
+  });
+});
+
 describe('URLs handed to the system browser', () => {
   it.each([
     ['https://en.wikipedia.org/wiki/Mercury_(planet)', 'https://en.wikipedia.org/wiki/Mercury_%28planet%29'],

@@ -2,6 +2,7 @@
 // `window.runtime` and every function here does nothing.
 
 import type { StreamStatus } from './stream/types';
+import type { Attachment } from './attachments/attachments';
 
 /** The part of the Wails JS runtime this page uses. */
 export interface WailsRuntime {
@@ -33,12 +34,40 @@ export interface Desktop {
   restartBackend: (() => Promise<void>) | null;
   /** Opens a link in the system browser; false when the page should handle it itself. */
   openExternal(url: string): boolean;
+  /**
+   * The paperclip's native file dialog: the app stores the picked files
+   * (like uploads) and says which it refused; null outside the desktop
+   * app, where the page uses the browser's file input.
+   */
+  pickAttachments: ((room: number) => Promise<PickedFiles>) | null;
   dispose(): void;
+}
+
+/** What App.PickAttachments answers: the files stored, and those refused with the upload endpoint's error code. */
+export interface PickedFiles {
+  files: Attachment[];
+  errors: { name: string; code: string; message: string }[];
+}
+
+type Bound = { RestartBackend?: () => Promise<void>; PickAttachments?: (room: number) => Promise<PickedFiles | null> };
+
+function boundApp(w: unknown): Bound | undefined {
+  return (w as { go?: { app?: { App?: Bound } } } | null)?.go?.app?.App;
+}
+
+/** The bound App.PickAttachments of the desktop window, if any; a missing answer reads as a cancelled dialog. */
+function findPick(w: unknown): ((room: number) => Promise<PickedFiles>) | null {
+  const app = boundApp(w);
+  if (typeof app?.PickAttachments !== 'function') return null;
+  return async (room) => {
+    const got = await app.PickAttachments!(room);
+    return { files: got?.files ?? [], errors: got?.errors ?? [] };
+  };
 }
 
 /** The bound App.RestartBackend of the desktop window, if any. */
 function findRestart(w: unknown): (() => Promise<void>) | null {
-  const app = (w as { go?: { app?: { App?: { RestartBackend?: () => Promise<void> } } } } | null)?.go?.app?.App;
+  const app = boundApp(w);
   return typeof app?.RestartBackend === 'function' ? () => app.RestartBackend!() : null;
 }
 
@@ -71,6 +100,7 @@ export function connectDesktop(w: unknown, handlers: DesktopHandlers): Desktop {
       wordsResumed: () => {},
       restartBackend: null,
       openExternal: () => false,
+      pickAttachments: null,
       dispose: () => {},
     };
   }
@@ -88,6 +118,7 @@ export function connectDesktop(w: unknown, handlers: DesktopHandlers): Desktop {
     streamStatus: (status) => rt.EventsEmit('stream-status', status),
     wordsResumed: () => rt.EventsEmit('stream-words'),
     restartBackend: findRestart(w),
+    pickAttachments: findPick(w),
     openExternal: (url) => {
       if (!rt.BrowserOpenURL) return false;
       rt.BrowserOpenURL(shellSafeURL(url));

@@ -39,8 +39,14 @@ const languages = {
   bash, c, cpp, csharp, css, diff, dockerfile, go, ini, java, javascript, json, kotlin,
   markdown, php, plaintext, python, ruby, rust, shell, sql, swift, typescript, xml, yaml,
 };
-for (const [name, lang] of Object.entries(languages)) {
-  if (!hljs.getLanguage(name)) hljs.registerLanguage(name, lang);
+let registered = false;
+/** Registers the languages on the first code block, not while the app starts. */
+function registerLanguages(): void {
+  if (registered) return;
+  registered = true;
+  for (const [name, lang] of Object.entries(languages)) {
+    if (!hljs.getLanguage(name)) hljs.registerLanguage(name, lang);
+  }
 }
 
 /** Languages tried when a fence names none; a short list keeps guessing cheap. */
@@ -80,19 +86,37 @@ function escapeHtml(s: string): string {
  * cache, so a streaming answer re-renders only its growing tail.
  */
 export class MarkdownRenderer {
-  readonly #marked: Marked;
-  readonly #purify: Purifier;
+  #markedInstance: Marked | null = null;
+  #purifier: Purifier | null = null;
+  readonly #window: Parameters<typeof DOMPurify>[0];
   readonly #cache = new Map<string, string>();
   readonly #cacheLimit: number;
   #copyLabel: string;
   #imageLabels: ImageLabels = { ...defaultImageLabels };
 
   constructor(opts: { window?: Window; copyLabel?: string; cacheLimit?: number } = {}) {
-    const win = (opts.window ?? window) as unknown as Parameters<typeof DOMPurify>[0];
+    this.#window = (opts.window ?? window) as unknown as Parameters<typeof DOMPurify>[0];
     this.#copyLabel = opts.copyLabel ?? 'Copy';
     this.#cacheLimit = opts.cacheLimit ?? 4000;
-    this.#purify = DOMPurify(win);
-    this.#purify.setConfig({
+  }
+
+  // The sanitiser and the parser are made on the first render: the app
+  // starts (and shows its chat list) without paying for them.
+  get #purify(): Purifier {
+    return (this.#purifier ??= this.#makePurifier());
+  }
+
+  get #marked(): Marked {
+    return (this.#markedInstance ??= new Marked({
+      gfm: true,
+      breaks: false,
+      renderer: { code: (token: Tokens.Code) => this.#code(token.text, token.lang ?? '') },
+    }));
+  }
+
+  #makePurifier(): Purifier {
+    const purify = DOMPurify(this.#window);
+    purify.setConfig({
       FORBID_TAGS: forbiddenTags,
       FORBID_ATTR: forbiddenAttributes,
       ALLOW_DATA_ATTR: false,
@@ -105,13 +129,10 @@ export class MarkdownRenderer {
       RETURN_DOM_FRAGMENT: true,
     });
     // Links open outside the app or lose their href; remote media is held back (output-policy.ts).
-    this.#purify.addHook('afterSanitizeAttributes', (node) => {
+    purify.addHook('afterSanitizeAttributes', (node) => {
       if (node.nodeType === 1) applyOutputPolicy(node as Element);
     });
-    const renderer = {
-      code: (token: Tokens.Code) => this.#code(token.text, token.lang ?? ''),
-    };
-    this.#marked = new Marked({ gfm: true, breaks: false, renderer });
+    return purify;
   }
 
   /** Label of the copy button on code blocks (follows the UI language). */
@@ -202,6 +223,7 @@ export class MarkdownRenderer {
   }
 
   #code(text: string, info: string): string {
+    registerLanguages();
     const lang = (info.match(/^\S*/)?.[0] ?? '').toLowerCase();
     let body: string;
     let shown = lang;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAdd, formatSize, pastedName, previewable, readyRefs, type DraftFile } from './attachments';
+import { checkAdd, formatSize, ownPreview, pastedName, previewable, readyRefs, storedDraft, type DraftFile } from './attachments';
 
 const draft = (over: Partial<DraftFile>): DraftFile => ({
   key: 'k',
@@ -51,5 +51,21 @@ describe('attachments', () => {
     expect(formatSize(2048)).toBe('2 KB');
     expect(formatSize(10 * 1024 * 1024)).toBe('10.0 MB');
     expect(pastedName('image/png', new Date(2026, 10, 22, 9, 5, 7))).toBe('pasted 2026-11-22 09.05.07.png');
+  });
+});
+
+describe('files the desktop dialog stored', () => {
+  const a = { id: 'b'.repeat(64), name: 'kelp.png', size: 1764, mime: 'image/png', kind: 'image' as const, width: 120, height: 80 };
+
+  it('become ready chips the message is sent with', () => {
+    const d = storedDraft('f1', a);
+    expect(d.state).toBe('ready');
+    expect(readyRefs([d])).toMatchObject([{ id: a.id, name: 'kelp.png' }]);
+  });
+
+  it('keep the shared thumbnail when removed; a chip revokes only the preview of its own file', () => {
+    expect(ownPreview({ ...storedDraft('f1', a), preview: 'blob:shared' })).toBe(false);
+    const own: DraftFile = { key: 'f2', file: new File(['x'], 'x.png'), name: 'x.png', size: 1, state: 'ready', preview: 'blob:own' };
+    expect(ownPreview(own)).toBe(true);
   });
 });

@@ -47,7 +47,8 @@ export type DraftState = 'uploading' | 'ready' | 'waiting' | 'failed';
 /** One chip: a file the user added, and how its upload goes. */
 export interface DraftFile {
   key: string;
-  file: File;
+  /** The bytes to upload; absent for a file the desktop app stored itself (its dialog). */
+  file?: File;
   name: string;
   size: number;
   /** An object URL to preview images with (revoke on remove). */
@@ -79,7 +80,7 @@ export function readyRefs(drafts: DraftFile[]): QueuedRef[] | null {
   const refs: QueuedRef[] = [];
   for (const d of drafts) {
     if (d.state === 'ready' && d.stored) refs.push({ id: d.stored.id, name: d.name, size: d.stored.size, type: d.stored.mime });
-    else if (d.state === 'waiting' && d.local) refs.push({ name: d.name, local: d.local, size: d.size, type: d.file.type });
+    else if (d.state === 'waiting' && d.local) refs.push({ name: d.name, local: d.local, size: d.size, type: d.file?.type ?? '' });
     else return null;
   }
   return refs;
@@ -102,4 +103,14 @@ export function pastedName(type: string, now: Date): string {
   const ext = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp' }[type] ?? 'bin';
   const p = (n: number) => String(n).padStart(2, '0');
   return `pasted ${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())} ${p(now.getHours())}.${p(now.getMinutes())}.${p(now.getSeconds())}.${ext}`;
+}
+
+/** A chip for a file already stored (the desktop app's dialog stores what it picks): ready to send. */
+export function storedDraft(key: string, a: Attachment): DraftFile {
+  return { key, name: a.name, size: a.size, state: 'ready', stored: a };
+}
+
+/** Whether a chip's preview is an object URL it made from its own file (revoke it); a stored file's thumbnail belongs to the page's image cache. */
+export function ownPreview(d: DraftFile): boolean {
+  return !!d.file && !!d.preview;
 }

@@ -1,4 +1,5 @@
 import type { Api } from '../api';
+import { sessionPageSize } from '../early';
 import { attempt, type ReportError } from '../errors';
 import type { Session, SessionChanges, SessionPage } from '../protocol';
 
@@ -18,8 +19,8 @@ export function sessionOrder(a: Session, b: Session): number {
   return Number(!!b.pinned) - Number(!!a.pinned) || activity(b) - activity(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
-/** Chats per page: a few screenfuls, one quick query. */
-export const sessionPageSize = 100;
+// Chats per page; the page's first script asks for the first page (early.ts).
+export { sessionPageSize };
 
 export interface SessionListOptions {
   api: Pick<Api, 'listSessions' | 'updateSession' | 'deleteSession'>;

@@ -1,14 +1,8 @@
 import { BackendDownError } from './client';
 import type { Credentials, Resolver } from './types';
+import { captureTokenFromHash, storedToken, type BrowserLike } from './token';
 
-const tokenKey = 'holdfast.token';
-
-/** The parts of `window` the browser resolver touches; injectable for tests. */
-export interface BrowserLike {
-  location: { hash: string; origin: string; pathname: string; search: string };
-  history: { replaceState(data: unknown, unused: string, url?: string): void; state: unknown };
-  sessionStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void };
-}
+export { captureTokenFromHash, type BrowserLike };
 
 /** Thrown when no token can be found; the UI explains how to open the app. */
 export class MissingTokenError extends Error {
@@ -20,28 +14,11 @@ export class MissingTokenError extends Error {
   }
 }
 
-/**
- * Takes `#token=` out of the address bar (so it is not bookmarked, shared or
- * kept in history) and into sessionStorage, which survives reloads of this tab
- * only. Call once at start-up, before anything else reads the hash.
- */
-export function captureTokenFromHash(w: BrowserLike): void {
-  const hash = w.location.hash.replace(/^#/, '');
-  if (!hash) return;
-  const params = new URLSearchParams(hash);
-  const token = params.get('token');
-  if (!token) return;
-  w.sessionStorage.setItem(tokenKey, token);
-  params.delete('token');
-  const rest = params.toString();
-  w.history.replaceState(w.history.state, '', w.location.pathname + w.location.search + (rest ? `#${rest}` : ''));
-}
-
 /** Credentials for a page served by `holdfast serve`: same origin, token from the tab. */
 export function browserResolver(w: BrowserLike): Resolver {
   return async () => {
     captureTokenFromHash(w);
-    const token = w.sessionStorage.getItem(tokenKey);
+    const token = storedToken(w);
     if (!token) throw new MissingTokenError();
     return { baseUrl: w.location.origin, token };
   };
