@@ -66,9 +66,29 @@ export class Api {
     return this.#creds;
   }
 
-  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Snapshot<T>> {
+  /**
+   * Runs one call with the current credentials. A network failure forgets
+   * them (the backend may have moved: desktop restart); a 401 asks for fresh
+   * ones and tries once more; any other failure is thrown as an HttpError.
+   */
+  async #authed(call: (creds: Credentials) => Promise<Response>): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       const creds = await this.credentials(attempt > 0);
+      let res: Response;
+      try {
+        res = await call(creds);
+      } catch (err) {
+        this.#creds = null;
+        throw err;
+      }
+      if (res.ok) return res;
+      if (afterFailure(res.status, attempt > 0) === 'refresh') continue;
+      throw await httpErrorFrom(res);
+    }
+  }
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Snapshot<T>> {
+    const res = await this.#authed(async (creds) => {
       const url = new URL(joinUrl(creds.baseUrl, path));
       for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
       const headers: Record<string, string> = { Authorization: `Bearer ${creds.token}`, Accept: 'application/json' };
@@ -79,9 +99,8 @@ export class Api {
       const timer = opts.timeoutMs
         ? setTimeout(() => ctl.abort(new TypeError(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs)
         : null;
-      let res: Response;
       try {
-        res = await this.#fetch(url.toString(), {
+        return await this.#fetch(url.toString(), {
           method,
           headers,
           body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
@@ -89,21 +108,15 @@ export class Api {
           cache: 'no-store',
         });
       } catch (err) {
-        // The backend may have moved (desktop restart): ask again next time.
-        this.#creds = null;
         throw ctl.signal.aborted && ctl.signal.reason instanceof Error ? ctl.signal.reason : err;
       } finally {
         if (timer) clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
       }
-      if (!res.ok) {
-        if (afterFailure(res.status, attempt > 0) === 'refresh') continue;
-        throw await httpErrorFrom(res);
-      }
-      const head = res.headers.get('X-Event-Head');
-      const text = res.status === 204 ? '' : await res.text();
-      return { data: (text ? JSON.parse(text) : undefined) as T, head };
-    }
+    });
+    const head = res.headers.get('X-Event-Head');
+    const text = res.status === 204 ? '' : await res.text();
+    return { data: (text ? JSON.parse(text) : undefined) as T, head };
   }
 
   health(signal?: AbortSignal) {
@@ -242,27 +255,15 @@ export class Api {
     opts: { signal?: AbortSignal; onProgress?: (percent: number) => void } = {},
   ): Promise<Attachment> {
     const { signal, onProgress } = opts;
-    for (let attempt = 0; ; attempt++) {
-      const creds = await this.credentials(attempt > 0);
+    const res = await this.#authed((creds) => {
       const url = new URL(joinUrl(creds.baseUrl, '/api/attachments'));
       url.searchParams.set('name', name);
       const headers = { Authorization: `Bearer ${creds.token}`, Accept: 'application/json', 'Content-Type': 'application/octet-stream' };
-      let res: Response;
-      try {
-        res =
-          onProgress && this.#xhr
-            ? await xhrPost(this.#xhr(), url.toString(), headers, file, onProgress, signal)
-            : await this.#fetch(url.toString(), { method: 'POST', headers, body: file, signal, cache: 'no-store' });
-      } catch (err) {
-        this.#creds = null;
-        throw err;
-      }
-      if (!res.ok) {
-        if (afterFailure(res.status, attempt > 0) === 'refresh') continue;
-        throw await httpErrorFrom(res);
-      }
-      return (await res.json()) as Attachment;
-    }
+      return onProgress && this.#xhr
+        ? xhrPost(this.#xhr(), url.toString(), headers, file, onProgress, signal)
+        : this.#fetch(url.toString(), { method: 'POST', headers, body: file, signal, cache: 'no-store' });
+    });
+    return (await res.json()) as Attachment;
   }
 
   /**
@@ -272,23 +273,12 @@ export class Api {
    * and no token ends up in an <img>.
    */
   async attachmentBlob(id: string, opts: { thumb?: boolean; signal?: AbortSignal } = {}): Promise<Blob> {
-    for (let attempt = 0; ; attempt++) {
-      const creds = await this.credentials(attempt > 0);
+    const res = await this.#authed((creds) => {
       const url = joinUrl(creds.baseUrl, `/api/attachments/${encodeURIComponent(id)}${opts.thumb ? '/thumb' : ''}`);
-      let res: Response;
-      try {
-        // Stored files never change (immutable): the HTTP cache may answer.
-        res = await this.#fetch(url, { headers: { Authorization: `Bearer ${creds.token}` }, signal: opts.signal });
-      } catch (err) {
-        this.#creds = null;
-        throw err;
-      }
-      if (!res.ok) {
-        if (afterFailure(res.status, attempt > 0) === 'refresh') continue;
-        throw await httpErrorFrom(res);
-      }
-      return await res.blob();
-    }
+      // Stored files never change (immutable): the HTTP cache may answer.
+      return this.#fetch(url, { headers: { Authorization: `Bearer ${creds.token}` }, signal: opts.signal });
+    });
+    return await res.blob();
   }
 
   /** The URL of a stored file (or its thumbnail) for an <img> or a link: the token rides in the query. */
