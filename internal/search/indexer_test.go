@@ -124,3 +124,59 @@ func (c *cancelAfter) IndexPending(ctx context.Context, limit int) (int, error) 
 	}
 	return c.st.IndexPending(ctx, limit)
 }
+
+// steppedQueue is a queue of n messages whose batches take the given
+// times on a clock the test steps (the indexer's now).
+type steppedQueue struct {
+	left   int
+	costs  []time.Duration
+	clock  time.Time
+	limits []int
+}
+
+func (q *steppedQueue) IndexPending(_ context.Context, limit int) (int, error) {
+	n := min(limit, q.left)
+	if n == 0 {
+		return 0, nil
+	}
+	q.left -= n
+	q.limits = append(q.limits, limit)
+	q.clock = q.clock.Add(q.costs[min(len(q.limits), len(q.costs))-1])
+	return n, nil
+}
+
+// A batch that keeps the writer past the hold halves the next one, down
+// to MinBatch; quick batches double back up to the largest; a negative
+// hold keeps every batch whole.
+func TestDrainAdaptsBatchToHold(t *testing.T) {
+	ms := time.Millisecond
+	cases := []struct {
+		name  string
+		hold  time.Duration
+		costs []time.Duration
+		want  []int
+	}{
+		{"slow batches halve down to the floor", 25 * ms, []time.Duration{30 * ms}, []int{256, 128, 64, 32, 16, 16, 16}},
+		{"quick batches stay whole", 25 * ms, []time.Duration{2 * ms}, []int{256, 256, 256}},
+		{"between half and the hold keeps the size", 25 * ms, []time.Duration{40 * ms, 20 * ms}, []int{256, 128, 128, 128}},
+		{"a slow moment passes, the size grows back", 25 * ms, []time.Duration{90 * ms, 90 * ms, 1 * ms}, []int{256, 128, 64, 128, 256, 256}},
+		{"negative hold: always the whole batch", -1, []time.Duration{time.Second}, []int{256, 256, 256}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			total := 0
+			for _, n := range c.want {
+				total += n
+			}
+			q := &steppedQueue{left: total, costs: c.costs, clock: time.Unix(0, 0)}
+			x := NewIndexer(q, IndexerOptions{Batch: 256, Hold: c.hold, Pause: time.Microsecond})
+			x.now = func() time.Time { return q.clock }
+			if err := x.Drain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(q.limits) != fmt.Sprint(c.want) {
+				t.Fatalf("batches %v, want %v", q.limits, c.want)
+			}
+		})
+	}
+}
