@@ -29,8 +29,9 @@ type llamaFake struct {
 	tokens []string
 	pace   time.Duration
 
-	mu    sync.Mutex
-	posts []string // the trailing assistant text of each chat request ("" for none)
+	mu     sync.Mutex
+	posts  []string // the trailing assistant text of each answer request ("" for none)
+	titles int      // title requests (after the first answer), kept apart from posts
 }
 
 func newLlamaFake(t *testing.T, tokens []string, pace time.Duration) *llamaFake {
@@ -58,6 +59,9 @@ func (f *llamaFake) chat(w http.ResponseWriter, r *http.Request) {
 		Messages []struct{ Role, Content string }
 	}
 	json.NewDecoder(r.Body).Decode(&req)
+	// The chat's title request, sent once an answer completes, may come
+	// before or after a test looks at the answer requests: counted apart.
+	title := len(req.Messages) > 0 && req.Messages[0].Role == "system" && strings.HasPrefix(req.Messages[0].Content, "You name conversations")
 	rest, prefill := f.tokens, ""
 	if last := req.Messages[len(req.Messages)-1]; last.Role == "assistant" {
 		prefill = last.Content
@@ -71,7 +75,11 @@ func (f *llamaFake) chat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.mu.Lock()
-	f.posts = append(f.posts, prefill)
+	if title {
+		f.titles++
+	} else {
+		f.posts = append(f.posts, prefill)
+	}
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "text/event-stream")
 	send := func(delta, finish string) {
@@ -157,7 +165,11 @@ func TestKillMidStreamOpenAICompatible(t *testing.T) {
 	}
 	llama.mu.Lock()
 	posts := append([]string(nil), llama.posts...)
+	titles := llama.titles
 	llama.mu.Unlock()
+	if titles > 1 {
+		t.Fatalf("%d title requests; a chat is named once", titles)
+	}
 	if len(posts) != 2 || posts[0] != "" || posts[1] == "" || !strings.HasPrefix(want, posts[1]) || !strings.HasPrefix(posts[1], before) {
 		t.Fatalf("chat requests with prefills %q; want a fresh one, then one continuing after %q", posts, before)
 	}
