@@ -8,19 +8,13 @@ import (
 
 // Indexer defaults.
 const (
-	// DefaultBatch is the most queued messages one indexing transaction
+	// DefaultBatch is how many queued messages one indexing transaction
 	// takes. Each commit costs the index a segment and some merging, so
-	// smaller batches take longer in all; but a batch holds the writer
-	// connection, and a streamed token waits behind it (250 messages held
-	// it 65 ms at the median on a quiet 2-core machine, up to 770 ms at a
-	// load average of 15), so the size adapts to DefaultHold.
+	// smaller batches take longer in all; this size holds the writer
+	// connection some 20 ms on an idle 2-core machine (about 100 ms at a
+	// load average of 15), which is how long a streamed token can wait
+	// behind it.
 	DefaultBatch = 250
-	// MinBatch is the smallest batch the size adapts down to.
-	MinBatch = 16
-	// DefaultHold is how long one batch should keep the writer: a batch
-	// that takes longer halves the next one, one that takes under half of
-	// it doubles the next (up to the batch size).
-	DefaultHold = 25 * time.Millisecond
 	// DefaultPause is the gap between two batches, in which other writes
 	// (tokens, events) go first.
 	DefaultPause = 5 * time.Millisecond
@@ -43,20 +37,14 @@ type Indexer struct {
 	store IndexStore
 	batch int
 	pause time.Duration
-	hold  time.Duration
 	log   *slog.Logger
 	wake  chan struct{}
-	now   func() time.Time // time.Now; tests step it
 }
 
 // IndexerOptions tune an Indexer; zero values mean the defaults.
 type IndexerOptions struct {
-	// Batch is the largest batch (and the first).
-	Batch int
-	Pause time.Duration
-	// Hold is the time one batch should keep the writer; negative keeps
-	// every batch at Batch (nothing else writes: the command line).
-	Hold   time.Duration
+	Batch  int
+	Pause  time.Duration
 	Logger *slog.Logger
 }
 
@@ -68,13 +56,10 @@ func NewIndexer(st IndexStore, opts IndexerOptions) *Indexer {
 	if opts.Pause <= 0 {
 		opts.Pause = DefaultPause
 	}
-	if opts.Hold == 0 {
-		opts.Hold = DefaultHold
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Indexer{store: st, batch: opts.Batch, pause: opts.Pause, hold: opts.Hold, log: opts.Logger, wake: make(chan struct{}, 1), now: time.Now}
+	return &Indexer{store: st, batch: opts.Batch, pause: opts.Pause, log: opts.Logger, wake: make(chan struct{}, 1)}
 }
 
 // Wake tells the indexer that messages were queued (an import committed).
@@ -116,10 +101,8 @@ func (x *Indexer) Run(ctx context.Context) {
 // between batches so other writes go first.
 func (x *Indexer) Drain(ctx context.Context) error {
 	total := 0
-	size := x.batch
 	for ctx.Err() == nil {
-		start := x.now()
-		n, err := x.store.IndexPending(ctx, size)
+		n, err := x.store.IndexPending(ctx, x.batch)
 		if err != nil {
 			return err
 		}
@@ -127,7 +110,6 @@ func (x *Indexer) Drain(ctx context.Context) error {
 		if n == 0 {
 			break
 		}
-		size = x.nextSize(size, x.now().Sub(start))
 		select {
 		case <-ctx.Done():
 		case <-time.After(x.pause):
@@ -137,20 +119,4 @@ func (x *Indexer) Drain(ctx context.Context) error {
 		x.log.Info("indexed imported messages for search", "count", total)
 	}
 	return ctx.Err()
-}
-
-// nextSize is the batch after one of size that took took: halved when it
-// kept the writer longer than the hold (the machine is busy or the
-// messages long), doubled when it took under half of it, always between
-// MinBatch and the largest batch.
-func (x *Indexer) nextSize(size int, took time.Duration) int {
-	switch {
-	case x.hold < 0:
-		return x.batch
-	case took > x.hold:
-		return max(min(MinBatch, x.batch), size/2)
-	case took < x.hold/2:
-		return min(x.batch, size*2)
-	}
-	return size
 }
